@@ -1,0 +1,1 @@
+"""A C2C marketplace with a virtual-coin economy."""

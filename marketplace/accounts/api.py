@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+
+from marketplace.accounts.schemas import MeOut, RegisterIn, TokenIn, TokenOut, UserRef, WalletOut
+from marketplace.accounts.services import AccountService
+from marketplace.accounts.throttle import LoginThrottle
+from marketplace.errors import DomainError
+from marketplace.wallet import ledger
+from marketplace.web.auth import requires_login
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+
+
+def login_throttle(request: Request[Any, Any, Any]) -> LoginThrottle:
+    s = request.app.state.settings
+    return LoginThrottle(request.app.state.rate_limiter, s.login_rate_limit, s.login_rate_window_seconds)
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["accounts"]
+
+    @post("/register", status_code=201, summary="Create an account")
+    async def register(self, data: JSONBody[RegisterIn], db_session: DB) -> UserRef:
+        user = await AccountService(db_session).register(data.username, data.email, data.password)
+        return UserRef(id=user.id, username=user.username)
+
+    @post("/token", status_code=200, summary="Exchange username and password for a bearer token")
+    async def token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn], db_session: DB) -> TokenOut:
+        throttle = login_throttle(request)
+        await throttle.check(data.username, client_ip(request))
+        try:
+            user = await AccountService(db_session).authenticate(data.username, data.password)
+        except DomainError as exc:
+            if exc.status_code == 401:
+                await throttle.failed(data.username, client_ip(request))
+            raise
+        token = await AccountService(db_session).issue_token(user)
+        return TokenOut(token=token, user=UserRef(id=user.id, username=user.username))
+
+
+@get("/me", guards=[requires_login], tags=["accounts"], summary="The authenticated user and wallet")
+async def me(user: AuthUser, db_session: DB) -> MeOut:
+    available, held = await ledger.wallet_balances(db_session, user.id)
+    return MeOut(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
+                 wallet=WalletOut(available=available, held=held))
+
+
+ROUTES = [AuthController, me]

@@ -1,0 +1,116 @@
+"""Account use cases: register, authenticate, API tokens, admin creation."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts import rules
+from marketplace.accounts.exceptions import AccountBanned, EmailTaken, InvalidCredentials, UsernameTaken
+from marketplace.accounts.models import ApiToken, User
+from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
+from marketplace.db import utcnow
+from marketplace.errors import NotFound
+from marketplace.wallet import ledger
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """Who is making the request: a detached, immutable view of a user row."""
+
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, user: User) -> CurrentUser:
+        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def register(self, username: str, email: str, password: str, *, is_admin: bool = False) -> User:
+        """Create a user with an empty wallet. Username and email are unique (case-insensitively)."""
+        username = rules.normalize_username(username)
+        email = rules.normalize_email(email)
+        rules.check_password(password)
+        if await self.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+            raise UsernameTaken()
+        if await self.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+            raise EmailTaken()
+        password_hash = await asyncio.to_thread(hash_password, password)
+        user = User(username=username, email=email, password_hash=password_hash, is_admin=is_admin)
+        try:
+            # A savepoint, so a concurrent registration of the same name fails this one cleanly with 409.
+            async with self.session.begin_nested():
+                self.session.add(user)
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise UsernameTaken() from exc
+        await ledger.ensure_accounts(self.session, [ledger.available(user.id), ledger.held(user.id)])
+        return user
+
+    async def authenticate(self, username: str, password: str) -> User:
+        user = await self.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+        if user is None or not ok:
+            raise InvalidCredentials()
+        if user.is_banned:
+            raise AccountBanned()
+        if needs_rehash(user.password_hash):
+            user.password_hash = await asyncio.to_thread(hash_password, password)
+        return user
+
+    async def issue_token(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        self.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+        await self.session.flush()
+        return token
+
+    async def user_for_token(self, token: str) -> User | None:
+        return await self.session.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == _token_hash(token), User.is_banned.is_(False))
+        )
+
+    async def active_user(self, user_id: int) -> User | None:
+        return await self.session.scalar(select(User).where(User.id == user_id, User.is_banned.is_(False)))
+
+    async def get(self, user_id: int) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found.")
+        return user
+
+    async def by_username(self, username: str) -> User:
+        user = await self.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("User not found.")
+        return user
+
+    async def create_admin(self, username: str, email: str, password: str) -> User:
+        existing = await self.session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            existing.is_admin = True
+            existing.password_hash = await asyncio.to_thread(hash_password, rules.check_password(password))
+            return existing
+        return await self.register(username, email, password, is_admin=True)
+
+    async def touch_token(self, token: str) -> None:
+        row = await self.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+        if row is not None:
+            row.last_used_at = utcnow()

@@ -1,0 +1,97 @@
+"""HTML pages: register, log in, log out, public profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from marketplace.accounts.api import client_ip, login_throttle
+from marketplace.accounts.services import AccountService
+from marketplace.errors import DomainError
+from marketplace.web.auth import SESSION_USER_KEY, current_user
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.pages import render
+
+Form = URLEncodedBody[dict[str, Any]]
+
+
+def _safe_next(value: Any) -> str:
+    """Only local paths: an open redirect after login would hand phishers our domain."""
+    text = str(value or "/")
+    return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/"
+
+
+class AccountViews(Controller):
+    include_in_schema = False
+
+    @get("/register")
+    async def register_form(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
+        return await render(request, db_session, "accounts/register.html", form={}, error=None)
+
+    @post("/register")
+    async def register(
+        self, request: Request[Any, Any, Any], data: Form, db_session: DB
+    ) -> Template | Redirect:
+        form = {k: str(v) for k, v in data.items()}
+        try:
+            user = await AccountService(db_session).register(
+                form.get("username", ""), form.get("email", ""), form.get("password", "")
+            )
+        except DomainError as exc:
+            form.pop("password", None)
+            return await render(request, db_session, "accounts/register.html", form=form, error=exc.detail,
+                                status_code=exc.status_code)
+        request.clear_session()
+        request.set_session({SESSION_USER_KEY: user.id})
+        flash(request, f"Welcome, {user.username}! 欢迎加入。", category="success")
+        return Redirect("/", status_code=303)
+
+    @get("/login")
+    async def login_form(self, request: Request[Any, Any, Any], db_session: DB,
+                         next: FromQuery[str] = "/") -> Template:
+        return await render(request, db_session, "accounts/login.html", form={"next": _safe_next(next)}, error=None)
+
+    @post("/login")
+    async def login(self, request: Request[Any, Any, Any], data: Form, db_session: DB) -> Template | Redirect:
+        form = {k: str(v) for k, v in data.items()}
+        username, password = form.get("username", ""), form.get("password", "")
+        throttle = login_throttle(request)
+        try:
+            await throttle.check(username, client_ip(request))
+            user = await AccountService(db_session).authenticate(username, password)
+        except DomainError as exc:
+            if exc.status_code == 401:
+                await throttle.failed(username, client_ip(request))
+            form.pop("password", None)
+            return await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
+                                status_code=exc.status_code)
+        request.clear_session()
+        request.set_session({SESSION_USER_KEY: user.id})
+        flash(request, f"Logged in as {user.username}.", category="success")
+        return Redirect(_safe_next(form.get("next")), status_code=303)
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return Redirect("/", status_code=303)
+
+    @get("/users/{username:str}")
+    async def profile(self, request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
+        profile = await AccountService(db_session).by_username(username)
+        extra: dict[str, Any] = {}
+        try:  # the feedback summary belongs to the orders domain, when present
+            from marketplace.orders.services import FeedbackService
+
+            extra = await FeedbackService(db_session).profile_context(profile.id)
+        except ImportError:
+            pass
+        me = current_user(request)
+        return await render(request, db_session, "accounts/profile.html", profile=profile,
+                            is_me=bool(me and me.id == profile.id), **extra)
+
+
+ROUTES = [AccountViews]

@@ -1,0 +1,192 @@
+"""``create_app(settings)``: the Litestar application with its plugins, stores, channels, jobs and routes."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template import TemplateConfig
+from redis.asyncio import Redis
+
+from marketplace import jobs
+from marketplace.cache import Cache
+from marketplace.db import Base, create_engine, drain_after_commit, session_factory
+from marketplace.settings import Settings
+from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
+from marketplace.web.errors import EXCEPTION_HANDLERS
+from marketplace.web.filters import FILTERS, safe_flashes
+from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+# Each domain exposes ROUTES in api.py (JSON under /api/v1) and views.py (HTML); live.py for websockets.
+API_MODULES = ("accounts", "catalog", "wallet", "orders", "auctions", "shops", "admin")
+VIEW_MODULES = ("accounts", "catalog", "wallet", "orders", "auctions", "shops", "admin")
+
+log = logging.getLogger(__name__)
+
+
+def _routes(module_names: tuple[str, ...], leaf: str) -> list[Any]:
+    handlers: list[Any] = []
+    for name in module_names:
+        try:
+            module = importlib.import_module(f"marketplace.{name}.{leaf}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"marketplace.{name}.{leaf}":
+                raise
+            continue
+        handlers.extend(getattr(module, "ROUTES", []))
+    return handlers
+
+
+class ChannelsPublisher:
+    def __init__(self, plugin: ChannelsPlugin) -> None:
+        self.plugin = plugin
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        self.plugin.publish(message, channels=[channel])
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    jobs.load_tasks()
+
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+
+    if redis is not None:
+        stores: dict[str, Any] = {
+            "sessions": RedisStore(redis, namespace="sessions"),
+            "cache": RedisStore(redis, namespace="cache"),
+        }
+        channels_backend: Any = RedisChannelsPubSubBackend(redis=redis)
+        rate_limiter: Any = RedisRateLimiter(redis)
+    else:
+        stores = {"sessions": FileStore(settings.data_dir / "sessions"), "cache": MemoryStore()}
+        channels_backend = MemoryChannelsBackend()
+        rate_limiter = MemoryRateLimiter()
+
+    channels = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
+    publisher = ChannelsPublisher(channels)
+
+    alchemy = SQLAlchemyPlugin(
+        config=SQLAlchemyAsyncConfig(
+            engine_instance=engine,
+            session_config=AsyncSessionConfig(expire_on_commit=False),
+            # A form POST answers 303: plain "autocommit" would roll it back (DESIGN.md §9).
+            before_send_handler="autocommit_include_redirects",
+            metadata=Base.metadata,
+            create_all=False,
+            set_default_exception_handler=False,
+        )
+    )
+
+    def engine_callback(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters.update(FILTERS)
+        engine.engine.globals["settings"] = settings
+        engine.register_template_callable("safe_flashes", safe_flashes)
+
+    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+                                     engine_callback=engine_callback)
+    session_config = ServerSideSessionConfig(
+        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600, exclude=["/static", "/media"]
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=False,  # the live-bid script reads it to send the X-CSRFToken header
+        # The API authenticates with bearer tokens only (never the cookie), the payment notify is signed by the
+        # gateway, and websockets only push: none of them carries ambient credentials to forge.
+        exclude=["/api/", "/payments/alipay/notify", "/ws/", "/schema"],
+    )
+
+    async def on_startup(app: Litestar) -> None:
+        if settings.run_jobs_in_process:
+            queue = jobs.InProcessJobQueue(
+                lambda q: jobs.JobContext(settings=settings, session_factory=sessions, queue=q, publisher=publisher)
+            )
+            queue.start_periodic()
+            app.state.jobs = queue
+        else:
+            from arq import create_pool
+            from arq.connections import RedisSettings
+
+            assert settings.redis_url is not None
+            app.state.arq_pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+            app.state.jobs = jobs.ArqJobQueue(app.state.arq_pool)
+
+    async def on_shutdown(app: Litestar) -> None:
+        await drain_after_commit()
+        queue = app.state.get("jobs")
+        if isinstance(queue, jobs.InProcessJobQueue):
+            await queue.close()
+        if app.state.get("arq_pool") is not None:
+            await app.state.arq_pool.aclose()
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()
+
+    api = Router(path="/api/v1", route_handlers=_routes(API_MODULES, "api"), tags=["api"])
+    route_handlers: list[Any] = [
+        api,
+        *_routes(VIEW_MODULES, "views"),
+        *_routes(("auctions",), "live"),
+        create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None,
+                                   include_in_schema=False),
+    ]
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        plugins=[alchemy, channels, FlashPlugin(config=FlashConfig(template_config=template_config))],
+        template_config=template_config,
+        stores=stores,
+        csrf_config=csrf,
+        middleware=[session_config.middleware, DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"])],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "user": Provide(provide_user),
+            "optional_user": Provide(provide_optional_user),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="Marketplace API", version="1.0.0", path="/schema"),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.session_factory = sessions
+    app.state.engine = engine
+    app.state.redis = redis
+    app.state.rate_limiter = rate_limiter
+    app.state.cache = Cache(app.stores.get("cache"))
+    app.state.publisher = publisher
+    app.state.channels = channels
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory`` (``marketplace serve``)."""
+    return create_app(Settings.from_env())

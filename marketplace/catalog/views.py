@@ -1,0 +1,22 @@
+"""Public catalog pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.pages import render
+
+
+class CatalogViews(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
+        return await render(request, db_session, "catalog/home.html")
+
+
+ROUTES = [CatalogViews]

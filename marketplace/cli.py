@@ -1,0 +1,161 @@
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from marketplace.settings import Settings
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+async def _with_session(settings: Settings, fn: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+    from marketplace.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await fn(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from marketplace import migrate
+
+    settings = Settings.from_env()
+    if args.action == "upgrade":
+        migrate.upgrade(settings.database_url, args.revision)
+        print(f"database at {migrate.alembic_config(settings.database_url).get_main_option('script_location')}: "
+              f"upgraded to {args.revision}")
+    else:
+        migrate.check(settings.database_url)
+        print("models and migrations agree")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from marketplace.accounts.services import AccountService
+
+    settings = Settings.from_env()
+
+    async def create(session: Any) -> Any:
+        return await AccountService(session).create_admin(args.username, args.email, args.password)
+
+    from marketplace.errors import DomainError
+
+    try:
+        user = asyncio.run(_with_session(settings, create))
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"admin {user.username} (id {user.id}) is ready")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    os.environ.setdefault("MARKETPLACE_DATABASE_URL", settings.database_url)
+    uvicorn.run("marketplace.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from marketplace import migrate
+
+    settings = Settings.from_env()
+    if not args.no_migrate:
+        migrate.upgrade(settings.database_url)
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from marketplace import demo, migrate
+
+    # Demo defaults: embedded mode, short auctions allowed. Explicit environment variables still win.
+    os.environ.setdefault("MARKETPLACE_MIN_AUCTION_SECONDS", "60")
+    os.environ.pop("MARKETPLACE_REDIS_URL", None)
+    settings = Settings.from_env()
+    migrate.upgrade(settings.database_url)
+    seeded = asyncio.run(_with_session(settings, lambda s: demo.seed(s, settings)))
+    url = f"http://{args.host}:{args.port}"
+    print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
+    print(f"  open {url}")
+    print(f"  users: admin, alice, bob, carol — password {demo.DEMO_PASSWORD!r}\n")
+    _serve(settings, args.host, args.port, 1)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from marketplace.jobs import worker_settings
+
+    if not Settings.from_env().redis_url:
+        print("error: the worker needs MARKETPLACE_REDIS_URL (embedded mode runs jobs inside `serve`)",
+              file=sys.stderr)
+        return 2
+    run_worker(worker_settings())
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from marketplace.wallet.audit import run_audit_cli
+
+    return run_audit_cli(Settings.from_env())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="embedded mode with demo data on http://127.0.0.1:8000")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the web application")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run the arq worker (production mode)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("db", help="database schema")
+    p.add_argument("action", choices=["upgrade", "check"])
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("create-admin", help="create (or promote) an administrator")
+    p.add_argument("username")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("ledger", help="ledger tools")
+    p.add_argument("action", choices=["audit"])
+    p.set_defaults(func=cmd_ledger)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

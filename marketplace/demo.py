@@ -1,0 +1,90 @@
+"""Demo data for ``marketplace demo``: users, a bilingual category tree, and whatever other domains add.
+
+Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data by appending
+an ``async def seed(session, settings, users)`` to :data:`SEEDERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import User
+from marketplace.accounts.services import AccountService
+from marketplace.catalog.models import Category
+from marketplace.settings import Settings
+
+DEMO_PASSWORD = "demo-pass-123"
+DEMO_USERS = (
+    ("admin", "admin@example.com", True),
+    ("alice", "alice@example.com", False),
+    ("bob", "bob@example.com", False),
+    ("carol", "carol@example.com", False),
+)
+
+# (name, slug, children)
+CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
+    ("数码 Electronics", "electronics", [
+        ("手机 Phones", "phones", [
+            ("二手手机 Used phones", "used-phones", []),
+            ("手机配件 Accessories", "phone-accessories", []),
+        ]),
+        ("电脑 Computers", "computers", [
+            ("笔记本 Laptops", "laptops", []),
+            ("台式机 Desktops", "desktops", []),
+        ]),
+        ("相机 Cameras", "cameras", []),
+    ]),
+    ("收藏 Collectibles", "collectibles", [
+        ("钱币 Coins & Currency", "coins-currency", []),
+        ("邮票 Stamps", "stamps", []),
+        ("古董 Antiques", "antiques", [
+            ("瓷器 Porcelain", "porcelain", []),
+            ("字画 Calligraphy & Painting", "calligraphy", []),
+        ]),
+    ]),
+    ("服饰 Fashion", "fashion", [
+        ("女装 Women", "women", []),
+        ("男装 Men", "men", []),
+        ("鞋靴 Shoes", "shoes", []),
+    ]),
+    ("图书 Books", "books", [
+        ("小说 Fiction", "fiction", []),
+        ("漫画 Comics & Manga", "comics", []),
+    ]),
+    ("家居 Home & Garden", "home-garden", [
+        ("厨具 Kitchen", "kitchen", []),
+        ("家具 Furniture", "furniture", []),
+    ]),
+]
+
+Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
+SEEDERS: list[Seeder] = []
+
+
+async def seed_categories(session: AsyncSession) -> None:
+    async def add(nodes: list[Any], parent_id: int | None) -> None:
+        for position, (name, slug, children) in enumerate(nodes):
+            cat = Category(name=name, slug=slug, parent_id=parent_id, position=position)
+            session.add(cat)
+            await session.flush()
+            await add(children, cat.id)
+
+    await add(CATEGORY_TREE, None)
+
+
+async def seed(session: AsyncSession, settings: Settings) -> bool:
+    """Seed an empty database; returns False when there was already data."""
+    if await session.scalar(select(func.count()).select_from(User)):
+        return False
+    accounts = AccountService(session)
+    users: dict[str, User] = {}
+    for username, email, is_admin in DEMO_USERS:
+        users[username] = await accounts.register(username, email, DEMO_PASSWORD, is_admin=is_admin)
+    await seed_categories(session)
+    for seeder in SEEDERS:
+        await seeder(session, settings, users)
+    return True

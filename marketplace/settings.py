@@ -1,0 +1,158 @@
+"""Typed settings read from ``MARKETPLACE_*`` environment variables.
+
+Every business number of RULES.md is a setting here, with RULES.md's default. The settings object is frozen and
+passed explicitly (``create_app(settings)``); nothing below the web layer reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PREFIX = "MARKETPLACE_"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """RULES.md §5."""
+
+    insertion_fixed: int = 2
+    insertion_auction: int = 5
+    featured: int = 20
+    final_value_percent: int = 5
+    final_value_min: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ShopPlan:
+    """RULES.md §6: one row of the plan table."""
+
+    code: str
+    name: str
+    price: int
+    period_days: int
+    free_listings: int
+    max_images: int
+
+
+DEFAULT_PLANS: tuple[ShopPlan, ...] = (
+    ShopPlan("basic", "Basic 基础店铺", 100, 30, 50, 12),
+    ShopPlan("pro", "Pro 专业店铺", 300, 30, 500, 24),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./marketplace.db"
+    redis_url: str | None = None
+    secret_key: str = "dev-insecure-secret-key-change-me-please-0123456789"
+    media_dir: Path = Path("./var/media")
+    data_dir: Path = Path("./var")
+    base_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+    # Secure cookies outside local development (DESIGN.md §9); off by default so http://127.0.0.1 works.
+    secure_cookies: bool = False
+    # Runs the arq worker's jobs inside the web process; on when there is no Redis (embedded mode).
+    embedded_jobs: bool | None = None
+
+    min_auction_seconds: int = 3600
+    max_auction_seconds: int = 14 * 24 * 3600
+    extension_window_seconds: int = 300
+    extension_seconds: int = 300
+    bid_rate_limit: int = 60
+    login_rate_limit: int = 10
+    login_rate_window_seconds: int = 60
+
+    coins_per_yuan: int = 10
+    topup_min_coins: int = 10
+    topup_max_coins: int = 100_000
+    payment_gateway: str = "sandbox"
+    alipay_app_id: str = "2021000000000000"
+    alipay_private_key_path: Path | None = None
+    alipay_public_key_path: Path | None = None
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+
+    fee_insertion_fixed: int = 2
+    fee_insertion_auction: int = 5
+    fee_featured: int = 20
+    fee_final_value_percent: int = 5
+    fee_final_value_min: int = 1
+
+    auto_confirm_days: int = 10
+    shop_grace_days: int = 7
+    max_images_no_shop: int = 6
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    category_max_depth: int = 6
+
+    plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
+
+    @property
+    def fees(self) -> FeeSchedule:
+        return FeeSchedule(
+            insertion_fixed=self.fee_insertion_fixed,
+            insertion_auction=self.fee_insertion_auction,
+            featured=self.fee_featured,
+            final_value_percent=self.fee_final_value_percent,
+            final_value_min=self.fee_final_value_min,
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """Embedded mode: no Redis, so jobs, channels, sessions and rate limits live in this process."""
+        return self.redis_url is None
+
+    @property
+    def run_jobs_in_process(self) -> bool:
+        return self.embedded if self.embedded_jobs is None else self.embedded_jobs
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    def plan(self, code: str) -> ShopPlan | None:
+        return next((p for p in self.plans if p.code == code), None)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every field from ``MARKETPLACE_<FIELD>``; a malformed value raises ``ValueError`` naming it."""
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "plans":
+                continue
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, hints[f.name], raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(name: str, hint: Any, raw: str) -> Any:
+    text = str(hint)
+    raw = raw.strip()
+    try:
+        if "bool" in text:
+            if raw == "" and "None" in text:
+                return None
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if "int" in text:
+            return int(raw)
+        if "Path" in text:
+            return Path(raw) if raw else None
+        if "None" in text and raw == "":
+            return None
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()}: cannot read {raw!r} as {text}") from exc

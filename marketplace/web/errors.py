@@ -1,0 +1,87 @@
+"""The one table that turns exceptions into responses (STYLE.md rule 7).
+
+API paths answer Litestar's JSON error format ``{"status_code", "detail"}``; HTML paths render an error page,
+and an unauthenticated HTML request is sent to the login page instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from marketplace.errors import DomainError, RateLimited
+from marketplace.web.auth import is_api_path
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    402: "Not enough coins",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def _json(status: int, detail: str, headers: dict[str, str] | None = None, extra: Any = None) -> Response[Any]:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status, headers=headers, media_type=MediaType.JSON)
+
+
+def _html(request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None) -> Any:
+    if status == 401 and request.method == "GET":
+        return Redirect(f"/login?next={quote(request.url.path)}")
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "title": TITLES.get(status, "Error"), "detail": detail},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return is_api_path(path) or path.startswith("/payments/") or path.startswith("/schema")
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if _wants_json(request):
+        return _json(exc.status_code, exc.detail, headers)
+    return _html(request, exc.status_code, exc.detail, headers)  # type: ignore[no-any-return]
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = dict(exc.headers or {})
+    if _wants_json(request):
+        extra = exc.extra if isinstance(exc, ValidationException) else None
+        return _json(exc.status_code, exc.detail, headers or None, extra)
+    detail = exc.detail if exc.status_code < 500 else "Please try again in a moment."
+    return _html(request, exc.status_code, detail, headers or None)  # type: ignore[no-any-return]
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return _json(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.")
+    return _html(request, 500, "Please try again in a moment.")  # type: ignore[no-any-return]
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_exception_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+}

@@ -1,0 +1,156 @@
+"""Shared fixtures: a real PostgreSQL database built by the Alembic migrations, a Redis db, the app, clients.
+
+Every test run creates its own database ``marketplace_test_<pid>_<random>`` and drops it at the end; tables are
+truncated after each test that used it. Redis tests use their own db number (``MARKETPLACE_TEST_REDIS_DB``,
+default 9) and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the
+run instead of skipping the tests that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from marketplace import migrate
+from marketplace.app import create_app
+from marketplace.db import Base, create_engine, drain_after_commit, session_factory
+from marketplace.settings import Settings
+
+REQUIRE_SERVICES = os.environ.get("MARKETPLACE_REQUIRE_SERVICES") == "1"
+PG_ADMIN_DSN = os.environ.get("MARKETPLACE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("MARKETPLACE_TEST_REDIS", "redis://127.0.0.1:6379")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+REDIS_DB = int(os.environ.get("MARKETPLACE_TEST_REDIS_DB", "9")) + (int(WORKER[2:]) if WORKER[2:].isdigit() else 0)
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+
+
+def _missing(service: str, exc: BaseException) -> None:
+    message = f"{service} is not reachable: {exc!r}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _asyncpg_dsn(dbname: str) -> str:
+    base, _, _ = PG_ADMIN_DSN.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database with the schema built by ``alembic upgrade head``."""
+    name = f"marketplace_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        _missing("PostgreSQL", exc)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = "postgresql+asyncpg://" + _asyncpg_dsn(name).split("://", 1)[1]
+    await migrate.upgrade_async(url)
+    yield url
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(pg_url, pool_size=20, max_overflow=40)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_url(pg_url: str, pg_engine: AsyncEngine) -> AsyncIterator[str]:
+    """The PostgreSQL URL, with every table emptied after the test."""
+    yield pg_url
+    await drain_after_commit()
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with pg_engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def sessions(db_url: str, pg_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """A session factory on the test database (tests open their own transactions)."""
+    return session_factory(pg_engine)
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session in one transaction, committed at the end of the test body if it has not been already."""
+    async with sessions() as s:
+        yield s
+        if s.in_transaction():
+            await s.commit()
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = f"{REDIS_BASE}/{REDIS_DB}"
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+    except OSError as exc:
+        await client.aclose()
+        _missing("Redis", exc)
+    await client.flushdb()
+    yield url
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+def tmp_dirs(tmp_path: Path) -> dict[str, Path]:
+    return {"data_dir": tmp_path / "var", "media_dir": tmp_path / "var" / "media"}
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_dirs: dict[str, Path]) -> Settings:
+    """Embedded-style settings (no Redis) on the PostgreSQL test database."""
+    return Settings(database_url=db_url, secret_key=TEST_SECRET, min_auction_seconds=60, **tmp_dirs)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def hypothesis_profile() -> Iterator[None]:
+    yield None
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "pg_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)

@@ -1,0 +1,93 @@
+"""Test data in one place: users, tokens, categories, coins. Everything goes through the real services."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import User
+from marketplace.accounts.services import AccountService
+from marketplace.catalog.models import Category
+from marketplace.wallet import ledger
+
+PASSWORD = "correct-horse-battery"
+_seq = itertools.count(1)
+
+
+def unique(prefix: str = "user") -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+async def make_user(session: AsyncSession, username: str | None = None, *, is_admin: bool = False,
+                    coins: int = 0) -> User:
+    username = username or unique()
+    user = await AccountService(session).register(username, f"{username}@example.com", PASSWORD, is_admin=is_admin)
+    if coins:
+        await fund(session, user.id, coins)
+    return user
+
+
+async def fund(session: AsyncSession, user_id: int, coins: int) -> None:
+    """Give a user coins the way an admin adjustment does: from the platform's adjustments account."""
+    await ledger.post(
+        session,
+        kind="adjustment",
+        legs=[ledger.Leg(ledger.platform("adjustments"), -coins), ledger.Leg(ledger.available(user_id), coins)],
+        ref_type="user",
+        ref_id=user_id,
+        memo="test funding",
+    )
+
+
+async def make_category(session: AsyncSession, name: str | None = None, parent: Category | None = None,
+                        *, hidden: bool = False) -> Category:
+    name = name or unique("Category ")
+    cat = Category(name=name, slug=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + f"-{next(_seq)}",
+                   parent_id=parent.id if parent else None, hidden=hidden)
+    session.add(cat)
+    await session.flush()
+    return cat
+
+
+# --- over HTTP ---------------------------------------------------------------------------------------------------
+
+
+async def api_user(client: AsyncTestClient[Any], username: str | None = None) -> dict[str, Any]:
+    """Register through the API and log in; returns ``{"id", "username", "headers"}``."""
+    username = username or unique()
+    r = await client.post("/api/v1/auth/register",
+                          json={"username": username, "email": f"{username}@example.com", "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    r = await client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return {"id": body["user"]["id"], "username": username, "headers": {"Authorization": f"Bearer {body['token']}"}}
+
+
+async def api_login(client: AsyncTestClient[Any], username: str, password: str = PASSWORD) -> dict[str, str]:
+    r = await client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def csrf_token(client: AsyncTestClient[Any], page: str = "/login") -> str:
+    """Load a page so the CSRF cookie is set, and return the token a form would carry."""
+    await client.get(page)
+    token = client.cookies.get("csrftoken")
+    assert token, "no CSRF cookie set"
+    return token
+
+
+async def html_post(client: AsyncTestClient[Any], path: str, data: dict[str, Any], **kw: Any) -> Any:
+    """POST a form the way a browser does: with the CSRF token field."""
+    token = client.cookies.get("csrftoken") or await csrf_token(client)
+    return await client.post(path, data={**data, "_csrf_token": token}, follow_redirects=False, **kw)
+
+
+async def html_login(client: AsyncTestClient[Any], username: str, password: str = PASSWORD) -> None:
+    r = await html_post(client, "/login", {"username": username, "password": password})
+    assert r.status_code == 303, r.text
