@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.wallet import rules
@@ -71,7 +72,7 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     found = dict(rows)
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
-        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         stmt = insert(LedgerAccount).values(
             [{"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
              for k in missing]
@@ -99,15 +100,42 @@ async def post(
     Invariants kept: the legs sum to zero; no user or escrow account goes below zero (``InsufficientCoins``
     with the shortfall, nothing written); balances change only here. The running-balance rows are locked in
     ascending id order, so two transactions touching the same accounts queue instead of deadlocking.
+
+    With an ``idempotency_key`` the transaction is written at most once: a second post with the same key writes
+    nothing and returns the transaction already recorded (callers that must know compare ``txn.id`` or use
+    :func:`find_by_key` first).
     """
     rules.check_balanced(leg.amount for leg in legs)
+    if idempotency_key is not None:
+        existing = await find_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing
     ids = await ensure_accounts(session, [leg.account for leg in legs])
     deltas: dict[int, int] = defaultdict(int)
     for leg in legs:
         deltas[ids[leg.account]] += leg.amount
 
+    txn = LedgerTransaction(
+        kind=kind, ref_type=ref_type, ref_id=ref_id, idempotency_key=idempotency_key, memo=memo,
+        created_by_id=created_by_id,
+    )
+    if idempotency_key is not None:
+        # Claim the key before touching any balance. A concurrent post with the same key blocks here on the
+        # unique index until the other transaction ends; if it committed, we lose the race cleanly (savepoint
+        # rolled back, nothing else written) and return its transaction instead of failing the whole request.
+        try:
+            async with session.begin_nested():
+                session.add(txn)
+                await session.flush()
+        except IntegrityError:
+            existing = await find_by_key(session, idempotency_key)
+            if existing is None:  # the conflict was not about the key: a real error
+                raise
+            return existing
+
     running = sorted({ids[leg.account] for leg in legs if leg.account.has_running_balance})
     accounts: dict[int, LedgerAccount] = {}
+    new_balances: dict[int, int] = {}
     if running:
         # Lock, then decide: the balance we check is the one we write. ORDER BY id gives the global lock order.
         locked = await session.scalars(
@@ -122,26 +150,37 @@ async def post(
             {a.id: a.balance for a in accounts.values()}, {i: deltas[i] for i in accounts}
         )
         if shortfall:
+            if idempotency_key is not None:
+                # Release the claimed key: callers may catch the refusal and carry on in this transaction.
+                await session.delete(txn)
+                await session.flush()
             raise InsufficientCoins(shortfall)
-        for acc_id, balance in new_balances.items():
-            accounts[acc_id].balance = balance
 
-    txn = LedgerTransaction(
-        kind=kind, ref_type=ref_type, ref_id=ref_id, idempotency_key=idempotency_key, memo=memo,
-        created_by_id=created_by_id,
-    )
-    session.add(txn)
-    await session.flush()
+    if idempotency_key is None:
+        session.add(txn)
+        await session.flush()
+    # balance_after is the running balance after each entry in order, so an account that appears in two legs
+    # of one transaction still shows a consistent history (the audit recomputes exactly this sequence).
+    progress = {acc_id: account.balance for acc_id, account in accounts.items()}
     for leg in legs:
         acc_id = ids[leg.account]
+        balance_after: int | None = None
+        if acc_id in progress:
+            progress[acc_id] += leg.amount
+            balance_after = progress[acc_id]
         session.add(LedgerEntry(
-            transaction_id=txn.id,
-            account_id=acc_id,
-            amount=leg.amount,
-            balance_after=accounts[acc_id].balance if acc_id in accounts else None,
+            transaction_id=txn.id, account_id=acc_id, amount=leg.amount, balance_after=balance_after,
         ))
+    for acc_id, new_balance in new_balances.items():
+        accounts[acc_id].balance = new_balance
     await session.flush()
     return txn
+
+
+async def find_by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransaction | None:
+    return await session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)
+    )
 
 
 async def balance(session: AsyncSession, account: AccountKey) -> int:
