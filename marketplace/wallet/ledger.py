@@ -16,6 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Every mapped class, so the flush can resolve ledger_accounts.order_id → orders.id even in a process where
+# nothing else imported the orders models yet (a bare `serve` before the orders domain is loaded).
+from marketplace import models as _all_models  # noqa: F401
 from marketplace.wallet import rules
 from marketplace.wallet.exceptions import InsufficientCoins
 from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
