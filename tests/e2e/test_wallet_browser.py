@@ -83,8 +83,9 @@ def wallet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 async def test_topup_100_coins_through_the_sandbox_gateway(wallet_server: str) -> None:
     base = wallet_server
-    r = httpx.post(f"{base}/api/v1/auth/register",
-                   json={"username": "payer_e2e", "email": "payer_e2e@example.com", "password": PASSWORD})
+    async with httpx.AsyncClient(base_url=base) as api:
+        r = await api.post("/api/v1/auth/register",
+                           json={"username": "payer_e2e", "email": "payer_e2e@example.com", "password": PASSWORD})
     assert r.status_code == 201, r.text
 
     async with async_playwright() as p:
