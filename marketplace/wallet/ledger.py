@@ -71,8 +71,8 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     """Ids of the accounts, creating missing ones. Concurrent creators are harmless (ON CONFLICT DO NOTHING)."""
     wanted = {k.key: k for k in keys}
     rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
-        LedgerAccount.key.in_(wanted)))).all()
-    found = dict(rows)
+        LedgerAccount.key.in_(wanted)))).tuples().all()
+    found: dict[str, int] = dict(rows)
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -82,7 +82,7 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
         ).on_conflict_do_nothing(index_elements=["key"])
         await session.execute(stmt)
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
-            LedgerAccount.key.in_([k.key for k in missing])))).all()
+            LedgerAccount.key.in_([k.key for k in missing])))).tuples().all()
         found.update(dict(rows))
     return {k: found[k.key] for k in keys}
 
@@ -181,9 +181,10 @@ async def post(
 
 
 async def find_by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransaction | None:
-    return await session.scalar(
+    txn: LedgerTransaction | None = await session.scalar(
         select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)
     )
+    return txn
 
 
 async def balance(session: AsyncSession, account: AccountKey) -> int:
@@ -201,7 +202,8 @@ async def balance(session: AsyncSession, account: AccountKey) -> int:
 
 async def wallet_balances(session: AsyncSession, user_id: int) -> tuple[int, int]:
     """(available, held) of a user."""
-    rows = dict((await session.execute(
+    result = await session.execute(
         select(LedgerAccount.kind, LedgerAccount.balance).where(LedgerAccount.user_id == user_id)
-    )).all())
+    )
+    rows: dict[str, int] = dict(result.tuples().all())
     return int(rows.get("available", 0)), int(rows.get("held", 0))

@@ -211,7 +211,8 @@ class WalletService:
         return topup
 
     async def topup_by_trade_no(self, out_trade_no: str) -> TopUp | None:
-        return await self.session.scalar(select(TopUp).where(TopUp.out_trade_no == out_trade_no))
+        topup: TopUp | None = await self.session.scalar(select(TopUp).where(TopUp.out_trade_no == out_trade_no))
+        return topup
 
     # --- admin -----------------------------------------------------------------------------------------------
 
