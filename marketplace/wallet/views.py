@@ -75,9 +75,12 @@ class WalletViews(Controller):
                 returned = await service.topup_for(user_id, topup_id)
             except NotFound:
                 returned = None
+        topups = await service.recent_topups(user_id)
+        # A payer who closed the gateway tab can resume: a freshly signed URL for each still-pending top-up.
+        resume = {t.id: service.pay_url(t, site_url=site_url(request)) for t in topups if t.status == "pending"}
         return await render(
             request, db_session, "wallet/index.html", status_code=status_code,
-            available=available, held=held, entries=entries, topups=await service.recent_topups(user_id),
+            available=available, held=held, entries=entries, topups=topups, resume=resume,
             returned=returned, error=error, coins=coins, settings=settings,
         )
 

@@ -98,6 +98,12 @@ async def test_tampered_sandbox_request_is_refused(client: Any, sessions: async_
     form["biz_content"] = form["biz_content"].replace("10.00", "0.01")
     r = await html_post(client, "/payments/sandbox/pay", form)
     assert r.status_code == 400
+    # Still pending: the wallet page offers to resume paying, with a freshly signed URL.
+    r = await client.get("/wallet")
+    assert "pending · 待支付" in r.text
+    resume = re.search(r'href="(http[^"]*/payments/sandbox/pay\?[^"]+)"', r.text)
+    assert resume
+    assert (await client.get(html.unescape(resume.group(1)))).status_code == 200
 
 
 async def test_out_of_bounds_topup_form_shows_an_error(client: Any,
