@@ -180,6 +180,27 @@ async def post(
     return txn
 
 
+async def lock_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> dict[AccountKey, LedgerAccount]:
+    """Lock several running-balance accounts at once, in ascending id order, for a transaction that will make
+    several :func:`post` calls touching different users (e.g. release one bidder's hold, then hold another's).
+
+    Each ``post`` locks only its own rows; two such transactions taking them in opposite orders across their
+    posts could deadlock. Locking the union first makes the order global again (re-locking a row this
+    transaction already holds never waits). Simpler still: put all the legs in one ``post``.
+    """
+    wanted = [k for k in keys if k.has_running_balance]
+    ids = await ensure_accounts(session, wanted)
+    locked = await session.scalars(
+        select(LedgerAccount)
+        .where(LedgerAccount.id.in_(sorted(set(ids.values()))))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    by_id = {a.id: a for a in locked}
+    return {k: by_id[ids[k]] for k in wanted}
+
+
 async def find_by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransaction | None:
     txn: LedgerTransaction | None = await session.scalar(
         select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)

@@ -141,3 +141,25 @@ async def test_audit_detects_tampering(sessions: async_sessionmaker[AsyncSession
         report = await audit(s)
     assert any("sums to +1, not 0" in p for p in report.problems)
     assert any("all entries sum to +1" in p for p in report.problems)
+
+
+async def test_crossing_multi_post_transactions_do_not_deadlock_with_lock_accounts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two transactions that each make two posts on users A and B in opposite orders (the shape of an outbid on
+    two auctions at once) finish when they lock both wallets first."""
+    a, b = await _users(sessions, 2, 100)
+
+    async def move(first: int, second: int) -> None:
+        async with sessions() as s, s.begin():
+            await ledger.lock_accounts(s, [ledger.available(first), ledger.available(second)])
+            for uid in (first, second):
+                await ledger.post(s, kind="hold", legs=[ledger.Leg(ledger.available(uid), -1),
+                                                        ledger.Leg(ledger.held(uid), 1)])
+                await asyncio.sleep(0.01)  # widen the window in which a crossing lock order would deadlock
+
+    await asyncio.gather(*(move(a, b) if i % 2 else move(b, a) for i in range(10)))
+    async with sessions() as s:
+        assert await ledger.wallet_balances(s, a) == (90, 10)
+        assert await ledger.wallet_balances(s, b) == (90, 10)
+        assert (await audit(s)).ok
