@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Every mapped class, so the flush can resolve ledger_accounts.order_id → orders.id even in a process where
+# nothing else imported the orders models yet (a bare `serve` before the orders domain is loaded).
+from marketplace import models as _all_models  # noqa: F401
 from marketplace.wallet import rules
 from marketplace.wallet.exceptions import InsufficientCoins
 from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -67,18 +71,18 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     """Ids of the accounts, creating missing ones. Concurrent creators are harmless (ON CONFLICT DO NOTHING)."""
     wanted = {k.key: k for k in keys}
     rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
-        LedgerAccount.key.in_(wanted)))).all()
-    found = dict(rows)
+        LedgerAccount.key.in_(wanted)))).tuples().all()
+    found: dict[str, int] = dict(rows)
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
-        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         stmt = insert(LedgerAccount).values(
             [{"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
              for k in missing]
         ).on_conflict_do_nothing(index_elements=["key"])
         await session.execute(stmt)
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
-            LedgerAccount.key.in_([k.key for k in missing])))).all()
+            LedgerAccount.key.in_([k.key for k in missing])))).tuples().all()
         found.update(dict(rows))
     return {k: found[k.key] for k in keys}
 
@@ -99,15 +103,42 @@ async def post(
     Invariants kept: the legs sum to zero; no user or escrow account goes below zero (``InsufficientCoins``
     with the shortfall, nothing written); balances change only here. The running-balance rows are locked in
     ascending id order, so two transactions touching the same accounts queue instead of deadlocking.
+
+    With an ``idempotency_key`` the transaction is written at most once: a second post with the same key writes
+    nothing and returns the transaction already recorded (callers that must know compare ``txn.id`` or use
+    :func:`find_by_key` first).
     """
     rules.check_balanced(leg.amount for leg in legs)
+    if idempotency_key is not None:
+        existing = await find_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing
     ids = await ensure_accounts(session, [leg.account for leg in legs])
     deltas: dict[int, int] = defaultdict(int)
     for leg in legs:
         deltas[ids[leg.account]] += leg.amount
 
+    txn = LedgerTransaction(
+        kind=kind, ref_type=ref_type, ref_id=ref_id, idempotency_key=idempotency_key, memo=memo,
+        created_by_id=created_by_id,
+    )
+    if idempotency_key is not None:
+        # Claim the key before touching any balance. A concurrent post with the same key blocks here on the
+        # unique index until the other transaction ends; if it committed, we lose the race cleanly (savepoint
+        # rolled back, nothing else written) and return its transaction instead of failing the whole request.
+        try:
+            async with session.begin_nested():
+                session.add(txn)
+                await session.flush()
+        except IntegrityError:
+            existing = await find_by_key(session, idempotency_key)
+            if existing is None:  # the conflict was not about the key: a real error
+                raise
+            return existing
+
     running = sorted({ids[leg.account] for leg in legs if leg.account.has_running_balance})
     accounts: dict[int, LedgerAccount] = {}
+    new_balances: dict[int, int] = {}
     if running:
         # Lock, then decide: the balance we check is the one we write. ORDER BY id gives the global lock order.
         locked = await session.scalars(
@@ -122,25 +153,58 @@ async def post(
             {a.id: a.balance for a in accounts.values()}, {i: deltas[i] for i in accounts}
         )
         if shortfall:
+            if idempotency_key is not None:
+                # Release the claimed key: callers may catch the refusal and carry on in this transaction.
+                await session.delete(txn)
+                await session.flush()
             raise InsufficientCoins(shortfall)
-        for acc_id, balance in new_balances.items():
-            accounts[acc_id].balance = balance
 
-    txn = LedgerTransaction(
-        kind=kind, ref_type=ref_type, ref_id=ref_id, idempotency_key=idempotency_key, memo=memo,
-        created_by_id=created_by_id,
-    )
-    session.add(txn)
-    await session.flush()
+    if idempotency_key is None:
+        session.add(txn)
+        await session.flush()
+    # balance_after is the running balance after each entry in order, so an account that appears in two legs
+    # of one transaction still shows a consistent history (the audit recomputes exactly this sequence).
+    progress = {acc_id: account.balance for acc_id, account in accounts.items()}
     for leg in legs:
         acc_id = ids[leg.account]
+        balance_after: int | None = None
+        if acc_id in progress:
+            progress[acc_id] += leg.amount
+            balance_after = progress[acc_id]
         session.add(LedgerEntry(
-            transaction_id=txn.id,
-            account_id=acc_id,
-            amount=leg.amount,
-            balance_after=accounts[acc_id].balance if acc_id in accounts else None,
+            transaction_id=txn.id, account_id=acc_id, amount=leg.amount, balance_after=balance_after,
         ))
+    for acc_id, new_balance in new_balances.items():
+        accounts[acc_id].balance = new_balance
     await session.flush()
+    return txn
+
+
+async def lock_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> dict[AccountKey, LedgerAccount]:
+    """Lock several running-balance accounts at once, in ascending id order, for a transaction that will make
+    several :func:`post` calls touching different users (e.g. release one bidder's hold, then hold another's).
+
+    Each ``post`` locks only its own rows; two such transactions taking them in opposite orders across their
+    posts could deadlock. Locking the union first makes the order global again (re-locking a row this
+    transaction already holds never waits). Simpler still: put all the legs in one ``post``.
+    """
+    wanted = [k for k in keys if k.has_running_balance]
+    ids = await ensure_accounts(session, wanted)
+    locked = await session.scalars(
+        select(LedgerAccount)
+        .where(LedgerAccount.id.in_(sorted(set(ids.values()))))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    by_id = {a.id: a for a in locked}
+    return {k: by_id[ids[k]] for k in wanted}
+
+
+async def find_by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransaction | None:
+    txn: LedgerTransaction | None = await session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)
+    )
     return txn
 
 
@@ -159,7 +223,8 @@ async def balance(session: AsyncSession, account: AccountKey) -> int:
 
 async def wallet_balances(session: AsyncSession, user_id: int) -> tuple[int, int]:
     """(available, held) of a user."""
-    rows = dict((await session.execute(
+    result = await session.execute(
         select(LedgerAccount.kind, LedgerAccount.balance).where(LedgerAccount.user_id == user_id)
-    )).all())
+    )
+    rows: dict[str, int] = dict(result.tuples().all())
     return int(rows.get("available", 0)), int(rows.get("held", 0))

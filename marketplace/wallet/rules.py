@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from marketplace.wallet.exceptions import UnbalancedTransaction
+from marketplace.errors import InvalidInput
+from marketplace.wallet.exceptions import TopUpOutOfBounds, UnbalancedTransaction
 
 
 def check_balanced(amounts: Iterable[int]) -> None:
@@ -47,3 +48,26 @@ def yuan_text_to_fen(text: str) -> int:
     if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
         raise ValueError(f"not an amount: {text!r}")
     return int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+
+
+def check_topup_coins(coins: int, minimum: int, maximum: int) -> None:
+    """RULES.md §1: a top-up buys between ``minimum`` and ``maximum`` whole coins (inclusive)."""
+    if isinstance(coins, bool) or not isinstance(coins, int) or not minimum <= coins <= maximum:
+        raise TopUpOutOfBounds(f"A top-up is between {minimum:,} and {maximum:,} coins.")
+
+
+def check_adjustment(coins: int, reason: str) -> str:
+    """An admin adjustment moves a non-zero whole number of coins and always says why (it is audited)."""
+    if isinstance(coins, bool) or not isinstance(coins, int) or coins == 0:
+        raise InvalidInput("An adjustment is a non-zero whole number of coins.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason is required.")
+    if len(reason) > 500:
+        raise InvalidInput("The reason is at most 500 characters.")
+    return reason
+
+
+def check_page(page: int, per_page: int, max_per_page: int = 100) -> None:
+    if page < 1 or not 1 <= per_page <= max_per_page:
+        raise InvalidInput(f"page ≥ 1 and 1 ≤ per_page ≤ {max_per_page}.")
