@@ -26,6 +26,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
+import marketplace.models  # noqa: F401  (every mapper configured before the first request)
 from marketplace import jobs
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory

@@ -1,11 +1,13 @@
 """Demo data for ``marketplace demo``: users, a bilingual category tree, and whatever other domains add.
 
-Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data by appending
-an ``async def seed(session, settings, users)`` to :data:`SEEDERS`.
+Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data in a module
+listed in :data:`DEMO_MODULES` with an ``async def seed(session, settings, users)``; they run in that order
+(coins first, then shops, then listings).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -63,6 +65,20 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
+DEMO_MODULES = ("marketplace.wallet.demo", "marketplace.shops.demo_data", "marketplace.catalog.demo_data")
+
+
+def _domain_seeders() -> list[Seeder]:
+    seeders: list[Seeder] = []
+    for name in DEMO_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        seeders.append(module.seed)
+    return seeders
 
 
 async def seed_categories(session: AsyncSession) -> None:
@@ -85,6 +101,6 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     for username, email, is_admin in DEMO_USERS:
         users[username] = await accounts.register(username, email, DEMO_PASSWORD, is_admin=is_admin)
     await seed_categories(session)
-    for seeder in SEEDERS:
+    for seeder in [*_domain_seeders(), *SEEDERS]:
         await seeder(session, settings, users)
     return True
