@@ -123,3 +123,44 @@ async def make_listing(session: AsyncSession, seller: User, category: Category |
     session.add(listing)
     await session.flush()
     return listing
+
+
+async def make_order(session: AsyncSession, *, seller: User | None = None, buyer: User | None = None,
+                     price: int = 100, quantity: int = 1, stock: int | None = None, mode: str = "fixed") -> Any:
+    """A paid order the way a purchase makes one: listing, funded buyer, stock decremented, coins in escrow."""
+    from marketplace.orders.services import open_order
+
+    seller = seller or await make_user(session)
+    buyer = buyer or await make_user(session, coins=price * quantity)
+    if mode == "fixed":
+        listing = await make_listing(session, seller, price=price, quantity=stock or quantity)
+    else:
+        listing = await make_listing(session, seller, mode="auction", start_price=price)
+    order = await open_order(session, listing=listing, buyer_id=buyer.id, quantity=quantity, unit_price=price)
+    listing.quantity_available -= quantity
+    if listing.quantity_available == 0:
+        listing.status = "sold"
+    await session.flush()
+    return order
+
+
+async def ledger_problems(session: AsyncSession) -> list[str]:
+    """The ledger audit in SQL (RULES.md §8): each transaction sums to 0, each running balance equals its entries,
+    all balances sum to 0. Empty when balanced."""
+    from sqlalchemy import text
+
+    problems = [f"transaction {t} sums to {s}" for t, s in (await session.execute(text(
+        "SELECT transaction_id, SUM(amount) FROM ledger_entries GROUP BY transaction_id HAVING SUM(amount) <> 0"
+    ))).all()]
+    problems += [f"account {k} balance {b} != entries {s}" for k, b, s in (await session.execute(text(
+        "SELECT a.key, a.balance, COALESCE(SUM(e.amount), 0) FROM ledger_accounts a "
+        "LEFT JOIN ledger_entries e ON e.account_id = a.id WHERE a.kind NOT IN ('revenue','topup_clearing',"
+        "'adjustments') GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
+    ))).all()]
+    total = await session.scalar(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries"))
+    if total:
+        problems.append(f"all entries sum to {total}")
+    negative = await session.scalar(text("SELECT COUNT(*) FROM ledger_accounts WHERE balance < 0"))
+    if negative:
+        problems.append(f"{negative} accounts below zero")
+    return problems
