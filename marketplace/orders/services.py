@@ -422,9 +422,10 @@ class FeedbackService:
         return await self._views(Feedback.order_id == order_id, limit=10)
 
     async def summary(self, user_id: int) -> rules.FeedbackSummary:
-        counts = dict((await self.session.execute(
+        rows = (await self.session.execute(
             select(Feedback.rating, func.count()).where(Feedback.to_user_id == user_id).group_by(Feedback.rating)
-        )).all())
+        )).all()
+        counts: dict[str, int] = {rating: int(n) for rating, n in rows}
         return rules.FeedbackSummary(positive=int(counts.get("positive", 0)), neutral=int(counts.get("neutral", 0)),
                                      negative=int(counts.get("negative", 0)))
 
