@@ -130,8 +130,10 @@ async def make_order(session: AsyncSession, *, seller: User | None = None, buyer
     """A paid order the way a purchase makes one: listing, funded buyer, stock decremented, coins in escrow."""
     from marketplace.orders.services import open_order
 
-    seller = seller or await make_user(session)
-    buyer = buyer or await make_user(session, coins=price * quantity)
+    seller = seller or await quick_user(session)
+    if buyer is None:
+        buyer = await quick_user(session)
+        await fund(session, buyer.id, price * quantity)
     if mode == "fixed":
         listing = await make_listing(session, seller, price=price, quantity=stock or quantity)
     else:
@@ -142,6 +144,17 @@ async def make_order(session: AsyncSession, *, seller: User | None = None, buyer
         listing.status = "sold"
     await session.flush()
     return order
+
+
+async def quick_user(session: AsyncSession) -> User:
+    """A user row with a wallet but no usable password (no argon2 hashing): for tests that need many parties and
+    never log them in."""
+    username = unique("quick")
+    user = User(username=username, email=f"{username}@example.com", password_hash="!unusable")
+    session.add(user)
+    await session.flush()
+    await ledger.ensure_accounts(session, [ledger.available(user.id), ledger.held(user.id)])
+    return user
 
 
 async def ledger_problems(session: AsyncSession) -> list[str]:

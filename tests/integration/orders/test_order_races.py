@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.orders.exceptions import InvalidTransition
 from marketplace.orders.models import Feedback, Order
 from marketplace.orders.services import FeedbackService, OrderService, auto_confirm_overdue
 from marketplace.settings import Settings
@@ -64,6 +65,31 @@ async def test_buyer_confirm_racing_the_auto_confirm_job_pays_out_once(sessions:
             assert await ledger.balance(s, ledger.escrow(o.id)) == 0
             assert (await s.get(Order, o.id)).status == "completed"  # type: ignore[union-attr]
         assert await ledger.balance(s, ledger.platform("revenue")) == 6 * ROUNDS
+        assert await ledger_problems(s) == []
+
+
+async def test_confirm_and_auto_confirm_colliding_on_each_order_pay_once(sessions: Sessions) -> None:
+    """The sweep above walks its orders one by one; here each order gets both contenders at the same instant."""
+    async with sessions() as s, s.begin():
+        orders = [await make_order(s, price=40) for _ in range(ROUNDS)]
+        for o in orders:
+            await OrderService(s, SETTINGS).ship(o.id, o.seller_id, now=utcnow() - timedelta(days=10))
+    now = utcnow()
+
+    async def auto(svc: OrderService, order_id: int) -> None:
+        if not await svc.auto_confirm(order_id, now):
+            raise InvalidTransition("already completed")
+
+    pairs = await asyncio.gather(*[
+        asyncio.gather(in_tx(sessions, lambda svc, o=o: svc.confirm(o.id, o.buyer_id)),
+                       in_tx(sessions, lambda svc, o=o: auto(svc, o.id)))
+        for o in orders
+    ])
+    async with sessions() as s:
+        for o, pair in zip(orders, pairs, strict=True):
+            assert sorted(pair) == ["409", "ok"]
+            assert await kinds_for(s, o.id) == ["fee", "payout", "purchase"]
+            assert (await ledger.wallet_balances(s, o.seller_id))[0] == 38
         assert await ledger_problems(s) == []
 
 
@@ -129,9 +155,9 @@ async def test_buyer_and_seller_cancelling_together_refund_once(sessions: Sessio
 
 async def test_resolve_refund_racing_release_settles_once(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
-        from tests.factories import make_user
+        from tests.factories import quick_user
 
-        admin = await make_user(s, is_admin=True)
+        admin = await quick_user(s)
         orders = [await make_order(s, price=100) for _ in range(ROUNDS)]
         for o in orders:
             await OrderService(s, SETTINGS).ship(o.id, o.seller_id)

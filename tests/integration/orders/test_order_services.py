@@ -16,7 +16,7 @@ from marketplace.orders.models import Feedback, OrderEvent
 from marketplace.orders.services import FeedbackService, OrderService, auto_confirm_overdue
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
-from tests.factories import ledger_problems, make_order, make_user
+from tests.factories import ledger_problems, make_order, quick_user
 
 SETTINGS = Settings()
 
@@ -95,7 +95,7 @@ async def test_cancel_of_an_ended_listing_does_not_put_it_back_on_sale(session: 
 
 async def test_wrong_party_and_wrong_state(session: AsyncSession) -> None:
     order = await make_order(session)
-    stranger = await make_user(session)
+    stranger = await quick_user(session)
     svc = OrderService(session, SETTINGS)
     with pytest.raises(WrongParty):
         await svc.ship(order.id, order.buyer_id)
@@ -120,7 +120,7 @@ async def test_wrong_party_and_wrong_state(session: AsyncSession) -> None:
 async def test_dispute_then_resolve(session: AsyncSession, outcome: str, status: str, buyer: int, seller: int,
                                     revenue: int) -> None:
     order = await make_order(session, price=200)
-    admin = await make_user(session, is_admin=True)
+    admin = await quick_user(session)
     svc = OrderService(session, SETTINGS)
     await svc.ship(order.id, order.seller_id)
     with pytest.raises(WrongParty):
@@ -177,7 +177,7 @@ async def test_the_periodic_job_uses_the_context_clock(sessions: Any) -> None:
 
 async def test_feedback_once_per_side_on_completed_orders(session: AsyncSession) -> None:
     order = await make_order(session, price=10)
-    stranger = await make_user(session)
+    stranger = await quick_user(session)
     fb = FeedbackService(session)
     with pytest.raises(FeedbackNotAllowed):
         await fb.leave(order.id, order.buyer_id, "positive", "too early")
