@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
 from marketplace.orders.exceptions import InvalidOrderInput
@@ -63,9 +63,9 @@ class OrderController(Controller):
         return await _out(svc, order_id)
 
     @post("/{order_id:int}/cancel", status_code=200, summary="Either side cancels before shipping; full refund")
-    async def cancel(self, order_id: FromPath[int], user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> OrderOut:
-        svc = OrderService(db_session, settings)
+    async def cancel(self, request: Request[Any, Any, Any], order_id: FromPath[int], user: AuthUser,
+                     db_session: DB, settings: AppSettings) -> OrderOut:
+        svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
         await svc.cancel(order_id, user.id, is_admin=user.is_admin)
         return await _out(svc, order_id)
 

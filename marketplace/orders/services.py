@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing
-from marketplace.db import utcnow
+from marketplace.db import after_commit, utcnow
+from marketplace.jobs import Publisher
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
 from marketplace.orders.models import Feedback, Order, OrderEvent
@@ -114,9 +115,11 @@ class OrderService:
     bug that let two transitions through could never pay out or refund an order twice.
     """
 
-    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None,
+                 publisher: Publisher | None = None) -> None:
         self.session = session
         self.settings = settings or Settings()
+        self.publisher = publisher
 
     # --- reading ------------------------------------------------------------------------------------------------
 
@@ -345,6 +348,11 @@ class OrderService:
         if listing.status == "sold" and listing.quantity_available > 0:
             listing.status = "active"
             listing.ended_at = None
+        publisher, channel = self.publisher, f"listing:{listing.id}"
+        if publisher is not None:
+            # Watchers of the listing page see the stock come back, once the refund is durable (API.md "stock").
+            message = {"type": "stock", "quantity_available": listing.quantity_available, "status": listing.status}
+            after_commit(self.session, lambda: publisher.publish(channel, message))
 
 
 async def auto_confirm_overdue(sessions: async_sessionmaker[AsyncSession], settings: Settings,

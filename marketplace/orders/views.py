@@ -115,7 +115,7 @@ class OrderViews(Controller):
     @post("/orders/{order_id:int}/cancel")
     async def cancel(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                      settings: AppSettings, user: AuthUser) -> Redirect:
-        svc = OrderService(db_session, settings)
+        svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
         return await _act(request, order_id, data, lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin),
                           "Order cancelled; the buyer has been refunded in full. 订单已取消。")
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
-from tests.factories import api_user, fund, ledger_problems, make_order, make_user
+from marketplace.accounts.services import AccountService
+from tests.factories import api_user, fund, ledger_problems, make_order, quick_user
 
 ORDER_FIELDS = {"id", "listing_id", "buyer_id", "seller_id", "quantity", "unit_price", "total", "fee", "status",
                 "created_at", "shipped_at", "completed_at"}
@@ -24,15 +25,20 @@ async def seed_order(sessions: Sessions, seller: dict[str, Any], buyer: dict[str
         return int(order.id)
 
 
+async def token_user(sessions: Sessions, *, is_admin: bool = False) -> dict[str, Any]:
+    """A user with a real bearer token, minus the password hashing (registration has its own tests)."""
+    async with sessions() as s, s.begin():
+        user = await quick_user(s)
+        user.is_admin = is_admin
+        token = await AccountService(s).issue_token(user)
+        return {"id": user.id, "username": user.username, "headers": {"Authorization": f"Bearer {token}"}}
+
+
 @pytest.fixture
 async def parties(client: Any, sessions: Sessions) -> dict[str, Any]:
-    seller, buyer, stranger = await api_user(client), await api_user(client), await api_user(client)
-    async with sessions() as s, s.begin():
-        admin = await make_user(s, is_admin=True)
-    from tests.factories import api_login
-
+    seller, buyer, stranger = await api_user(client), await token_user(sessions), await token_user(sessions)
     return {"seller": seller, "buyer": buyer, "stranger": stranger,
-            "admin": {"id": admin.id, "headers": await api_login(client, admin.username)},
+            "admin": await token_user(sessions, is_admin=True),
             "order_id": await seed_order(sessions, seller, buyer, price=100)}
 
 

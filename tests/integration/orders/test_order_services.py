@@ -201,3 +201,25 @@ async def test_feedback_once_per_side_on_completed_orders(session: AsyncSession)
     assert buyer_profile["feedback_score"] == -1
     assert buyer_profile["positive_percent"] == 0.0
     assert (await fb.profile_context(stranger.id))["positive_percent"] is None
+
+
+async def test_cancel_announces_the_restored_stock_after_commit(sessions: Any) -> None:
+    from marketplace.db import drain_after_commit
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, dict[str, Any]]] = []
+
+        async def publish(self, channel: str, message: dict[str, Any]) -> None:
+            self.sent.append((channel, message))
+
+    recorder = Recorder()
+    async with sessions() as s, s.begin():
+        order = await make_order(s, price=5, quantity=1, stock=1)
+    async with sessions() as s:
+        async with s.begin():
+            await OrderService(s, SETTINGS, publisher=recorder).cancel(order.id, order.buyer_id)
+            assert recorder.sent == []  # nothing before the commit
+        await drain_after_commit()
+    assert recorder.sent == [(f"listing:{order.listing_id}",
+                              {"type": "stock", "quantity_available": 1, "status": "active"})]
