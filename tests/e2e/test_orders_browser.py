@@ -81,3 +81,44 @@ async def test_ship_confirm_and_feedback_both_ways(live_server: LiveServer, page
     assert "Fast and well packed" in await page.inner_text("main")
     await page.goto(live_server.url(f"/users/{buyer['username']}"))
     assert "Smooth buyer" in await page.inner_text("main")
+
+
+async def test_dispute_resolved_by_an_admin(live_server: LiveServer, page: Any, browser: Any) -> None:
+    import httpx
+
+    from tests.e2e.conftest import ADMIN
+
+    seller, buyer = live_server.register(), live_server.register()
+    oid = await seed_order(live_server, seller["id"], buyer["id"], price=80)
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:  # shipping is covered above
+        r = await c.post(f"/api/v1/orders/{oid}/ship", headers=seller["headers"], json={"tracking": "YT-9"})
+        assert r.status_code == 200, r.text
+
+    await ui_login(page, live_server, buyer["username"])
+    await page.goto(live_server.url(f"/orders/{oid}"))
+    await page.locator("details.order-dispute summary").click()
+    await page.locator("textarea[name=reason]").fill("The parcel was empty")
+    await page.get_by_role("button", name="Open dispute").click()
+    await page.wait_for_url(live_server.url(f"/orders/{oid}"))
+    assert "Dispute opened" in await page.inner_text(".flashes")
+    assert await page.locator(".order-detail [data-status]").first.get_attribute("data-status") == "disputed"
+
+    context = await browser.new_context()
+    admin_page = await context.new_page()
+    admin_page.set_default_timeout(10_000)
+    try:
+        await ui_login(admin_page, live_server, ADMIN[0], ADMIN[1])
+        await admin_page.goto(live_server.url("/admin/disputes"))
+        row = admin_page.locator(f"#order-{oid}")
+        assert "The parcel was empty" in await row.inner_text()
+        await row.get_by_role("button", name="Refund buyer").click()
+        await admin_page.wait_for_url(live_server.url("/admin/disputes"))
+        assert "refunded to the buyer" in await admin_page.inner_text(".flashes")
+        assert await admin_page.locator(f"#order-{oid}").count() == 0
+    finally:
+        await context.close()
+
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
+        me = (await c.get("/api/v1/me", headers=buyer["headers"])).json()
+        assert me["wallet"] == {"available": 80, "held": 0}
+        assert (await c.get(f"/api/v1/orders/{oid}", headers=buyer["headers"])).json()["status"] == "refunded"
