@@ -123,3 +123,57 @@ async def make_listing(session: AsyncSession, seller: User, category: Category |
     session.add(listing)
     await session.flush()
     return listing
+
+
+async def make_order(session: AsyncSession, *, seller: User | None = None, buyer: User | None = None,
+                     price: int = 100, quantity: int = 1, stock: int | None = None, mode: str = "fixed") -> Any:
+    """A paid order the way a purchase makes one: listing, funded buyer, stock decremented, coins in escrow."""
+    from marketplace.orders.services import open_order
+
+    seller = seller or await quick_user(session)
+    if buyer is None:
+        buyer = await quick_user(session)
+        await fund(session, buyer.id, price * quantity)
+    if mode == "fixed":
+        listing = await make_listing(session, seller, price=price, quantity=stock or quantity)
+    else:
+        listing = await make_listing(session, seller, mode="auction", start_price=price)
+    order = await open_order(session, listing=listing, buyer_id=buyer.id, quantity=quantity, unit_price=price)
+    listing.quantity_available -= quantity
+    if listing.quantity_available == 0:
+        listing.status = "sold"
+    await session.flush()
+    return order
+
+
+async def quick_user(session: AsyncSession) -> User:
+    """A user row with a wallet but no usable password (no argon2 hashing): for tests that need many parties and
+    never log them in."""
+    username = unique("quick")
+    user = User(username=username, email=f"{username}@example.com", password_hash="!unusable")
+    session.add(user)
+    await session.flush()
+    await ledger.ensure_accounts(session, [ledger.available(user.id), ledger.held(user.id)])
+    return user
+
+
+async def ledger_problems(session: AsyncSession) -> list[str]:
+    """The ledger audit in SQL (RULES.md §8): each transaction sums to 0, each running balance equals its entries,
+    all balances sum to 0. Empty when balanced."""
+    from sqlalchemy import text
+
+    problems = [f"transaction {t} sums to {s}" for t, s in (await session.execute(text(
+        "SELECT transaction_id, SUM(amount) FROM ledger_entries GROUP BY transaction_id HAVING SUM(amount) <> 0"
+    ))).all()]
+    problems += [f"account {k} balance {b} != entries {s}" for k, b, s in (await session.execute(text(
+        "SELECT a.key, a.balance, COALESCE(SUM(e.amount), 0) FROM ledger_accounts a "
+        "LEFT JOIN ledger_entries e ON e.account_id = a.id WHERE a.kind NOT IN ('revenue','topup_clearing',"
+        "'adjustments') GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
+    ))).all()]
+    total = await session.scalar(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries"))
+    if total:
+        problems.append(f"all entries sum to {total}")
+    negative = await session.scalar(text("SELECT COUNT(*) FROM ledger_accounts WHERE balance < 0"))
+    if negative:
+        problems.append(f"{negative} accounts below zero")
+    return problems

@@ -1,14 +1,30 @@
-"""Order use cases. :func:`open_order` is how fixed-price purchases and auction wins create an order."""
+"""Order use cases. :func:`open_order` is how fixed-price purchases and auction wins create an order;
+:class:`OrderService` takes it from there (ship, confirm, cancel, dispute, resolve, auto-confirm) and
+:class:`FeedbackService` handles the ratings afterwards."""
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
+from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing
-from marketplace.orders.models import Order, OrderEvent
+from marketplace.db import after_commit, utcnow
+from marketplace.jobs import Publisher
+from marketplace.orders import rules
+from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
+from marketplace.orders.models import Feedback, Order, OrderEvent
+from marketplace.settings import Settings
 from marketplace.wallet import ledger
+
+log = logging.getLogger(__name__)
 
 
 async def open_order(
@@ -50,3 +66,397 @@ async def open_order(
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
     return order
+
+
+# --- after the sale ----------------------------------------------------------------------------------------------
+#
+# Lock order, everywhere: the order row first, then (cancel only) its listing row, then the ledger accounts
+# (ledger.post locks those itself, in ascending id order). A purchase locks the listing and then the accounts and
+# only creates orders nobody else can see yet, so no two paths ever wait on each other in opposite orders.
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order with the names the pages and the API show next to it."""
+
+    order: Order
+    listing_title: str
+    listing_mode: str
+    buyer_username: str
+    seller_username: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    from_status: str | None
+    to_status: str
+    note: str
+    created_at: datetime
+    actor_username: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackView:
+    rating: str
+    comment: str
+    created_at: datetime
+    role: str  # the author's side of the order: buyer or seller
+    author: str
+    listing_title: str
+
+
+class OrderService:
+    """Everything that happens to an order after it is paid (RULES.md §7).
+
+    Every transition locks the order row (``SELECT … FOR UPDATE``) and decides from the state it read under that
+    lock, so two racing requests (confirm vs. auto-confirm, cancel vs. ship) serialise and exactly one wins; the
+    loser sees the new state and gets 409. Coins move only through :func:`ledger.post`, inside the same
+    transaction as the state change, with one idempotency key per order and purpose as a second guard: even a
+    bug that let two transitions through could never pay out or refund an order twice.
+    """
+
+    def __init__(self, session: AsyncSession, settings: Settings | None = None,
+                 publisher: Publisher | None = None) -> None:
+        self.session = session
+        self.settings = settings or Settings()
+        self.publisher = publisher
+
+    # --- reading ------------------------------------------------------------------------------------------------
+
+    def _view_query(self) -> Select[tuple[Order, str, str, str, str]]:
+        buyer, seller = aliased(User), aliased(User)
+        return (
+            select(Order, Listing.title, Listing.mode, buyer.username, seller.username)
+            .join(Listing, Listing.id == Order.listing_id)
+            .join(buyer, buyer.id == Order.buyer_id)
+            .join(seller, seller.id == Order.seller_id)
+        )
+
+    async def view(self, order_id: int) -> OrderView:
+        row = (await self.session.execute(self._view_query().where(Order.id == order_id))).one_or_none()
+        if row is None:
+            raise OrderNotFound()
+        return OrderView(*row)
+
+    async def visible(self, order_id: int, user_id: int, *, is_admin: bool = False) -> OrderView:
+        """The order, for its buyer, its seller or an admin; anyone else is told it does not exist (404)."""
+        view = await self.view(order_id)
+        if not is_admin and user_id not in (view.order.buyer_id, view.order.seller_id):
+            raise OrderNotFound()
+        return view
+
+    async def list_for(self, user_id: int, role: str | None, *, page: int = 1, per_page: int = 20,
+                       status: str | None = None) -> tuple[list[OrderView], int]:
+        """A user's orders, newest first: as buyer, as seller, or both when ``role`` is None."""
+        if role == "buyer":
+            cond = Order.buyer_id == user_id
+        elif role == "seller":
+            cond = Order.seller_id == user_id
+        elif role is None:
+            cond = or_(Order.buyer_id == user_id, Order.seller_id == user_id)
+        else:
+            raise InvalidOrderInput("role must be buyer or seller.")
+        conds = [cond] if status is None else [cond, Order.status == status]
+        total = await self.session.scalar(select(func.count()).select_from(Order).where(*conds))
+        rows = (await self.session.execute(
+            self._view_query().where(*conds).order_by(Order.id.desc()).limit(per_page)
+            .offset((page - 1) * per_page)
+        )).all()
+        return [OrderView(*r) for r in rows], int(total or 0)
+
+    async def disputed(self) -> list[OrderView]:
+        """The admin's queue: disputed orders, oldest first."""
+        rows = (await self.session.execute(
+            self._view_query().where(Order.status == "disputed").order_by(Order.id)
+        )).all()
+        return [OrderView(*r) for r in rows]
+
+    async def timeline(self, order_id: int) -> list[EventView]:
+        rows = (await self.session.execute(
+            select(OrderEvent, User.username)
+            .outerjoin(User, User.id == OrderEvent.actor_id)
+            .where(OrderEvent.order_id == order_id)
+            .order_by(OrderEvent.id)
+        )).all()
+        return [EventView(e.from_status, e.to_status, e.note, e.created_at, name) for e, name in rows]
+
+    # --- transitions ----------------------------------------------------------------------------------------------
+
+    async def _lock(self, order_id: int) -> Order:
+        # populate_existing: a row already in the identity map must be refreshed with what we locked, or we
+        # would decide on the state we read before waiting for the lock.
+        order = await self.session.scalar(
+            select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if order is None:
+            raise OrderNotFound()
+        return order
+
+    @staticmethod
+    def actor_of(order: Order, user_id: int, *, is_admin: bool = False) -> rules.Actor:
+        if user_id == order.buyer_id:
+            return "buyer"
+        if user_id == order.seller_id:
+            return "seller"
+        if is_admin:
+            return "admin"
+        raise NotYourOrder()
+
+    def _record(self, order: Order, actor_id: int | None, source: str | None, note: str, now: datetime) -> None:
+        self.session.add(OrderEvent(order_id=order.id, actor_id=actor_id, from_status=source,
+                                    to_status=order.status, note=note[:500], created_at=now))
+
+    async def _move(self, order_id: int, action: rules.Action, user_id: int | None, *, is_admin: bool = False,
+                    ) -> tuple[Order, str]:
+        order = await self._lock(order_id)
+        actor: rules.Actor = "system" if user_id is None else self.actor_of(order, user_id, is_admin=is_admin)
+        source = order.status
+        order.status = rules.transition(source, action, actor)
+        return order, source
+
+    async def ship(self, order_id: int, user_id: int, tracking: str | None = None, *, is_admin: bool = False,
+                   now: datetime | None = None) -> Order:
+        """The seller marks a paid order shipped; the auto-confirm clock starts."""
+        now = now or utcnow()
+        tracking = (tracking or "").strip() or None
+        if tracking is not None and len(tracking) > 100:
+            raise InvalidOrderInput("tracking is at most 100 characters.")
+        order, source = await self._move(order_id, "ship", user_id, is_admin=is_admin)
+        order.shipped_at = now
+        order.tracking = tracking
+        self._record(order, user_id, source, f"shipped, tracking {tracking}" if tracking else "shipped", now)
+        await self.session.flush()
+        return order
+
+    async def confirm(self, order_id: int, user_id: int, *, is_admin: bool = False,
+                      now: datetime | None = None) -> Order:
+        """The buyer confirms receipt: escrow goes to the seller minus the final value fee."""
+        now = now or utcnow()
+        order, source = await self._move(order_id, "confirm", user_id, is_admin=is_admin)
+        await self._pay_seller(order, now)
+        self._record(order, user_id, source, f"receipt confirmed; paid out {order.total - order.fee}, fee {order.fee}",
+                     now)
+        await self.session.flush()
+        return order
+
+    async def cancel(self, order_id: int, user_id: int, *, is_admin: bool = False,
+                     now: datetime | None = None) -> Order:
+        """Either side cancels before shipping: the buyer gets everything back and the stock returns."""
+        now = now or utcnow()
+        order, source = await self._move(order_id, "cancel", user_id, is_admin=is_admin)
+        await self._restore_stock(order)
+        await self._refund_buyer(order, now)
+        side = "buyer" if user_id == order.buyer_id else "seller"
+        self._record(order, user_id, source, f"cancelled by the {side}; {order.total} refunded", now)
+        await self.session.flush()
+        return order
+
+    async def dispute(self, order_id: int, user_id: int, reason: str, *, is_admin: bool = False,
+                      now: datetime | None = None) -> Order:
+        """The buyer disputes a shipped order; the coins stay in escrow until an admin resolves it."""
+        now = now or utcnow()
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidOrderInput("Say what went wrong (reason).")
+        if len(reason) > 2000:
+            raise InvalidOrderInput("reason is at most 2000 characters.")
+        order, source = await self._move(order_id, "dispute", user_id, is_admin=is_admin)
+        order.dispute_reason = reason
+        self._record(order, user_id, source, f"dispute opened: {reason}", now)
+        await self.session.flush()
+        return order
+
+    async def resolve(self, order_id: int, admin_id: int, outcome: str, *, now: datetime | None = None) -> Order:
+        """An admin settles a dispute: ``release`` pays the seller (fee charged), ``refund`` repays the buyer.
+
+        The caller has checked that ``admin_id`` is an admin (the route guard); a party to the order who is also
+        an admin still resolves as the admin.
+        """
+        now = now or utcnow()
+        if outcome not in ("release", "refund"):
+            raise InvalidOrderInput("outcome must be refund or release.")
+        order = await self._lock(order_id)
+        source = order.status
+        order.status = rules.transition(source, "release" if outcome == "release" else "refund", "admin")
+        if outcome == "release":
+            await self._pay_seller(order, now)
+            note = f"dispute resolved: released to the seller ({order.total - order.fee}, fee {order.fee})"
+        else:
+            await self._refund_buyer(order, now)
+            note = f"dispute resolved: {order.total} refunded to the buyer"
+        self._record(order, admin_id, source, note, now)
+        await self.session.flush()
+        return order
+
+    async def auto_confirm(self, order_id: int, now: datetime) -> bool:
+        """Complete one shipped order whose confirmation deadline has passed; False (and nothing) otherwise.
+
+        Idempotent: re-run, or racing the buyer's own confirm, it finds the order no longer shipped and stops.
+        """
+        order = await self._lock(order_id)
+        if not rules.auto_confirm_due(order.status, order.shipped_at, now, self.settings.auto_confirm_days):
+            return False
+        source = order.status
+        order.status = rules.transition(source, "auto_confirm", "system")
+        await self._pay_seller(order, now)
+        self._record(order, None, source, f"confirmed automatically {self.settings.auto_confirm_days} days after "
+                     f"shipping; paid out {order.total - order.fee}, fee {order.fee}", now)
+        await self.session.flush()
+        return True
+
+    # --- money and stock ----------------------------------------------------------------------------------------
+
+    async def _pay_seller(self, order: Order, now: datetime) -> None:
+        fees = self.settings.fees
+        order.fee = rules.final_value_fee(order.total, fees.final_value_percent, fees.final_value_min)
+        order.completed_at = order.closed_at = now
+        net = order.total - order.fee
+        if net > 0:
+            await ledger.post(self.session, kind="payout", ref_type="order", ref_id=order.id,
+                              idempotency_key=f"order:{order.id}:payout", memo=f"order {order.id} payout",
+                              legs=[ledger.Leg(ledger.escrow(order.id), -net),
+                                    ledger.Leg(ledger.available(order.seller_id), net)])
+        if order.fee > 0:
+            await ledger.post(self.session, kind="fee", ref_type="order", ref_id=order.id,
+                              idempotency_key=f"order:{order.id}:final_value_fee",
+                              memo=f"final value fee, order {order.id}",
+                              legs=[ledger.Leg(ledger.escrow(order.id), -order.fee),
+                                    ledger.Leg(ledger.platform("revenue"), order.fee)])
+
+    async def _refund_buyer(self, order: Order, now: datetime) -> None:
+        order.closed_at = now
+        if order.total > 0:
+            await ledger.post(self.session, kind="refund", ref_type="order", ref_id=order.id,
+                              idempotency_key=f"order:{order.id}:refund", memo=f"order {order.id} refund",
+                              legs=[ledger.Leg(ledger.escrow(order.id), -order.total),
+                                    ledger.Leg(ledger.available(order.buyer_id), order.total)])
+
+    async def _restore_stock(self, order: Order) -> None:
+        """Put a cancelled fixed-price order's units back on sale.
+
+        An auction's listing is left as it is: the auction has closed (sold) and re-opening it would need new
+        bidding rules; the seller lists the item again (docs/decisions-orders.md). A fixed-price listing the seller
+        ended or that was removed gets its units counted back but stays off sale.
+        """
+        listing = await self.session.scalar(
+            select(Listing).where(Listing.id == order.listing_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if listing is None or listing.mode != "fixed":
+            return
+        listing.quantity_available = min(listing.quantity, listing.quantity_available + order.quantity)
+        if listing.status == "sold" and listing.quantity_available > 0:
+            listing.status = "active"
+            listing.ended_at = None
+        publisher, channel = self.publisher, f"listing:{listing.id}"
+        if publisher is not None:
+            # Watchers of the listing page see the stock come back, once the refund is durable (API.md "stock").
+            message = {"type": "stock", "quantity_available": listing.quantity_available, "status": listing.status}
+            after_commit(self.session, lambda: publisher.publish(channel, message))
+
+
+async def auto_confirm_overdue(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                               now: datetime) -> int:
+    """Complete every shipped order past its deadline; returns how many this call completed.
+
+    Each order gets its own transaction (one failure or a long queue never holds other orders' locks), and each
+    re-checks the state under the row lock, so running this twice, on two workers, or against a buyer confirming
+    at the same moment completes and pays every order once.
+    """
+    cutoff = now - timedelta(days=settings.auto_confirm_days)
+    async with sessions() as session:
+        ids = list(await session.scalars(
+            select(Order.id).where(Order.status == "shipped", Order.shipped_at <= cutoff).order_by(Order.id)
+        ))
+    done = 0
+    for order_id in ids:
+        try:
+            async with sessions() as session, session.begin():
+                if await OrderService(session, settings).auto_confirm(order_id, now):
+                    done += 1
+        except Exception:  # one bad order must not stop the others; the next run retries it
+            log.exception("auto-confirm of order %s failed", order_id)
+    return done
+
+
+class FeedbackService:
+    """One rating and comment per side per completed order; the profile's summary (score, % positive)."""
+
+    RECENT = 20
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def leave(self, order_id: int, user_id: int, rating: str, comment: str = "",
+                    *, now: datetime | None = None) -> Feedback:
+        comment = (comment or "").strip()
+        if len(comment) > 1000:
+            raise InvalidOrderInput("comment is at most 1000 characters.")
+        # The order row lock serialises the same author's double submit; the unique constraint backs it up.
+        order = await self.session.scalar(
+            select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if order is None:
+            raise OrderNotFound()
+        if user_id not in (order.buyer_id, order.seller_id):
+            raise NotYourOrder("Only the buyer or the seller may leave feedback.")
+        actor: rules.Actor = "buyer" if user_id == order.buyer_id else "seller"
+        already = await self.session.scalar(
+            select(Feedback.id).where(Feedback.order_id == order_id, Feedback.from_user_id == user_id)
+        )
+        rules.check_feedback(order.status, actor, already is not None, rating)
+        feedback = Feedback(
+            order_id=order.id, from_user_id=user_id,
+            to_user_id=order.seller_id if actor == "buyer" else order.buyer_id,
+            role=actor, rating=rating, comment=comment, created_at=now or utcnow(),
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(feedback)
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise FeedbackNotAllowed("You have already left feedback for this order.") from exc
+        return feedback
+
+    async def left_by(self, order_ids: list[int], user_id: int) -> set[int]:
+        """Which of these orders ``user_id`` has already rated (to hide the form)."""
+        if not order_ids:
+            return set()
+        return set(await self.session.scalars(
+            select(Feedback.order_id).where(Feedback.order_id.in_(order_ids), Feedback.from_user_id == user_id)
+        ))
+
+    async def for_order(self, order_id: int) -> list[FeedbackView]:
+        return await self._views(Feedback.order_id == order_id, limit=10)
+
+    async def summary(self, user_id: int) -> rules.FeedbackSummary:
+        rows = (await self.session.execute(
+            select(Feedback.rating, func.count()).where(Feedback.to_user_id == user_id).group_by(Feedback.rating)
+        )).all()
+        counts: dict[str, int] = {rating: int(n) for rating, n in rows}
+        return rules.FeedbackSummary(positive=int(counts.get("positive", 0)), neutral=int(counts.get("neutral", 0)),
+                                     negative=int(counts.get("negative", 0)))
+
+    async def _views(self, *conds: Any, limit: int) -> list[FeedbackView]:
+        rows = (await self.session.execute(
+            select(Feedback, User.username, Listing.title)
+            .join(User, User.id == Feedback.from_user_id)
+            .join(Order, Order.id == Feedback.order_id)
+            .join(Listing, Listing.id == Order.listing_id)
+            .where(*conds)
+            .order_by(Feedback.id.desc())
+            .limit(limit)
+        )).all()
+        return [FeedbackView(f.rating, f.comment, f.created_at, f.role, author, title) for f, author, title in rows]
+
+    async def profile_context(self, user_id: int) -> dict[str, Any]:
+        """What /users/{username} shows: ``feedback_score`` (positive − negative), ``positive_percent``
+        (one decimal, None when nobody rated positive or negative) and the most recent ``feedback``."""
+        summary = await self.summary(user_id)
+        return {
+            "feedback_score": summary.score,
+            "positive_percent": summary.positive_percent,
+            "feedback_counts": {"positive": summary.positive, "neutral": summary.neutral,
+                                "negative": summary.negative},
+            "feedback": await self._views(Feedback.to_user_id == user_id, limit=self.RECENT),
+        }

@@ -1,0 +1,119 @@
+"""Pure order rules (RULES.md §5 final value fee, §7 orders): the state machine, the fee, feedback. No I/O.
+
+Who may act is decided before the state: a seller who tries to confirm gets "not yours to do" (403) whatever the
+state, and only the right party learns that the state is wrong (409). The services hold the order row lock when
+they call :func:`transition`, so the state it sees is the state they write over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, InvalidTransition, WrongParty
+
+Status = Literal["paid", "shipped", "completed", "cancelled", "disputed", "refunded"]
+Action = Literal["ship", "confirm", "cancel", "dispute", "release", "refund", "auto_confirm"]
+Actor = Literal["buyer", "seller", "admin", "system"]
+
+STATUSES: tuple[Status, ...] = ("paid", "shipped", "completed", "cancelled", "disputed", "refunded")
+ACTIONS: tuple[Action, ...] = ("ship", "confirm", "cancel", "dispute", "release", "refund", "auto_confirm")
+ACTORS: tuple[Actor, ...] = ("buyer", "seller", "admin", "system")
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "cancelled", "refunded"})
+RATINGS: tuple[str, ...] = ("positive", "neutral", "negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    action: Action
+    source: Status
+    target: Status
+    actors: frozenset[Actor]
+
+
+# The whole machine. "release" and "refund" are the two outcomes of an admin's dispute resolution.
+TRANSITIONS: dict[Action, Transition] = {
+    t.action: t
+    for t in (
+        Transition("ship", "paid", "shipped", frozenset({"seller"})),
+        Transition("confirm", "shipped", "completed", frozenset({"buyer"})),
+        Transition("cancel", "paid", "cancelled", frozenset({"buyer", "seller"})),
+        Transition("dispute", "shipped", "disputed", frozenset({"buyer"})),
+        Transition("release", "disputed", "completed", frozenset({"admin"})),
+        Transition("refund", "disputed", "refunded", frozenset({"admin"})),
+        Transition("auto_confirm", "shipped", "completed", frozenset({"system"})),
+    )
+}
+
+
+def transition(status: str, action: Action, actor: Actor) -> Status:
+    """The status after ``actor`` takes ``action`` on an order in ``status``.
+
+    Raises ``WrongParty`` (403) when this actor may never take this action, ``InvalidTransition`` (409) when the
+    actor may but the order is not in the state the action starts from.
+    """
+    t = TRANSITIONS[action]
+    if actor not in t.actors:
+        raise WrongParty(f"Only the {' or '.join(sorted(t.actors))} may {action.replace('_', ' ')} an order.")
+    if status != t.source:
+        raise InvalidTransition(f"Cannot {action.replace('_', ' ')} an order that is {status}.")
+    return t.target
+
+
+def allowed_actions(status: str, actor: Actor) -> list[Action]:
+    """The actions ``actor`` can take now (what the pages offer as buttons)."""
+    return [t.action for t in TRANSITIONS.values() if t.source == status and actor in t.actors]
+
+
+def final_value_fee(total: int, percent: int, minimum: int) -> int:
+    """RULES.md §5: ``percent`` % of the sale total, rounded up, at least ``minimum`` coins.
+
+    Integer arithmetic only (ceil(a/b) = -(-a // b)). A sale of 0 coins pays no fee, and the fee never exceeds
+    the total: the seller is never asked to pay in more than escrow holds (docs/decisions-orders.md).
+    """
+    if total <= 0:
+        return 0
+    fee = max(-(-total * percent // 100), minimum)
+    return min(fee, total)
+
+
+def auto_confirm_at(shipped_at: datetime, days: int) -> datetime:
+    return shipped_at + timedelta(days=days)
+
+
+def auto_confirm_due(status: str, shipped_at: datetime | None, now: datetime, days: int) -> bool:
+    """A shipped order confirms itself once ``days`` days have passed since shipping (RULES.md §7)."""
+    return status == "shipped" and shipped_at is not None and now >= auto_confirm_at(shipped_at, days)
+
+
+def check_feedback(status: str, actor: Actor, already_left: bool, rating: str) -> None:
+    """One rating per side per completed order."""
+    if actor not in ("buyer", "seller"):
+        raise WrongParty("Only the buyer or the seller may leave feedback.")
+    if rating not in RATINGS:
+        raise InvalidOrderInput(f"rating must be one of {', '.join(RATINGS)}.")
+    if status != "completed":
+        raise FeedbackNotAllowed("Feedback can be left only on a completed order.")
+    if already_left:
+        raise FeedbackNotAllowed("You have already left feedback for this order.")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    positive: int
+    neutral: int
+    negative: int
+
+    @property
+    def score(self) -> int:
+        return self.positive - self.negative
+
+    @property
+    def positive_percent(self) -> float | None:
+        """positive / (positive + negative) × 100, to one decimal (half up); None when nobody rated ±."""
+        rated = self.positive + self.negative
+        if rated == 0:
+            return None
+        tenths = (self.positive * 1000 * 2 + rated) // (rated * 2)  # round half up, in integers
+        return tenths / 10

@@ -1,0 +1,160 @@
+"""HTML pages for orders: my purchases, my sales, one order with its timeline, the admin's dispute queue.
+
+Every action is a CSRF-protected form that answers 303 with a flash. A refusal the user can act on (wrong state,
+bad input: 400/409) comes back as an error flash on the page they were on; 403 and 404 render the error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from marketplace.errors import DomainError
+from marketplace.orders import rules
+from marketplace.orders.services import FeedbackService, OrderService, OrderView
+from marketplace.web.auth import requires_admin, requires_login
+from marketplace.web.deps import DB, AppSettings, AuthUser
+from marketplace.web.pages import render
+
+Form = URLEncodedBody[dict[str, Any]]
+PER_PAGE = 20
+STATUS_LABELS = {
+    "paid": "Paid · 已付款", "shipped": "Shipped · 已发货", "completed": "Completed · 已完成",
+    "cancelled": "Cancelled · 已取消", "disputed": "Disputed · 纠纷中", "refunded": "Refunded · 已退款",
+}
+
+
+def _back(data: dict[str, Any], order_id: int) -> str:
+    """Where the form came from (a local path only: never an open redirect), else the order page."""
+    target = str(data.get("next") or "")
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else f"/orders/{order_id}"
+
+
+async def _act(request: Request[Any, Any, Any], order_id: int, data: dict[str, Any],
+               action: Callable[[], Awaitable[Any]], success: str) -> Redirect:
+    try:
+        await action()
+    except DomainError as exc:
+        if exc.status_code not in (400, 409):
+            raise
+        flash(request, exc.detail, category="error")
+    else:
+        flash(request, success, category="success")
+    return Redirect(_back(data, order_id), status_code=303)
+
+
+def _row(view: OrderView, user_id: int, is_admin: bool, rated: set[int], days: int) -> dict[str, Any]:
+    o = view.order
+    role: rules.Actor = "buyer" if user_id == o.buyer_id else "seller" if user_id == o.seller_id else "admin"
+    return {
+        "view": view, "o": o, "role": role, "actions": rules.allowed_actions(o.status, role),
+        "can_rate": role in ("buyer", "seller") and o.status == "completed" and o.id not in rated,
+        "auto_confirm_at": rules.auto_confirm_at(o.shipped_at, days) if o.status == "shipped" and o.shipped_at
+        else None,
+    }
+
+
+class OrderViews(Controller):
+    include_in_schema = False
+    guards = (requires_login,)
+
+    async def _list(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings, user: AuthUser,
+                    role: str, page: int, status: str | None) -> Template:
+        page = max(page, 1)
+        status = status if status in rules.STATUSES else None
+        views, total = await OrderService(db_session, settings).list_for(user.id, role, page=page,
+                                                                         per_page=PER_PAGE, status=status)
+        rated = await FeedbackService(db_session).left_by([v.order.id for v in views], user.id)
+        rows = [_row(v, user.id, user.is_admin, rated, settings.auto_confirm_days) for v in views]
+        return await render(request, db_session, "orders/list.html", role=role, rows=rows, total=total, page=page,
+                            per_page=PER_PAGE, status=status, statuses=rules.STATUSES, labels=STATUS_LABELS)
+
+    @get("/my/purchases")
+    async def purchases(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+                        user: AuthUser, page: FromQuery[int] = 1, status: FromQuery[str | None] = None) -> Template:
+        return await self._list(request, db_session, settings, user, "buyer", page, status)
+
+    @get("/my/sales")
+    async def sales(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+                    user: AuthUser, page: FromQuery[int] = 1, status: FromQuery[str | None] = None) -> Template:
+        return await self._list(request, db_session, settings, user, "seller", page, status)
+
+    @get("/orders/{order_id:int}")
+    async def detail(self, request: Request[Any, Any, Any], order_id: FromPath[int], db_session: DB,
+                     settings: AppSettings, user: AuthUser) -> Template:
+        svc = OrderService(db_session, settings)
+        view = await svc.visible(order_id, user.id, is_admin=user.is_admin)
+        feedback = FeedbackService(db_session)
+        rated = await feedback.left_by([order_id], user.id)
+        return await render(request, db_session, "orders/detail.html",
+                            row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
+                            events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
+                            labels=STATUS_LABELS)
+
+    @post("/orders/{order_id:int}/ship")
+    async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                   settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings)
+        return await _act(request, order_id, data,
+                          lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
+                          "Marked as shipped. 已发货。")
+
+    @post("/orders/{order_id:int}/confirm")
+    async def confirm(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                      settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings)
+        return await _act(request, order_id, data, lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
+                          "Receipt confirmed; the seller has been paid. 已确认收货。")
+
+    @post("/orders/{order_id:int}/cancel")
+    async def cancel(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                     settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
+        return await _act(request, order_id, data, lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin),
+                          "Order cancelled; the buyer has been refunded in full. 订单已取消。")
+
+    @post("/orders/{order_id:int}/dispute")
+    async def dispute(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                      settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings)
+        reason = str(data.get("reason") or "")
+        return await _act(request, order_id, data,
+                          lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
+                          "Dispute opened; an administrator will look into it. 已提交纠纷。")
+
+    @post("/orders/{order_id:int}/feedback")
+    async def feedback(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                       user: AuthUser) -> Redirect:
+        svc = FeedbackService(db_session)
+        rating, comment = str(data.get("rating") or ""), str(data.get("comment") or "")
+        return await _act(request, order_id, data, lambda: svc.leave(order_id, user.id, rating, comment),
+                          "Thank you for your feedback. 感谢评价。")
+
+
+class DisputeAdminViews(Controller):
+    include_in_schema = False
+    guards = (requires_admin,)
+
+    @get("/admin/disputes")
+    async def queue(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        views = await OrderService(db_session, settings).disputed()
+        return await render(request, db_session, "orders/admin_disputes.html", orders=views, labels=STATUS_LABELS)
+
+    @post("/admin/orders/{order_id:int}/resolve")
+    async def resolve(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                      settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings)
+        outcome = str(data.get("outcome") or "")
+        data = {"next": "/admin/disputes", **data}
+        done = "refunded to the buyer" if outcome == "refund" else "released to the seller"
+        return await _act(request, order_id, data, lambda: svc.resolve(order_id, user.id, outcome),
+                          f"Order #{order_id} resolved: {done}.")
+
+
+ROUTES = [OrderViews, DisputeAdminViews]
