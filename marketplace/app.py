@@ -39,20 +39,26 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
-# Each domain exposes ROUTES in api.py (JSON under /api/v1) and views.py (HTML); live.py for websockets.
-API_MODULES = ("accounts", "catalog", "wallet", "orders", "auctions", "shops", "admin")
-VIEW_MODULES = ("accounts", "catalog", "wallet", "orders", "auctions", "shops", "admin")
+# Each module listed exposes ROUTES: JSON handlers are mounted under /api/v1, HTML and websocket ones at the root.
+API_MODULES = (
+    "accounts.api", "catalog.api", "catalog.listings_api", "wallet.api", "orders.api", "auctions.api",
+    "shops.api", "admin.api",
+)
+VIEW_MODULES = (
+    "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
+    "auctions.views", "auctions.live", "shops.views", "admin.views",
+)
 
 log = logging.getLogger(__name__)
 
 
-def _routes(module_names: tuple[str, ...], leaf: str) -> list[Any]:
+def _routes(module_names: tuple[str, ...]) -> list[Any]:
     handlers: list[Any] = []
     for name in module_names:
         try:
-            module = importlib.import_module(f"marketplace.{name}.{leaf}")
+            module = importlib.import_module(f"marketplace.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"marketplace.{name}.{leaf}":
+            if exc.name != f"marketplace.{name}":
                 raise
             continue
         handlers.extend(getattr(module, "ROUTES", []))
@@ -149,11 +155,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
         await engine.dispose()
 
-    api = Router(path="/api/v1", route_handlers=_routes(API_MODULES, "api"), tags=["api"])
+    api = Router(path="/api/v1", route_handlers=_routes(API_MODULES), tags=["api"])
     route_handlers: list[Any] = [
         api,
-        *_routes(VIEW_MODULES, "views"),
-        *_routes(("auctions",), "live"),
+        *_routes(VIEW_MODULES),
         create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None,
                                    include_in_schema=False),
     ]

@@ -93,6 +93,38 @@ async def html_login(client: AsyncTestClient[Any], username: str, password: str 
     assert r.status_code == 303, r.text
 
 
+async def make_listing(session: AsyncSession, seller: User, category: Category | None = None, *,
+                       mode: str = "fixed", title: str | None = None, price: int = 100, quantity: int = 1,
+                       start_price: int = 10, reserve_price: int | None = None, buy_now_price: int | None = None,
+                       duration_seconds: int = 3600, auto_extend: bool = True, ends_at: Any = None,
+                       description: str = "") -> Any:
+    """An active listing written straight to the table (no fee, no API): for tests of later stages."""
+    from datetime import timedelta
+
+    from marketplace.catalog.models import Listing
+    from marketplace.db import utcnow
+
+    category = category or await make_category(session)
+    now = utcnow()
+    listing = Listing(seller_id=seller.id, category_id=category.id, title=title or unique("Item "),
+                      description=description, mode=mode, status="active", created_at=now)
+    if mode == "fixed":
+        listing.price = price
+        listing.current_price = price
+        listing.quantity = listing.quantity_available = quantity
+    else:
+        listing.start_price = listing.current_price = start_price
+        listing.reserve_price = reserve_price
+        listing.buy_now_price = buy_now_price
+        listing.duration_seconds = duration_seconds
+        listing.auto_extend = auto_extend
+        listing.ends_at = ends_at or now + timedelta(seconds=duration_seconds)
+        listing.quantity = listing.quantity_available = 1
+    session.add(listing)
+    await session.flush()
+    return listing
+
+
 # --- admins and categories (categories helper) -------------------------------------------------------------------
 
 
