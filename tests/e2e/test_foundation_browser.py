@@ -13,9 +13,9 @@ from tests.factories import PASSWORD, unique
 
 async def test_register_log_out_log_in_and_browse(live_server: LiveServer, page: Any) -> None:
     root_name = unique("Browse Root ")
-    with httpx.Client(base_url=live_server.base_url, timeout=10) as c:
-        r = c.post("/api/v1/admin/categories", json={"name": root_name, "parent_id": None},
-                   headers=live_server.admin_headers())
+    headers = live_server.admin_headers()
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
+        r = await c.post("/api/v1/admin/categories", json={"name": root_name, "parent_id": None}, headers=headers)
         assert r.status_code == 201, r.text
         root = r.json()
 
@@ -59,8 +59,8 @@ async def test_admin_creates_a_sub_category_through_the_admin_page(live_server: 
     await page.wait_for_url(live_server.url("/admin/categories"))
     assert f"Created “{child_name}”" in await page.inner_text(".flashes")
 
-    with httpx.Client(base_url=live_server.base_url, timeout=10) as c:
-        roots = c.get("/api/v1/categories").json()
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
+        roots = (await c.get("/api/v1/categories")).json()
     parent = next(n for n in roots if n["name"] == parent_name)
     assert [ch["name"] for ch in parent["children"]] == [child_name]
 
