@@ -40,13 +40,9 @@ class CategoryService:
 
     async def tree(self, *, include_hidden: bool = False) -> list[dict[str, Any]]:
         """Root nodes with nested ``children``, ordered by position then name."""
-        stmt = select(Category).order_by(Category.position, Category.name)
+        stmt = select(Category).order_by(Category.position, Category.name, Category.id)
         rows = list(await self.session.scalars(stmt))
-        nodes = {
-            c.id: {"id": c.id, "name": c.name, "slug": c.slug, "parent_id": c.parent_id, "position": c.position,
-                   "hidden": c.hidden, "children": []}
-            for c in rows
-        }
+        nodes: dict[int, dict[str, Any]] = {c.id: {**category_out(c), "children": []} for c in rows}
         roots: list[dict[str, Any]] = []
         for c in rows:
             node = nodes[c.id]
