@@ -66,6 +66,12 @@ class AdminService:
         await self.session.flush()
         return user
 
+    async def get_user(self, user_id: int) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found.")
+        return user
+
     async def _locked(self, user_id: int) -> User:
         user = await self.session.scalar(
             select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True))

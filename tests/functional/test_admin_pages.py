@@ -202,3 +202,24 @@ async def test_user_search(client: Any, sessions: Any, admin: User) -> None:
     page = (await client.get("/admin/users", params={"q": "FINDME"})).text
     assert "findme_zz" in page
     assert "other_yy" not in page
+
+
+async def test_moderation_api(client: Any, sessions: Any) -> None:
+    from tests.factories import api_admin, api_user
+
+    admin = await api_admin(client, sessions)
+    victim = await api_user(client)
+    url = f"/api/v1/admin/users/{victim['id']}"
+    assert (await client.patch(url, json={"is_banned": True})).status_code == 401
+    assert (await client.patch(url, json={"is_banned": True}, headers=victim["headers"])).status_code == 403
+    r = await client.patch(url, json={"is_banned": True}, headers=admin["headers"])
+    assert r.status_code == 200
+    assert r.json() == {"id": victim["id"], "username": victim["username"], "is_admin": False, "is_banned": True}
+    assert (await client.get("/api/v1/me", headers=victim["headers"])).status_code == 401
+    r = await client.patch(url, json={"is_banned": False, "is_admin": True}, headers=admin["headers"])
+    assert (r.json()["is_banned"], r.json()["is_admin"]) == (False, True)
+    assert (await client.get("/api/v1/me", headers=victim["headers"])).json()["is_admin"] is True
+    r = await client.patch(f"/api/v1/admin/users/{admin['id']}", json={"is_admin": False}, headers=admin["headers"])
+    assert r.status_code == 409
+    r = await client.patch("/api/v1/admin/users/999999", json={"is_banned": True}, headers=admin["headers"])
+    assert r.status_code == 404
