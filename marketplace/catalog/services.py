@@ -136,6 +136,10 @@ class CategoryService:
         """A new category at the end of its parent's children, with a unique slug made from its name."""
         tree = await self._lock_tree()
         clean = rules.check_create(tree, parent_id, name, self.max_depth)
+        if parent_id is not None:
+            # The parent stops being a leaf: a listing being placed in it (which locks the category row and
+            # checks it is a leaf) must see either the old tree or the new one, never decide in between.
+            await self._locked(parent_id)
         base = rules.slug_base(clean)
         cat = Category(name=clean, parent_id=parent_id, position=rules.append_position(tree, parent_id),
                        hidden=False, slug=await self._free_slug(base) if base else f"tmp-{secrets.token_hex(8)}")
@@ -192,6 +196,8 @@ class CategoryService:
         cat = await self._locked(category_id)
         rules.check_move(tree, category_id, parent_id, self.max_depth)
         if cat.parent_id != parent_id:
+            if parent_id is not None:
+                await self._locked(parent_id)  # it may stop being a leaf, as in create()
             cat.parent_id = parent_id
             cat.position = rules.append_position(tree, parent_id)
             await self.session.flush()
