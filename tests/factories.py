@@ -177,3 +177,24 @@ async def ledger_problems(session: AsyncSession) -> list[str]:
     if negative:
         problems.append(f"{negative} accounts below zero")
     return problems
+# --- admins and categories (categories helper) -------------------------------------------------------------------
+
+
+async def db_user(sessions: Any, username: str | None = None, *, is_admin: bool = False) -> User:
+    """A user committed in its own transaction, for tests that then act over HTTP."""
+    async with sessions() as s, s.begin():
+        return await make_user(s, username, is_admin=is_admin)
+
+
+async def api_admin(client: AsyncTestClient[Any], sessions: Any, username: str | None = None) -> dict[str, Any]:
+    """An administrator with a bearer token: ``{"id", "username", "headers"}``."""
+    user = await db_user(sessions, username or unique("admin"), is_admin=True)
+    return {"id": user.id, "username": user.username, "headers": await api_login(client, user.username)}
+
+
+async def api_category(client: AsyncTestClient[Any], admin: dict[str, Any], name: str,
+                       parent_id: int | None = None) -> dict[str, Any]:
+    r = await client.post("/api/v1/admin/categories", json={"name": name, "parent_id": parent_id},
+                          headers=admin["headers"])
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, RateLimited
 from marketplace.web.auth import SESSION_USER_KEY, current_user
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
@@ -67,8 +67,11 @@ class AccountViews(Controller):
             if exc.status_code == 401:
                 await throttle.failed(username, client_ip(request))
             form.pop("password", None)
-            return await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
+            page = await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
                                 status_code=exc.status_code)
+            if isinstance(exc, RateLimited):  # RULES.md §11: the form's 429 carries Retry-After like the API's
+                page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         request.clear_session()
         request.set_session({SESSION_USER_KEY: user.id})
         flash(request, f"Logged in as {user.username}.", category="success")

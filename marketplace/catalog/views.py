@@ -18,5 +18,10 @@ class CatalogViews(Controller):
     async def home(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
         return await render(request, db_session, "catalog/home.html")
 
+    @get("/categories")
+    async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
+        """Every visible category with links to its /c/{slug} page (the tree comes from the cached nav tree)."""
+        return await render(request, db_session, "catalog/categories.html")
+
 
 ROUTES = [CatalogViews]

@@ -1,0 +1,41 @@
+"""Admin JSON API beyond API.md's table: user moderation (the same use cases as the /admin/users page)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import patch
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET, UnsetType
+
+from marketplace.admin.services import AdminService
+from marketplace.web.auth import requires_admin
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+
+
+class UserModeration(msgspec.Struct):
+    is_banned: bool | UnsetType = UNSET
+    is_admin: bool | UnsetType = UNSET
+
+
+class ModeratedUser(msgspec.Struct):
+    id: int
+    username: str
+    is_admin: bool
+    is_banned: bool
+
+
+@patch("/admin/users/{user_id:int}", guards=[requires_admin], tags=["admin"],
+       summary="Ban/unban a user or grant/revoke admin (a banned user's tokens and sessions stop working)")
+async def moderate_user(user_id: FromPath[int], data: JSONBody[UserModeration], user: AuthUser,
+                        db_session: DB) -> ModeratedUser:
+    service = AdminService(db_session)
+    target = await service.get_user(user_id)
+    if data.is_banned is not UNSET:
+        target = await service.set_banned(user.id, user_id, data.is_banned)
+    if data.is_admin is not UNSET:
+        target = await service.set_admin(user.id, user_id, data.is_admin)
+    return ModeratedUser(id=target.id, username=target.username, is_admin=target.is_admin,
+                         is_banned=target.is_banned)
+
+
+ROUTES = [moderate_user]

@@ -1,0 +1,183 @@
+"""Admin HTML pages: the dashboard, the category tree editor and user moderation (DESIGN.md §2 admin/).
+
+Every action is a CSRF-protected form POST that answers 303 back to its page with a flash message. A refused
+action rolls the request's transaction back before redirecting — the redirect itself would otherwise commit
+(``autocommit_include_redirects``) whatever the service had already flushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.admin.services import AdminService
+from marketplace.catalog.api import category_service
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.web.auth import requires_admin
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.pages import render
+
+Form = URLEncodedBody[dict[str, Any]]
+CATEGORIES_PAGE = "/admin/categories"
+USERS_PAGE = "/admin/users"
+
+
+async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
+               action: Callable[[], Awaitable[str]]) -> Redirect:
+    try:
+        message = await action()
+    except DomainError as exc:
+        await db.rollback()
+        flash(request, exc.detail, category="error")
+    else:
+        flash(request, message, category="success")
+    return Redirect(back, status_code=303)
+
+
+def _int(form: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
+    """An integer form field; "" means "none" where ``optional`` (e.g. "top level" as the parent)."""
+    raw = str(form.get(key, "")).strip()
+    if raw == "" and optional:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"“{key}” must be a number.") from None
+
+
+def _flatten(nodes: list[dict[str, Any]], counts: dict[int, int], depth: int = 1,
+             path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The tree as rows in display order, each with its depth, sibling index and full path (for the selects)."""
+    rows: list[dict[str, Any]] = []
+    for index, node in enumerate(nodes):
+        full = (*path, node["name"])
+        rows.append({**node, "depth": depth, "index": index, "last": index == len(nodes) - 1,
+                     "path": " › ".join(full), "listings": counts.get(node["id"], 0),
+                     "has_children": bool(node["children"])})
+        rows.extend(_flatten(node["children"], counts, depth + 1, full))
+    return rows
+
+
+class AdminViews(Controller):
+    path = "/admin"
+    guards = (requires_admin,)
+    include_in_schema = False
+
+    @get("/")
+    async def dashboard(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
+        counts = await AdminService(db_session).counts()
+        return await render(request, db_session, "admin/dashboard.html", counts=counts)
+
+    # --- categories --------------------------------------------------------------------------------------------
+
+    @get("/categories")
+    async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
+        service = category_service(request, db_session)
+        rows = _flatten(await service.tree(include_hidden=True), await service.listing_counts())
+        return await render(request, db_session, "admin/categories.html", rows=rows,
+                            max_depth=service.max_depth)
+
+    @post("/categories")
+    async def create_category(self, request: Request[Any, Any, Any], data: Form, db_session: DB) -> Redirect:
+        async def action() -> str:
+            cat = await category_service(request, db_session).create(
+                str(data.get("name", "")), _int(data, "parent_id", optional=True))
+            return f"Created “{cat.name}” (/c/{cat.slug})."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/rename")
+    async def rename_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
+                              db_session: DB) -> Redirect:
+        async def action() -> str:
+            cat = await category_service(request, db_session).rename(category_id, str(data.get("name", "")))
+            return f"Renamed to “{cat.name}”."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/move")
+    async def move_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
+                            db_session: DB) -> Redirect:
+        async def action() -> str:
+            cat = await category_service(request, db_session).move(
+                category_id, _int(data, "parent_id", optional=True))
+            return f"Moved “{cat.name}”."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/reorder")
+    async def reorder_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
+                               db_session: DB) -> Redirect:
+        async def action() -> str:
+            cat = await category_service(request, db_session).reorder(category_id,
+                                                                       max(0, _int(data, "position") or 0))
+            return f"Reordered “{cat.name}”."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/hide")
+    async def hide_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
+                            db_session: DB) -> Redirect:
+        async def action() -> str:
+            hidden = str(data.get("hidden", "1")) == "1"
+            cat = await category_service(request, db_session).set_hidden(category_id, hidden)
+            return f"“{cat.name}” is now {'hidden' if cat.hidden else 'visible'}."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/merge")
+    async def merge_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
+                             db_session: DB) -> Redirect:
+        async def action() -> str:
+            target = await category_service(request, db_session).merge(category_id, _int(data, "into_id") or 0)
+            return f"Merged into “{target.name}”."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    @post("/categories/{category_id:int}/delete")
+    async def delete_category(self, request: Request[Any, Any, Any], category_id: FromPath[int],
+                              db_session: DB) -> Redirect:
+        async def action() -> str:
+            await category_service(request, db_session).delete(category_id)
+            return "Category deleted."
+
+        return await _act(request, db_session, CATEGORIES_PAGE, action)
+
+    # --- users -------------------------------------------------------------------------------------------------
+
+    @get("/users")
+    async def users(self, request: Request[Any, Any, Any], db_session: DB, q: FromQuery[str] = "",
+                    page: FromQuery[int] = 1) -> Template:
+        page = max(page, 1)
+        users, total = await AdminService(db_session).users(q, page, per_page=50)
+        return await render(request, db_session, "admin/users.html", users=users, total=total, q=q, page=page,
+                            per_page=50)
+
+    @post([f"/users/{{user_id:int}}/{name}" for name in ("ban", "unban", "make-admin", "revoke-admin")])
+    async def user_action(self, request: Request[Any, Any, Any], user_id: FromPath[int], user: AuthUser,
+                          db_session: DB) -> Redirect:
+        service = AdminService(db_session)
+        action_name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        actions: dict[str, Callable[[], Awaitable[Any]]] = {
+            "ban": lambda: service.set_banned(user.id, user_id, True),
+            "unban": lambda: service.set_banned(user.id, user_id, False),
+            "make-admin": lambda: service.set_admin(user.id, user_id, True),
+            "revoke-admin": lambda: service.set_admin(user.id, user_id, False),
+        }
+
+        async def action() -> str:
+            if action_name not in actions:
+                raise InvalidInput("Unknown action.")
+            target = await actions[action_name]()
+            return f"{target.username}: {action_name.replace('-', ' ')} done."
+
+        return await _act(request, db_session, USERS_PAGE, action)
+
+
+ROUTES = [AdminViews]
