@@ -115,6 +115,9 @@ def after_commit(session: AsyncSession | Session, action: Callable[[], Awaitable
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # Releasing a SAVEPOINT fires after_commit too; only the outermost commit makes the data durable.
+    if session.in_nested_transaction():
+        return
     actions = session.info.pop(_AFTER_COMMIT_KEY, [])
     if not actions:
         return
@@ -127,6 +130,10 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    # A rolled-back SAVEPOINT (e.g. a refused ledger post inside a larger transaction) does not end the
+    # transaction: what was registered outside it must still run when the outer transaction commits.
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
