@@ -19,7 +19,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Category
 from marketplace.settings import Settings
 
-DEMO_PASSWORD = "demo-pass-123"
+DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - the published demo password, printed by `marketplace demo`
 DEMO_USERS = (
     ("admin", "admin@example.com", True),
     ("alice", "alice@example.com", False),

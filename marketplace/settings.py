@@ -47,7 +47,8 @@ DEFAULT_PLANS: tuple[ShopPlan, ...] = (
 class Settings:
     database_url: str = "sqlite+aiosqlite:///./marketplace.db"
     redis_url: str | None = None
-    secret_key: str = "dev-insecure-secret-key-change-me-please-0123456789"
+    # Development default only; production sets MARKETPLACE_SECRET_KEY (README).
+    secret_key: str = "dev-insecure-secret-key-change-me-please-0123456789"  # noqa: S105
     media_dir: Path = Path("./var/media")
     data_dir: Path = Path("./var")
     base_url: str = "http://127.0.0.1:8000"

@@ -25,7 +25,7 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 
 class AuthController(Controller):
     path = "/auth"
-    tags = ["accounts"]
+    tags = ["accounts"]  # noqa: RUF012 - Litestar reads this class attribute, it is never mutated
 
     @post("/register", status_code=201, summary="Create an account")
     async def register(self, data: JSONBody[RegisterIn], db_session: DB) -> UserRef:

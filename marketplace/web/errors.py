@@ -54,7 +54,7 @@ def _html(request: Request[Any, Any, Any], status: int, detail: str, headers: di
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
-    return is_api_path(path) or path.startswith("/payments/") or path.startswith("/schema")
+    return is_api_path(path) or path.startswith(("/payments/alipay/notify", "/schema"))
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

@@ -10,7 +10,8 @@ from tests.system.conftest import Cluster
 
 def test_token_from_one_process_works_on_the_other(cluster: Cluster) -> None:
     with httpx.Client(base_url=cluster.a) as a, httpx.Client(base_url=cluster.b) as b:
-        r = a.post("/api/v1/auth/register", json={"username": "multi", "email": "m@example.com", "password": PASSWORD})
+        r = a.post("/api/v1/auth/register",
+                   json={"username": "multi", "email": "m@example.com", "password": PASSWORD})
         assert r.status_code == 201
         token = b.post("/api/v1/auth/token", json={"username": "multi", "password": PASSWORD}).json()["token"]
         me = a.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -29,7 +30,8 @@ def test_html_session_is_shared_through_redis(cluster: Cluster) -> None:
     with httpx.Client(base_url=cluster.b, cookies=cookies) as b:
         page = b.get("/")
         assert page.status_code == 200
-        assert "<summary>sess</summary>" in page.text  # the account menu of the logged-in user, rendered by the other process
+        # the account menu of the logged-in user, rendered by the other process
+        assert "<summary>sess</summary>" in page.text
 
 
 def test_login_rate_limit_counts_across_processes(cluster: Cluster) -> None:
