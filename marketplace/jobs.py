@@ -121,7 +121,12 @@ class InProcessJobQueue:
             task.add_done_callback(self._anonymous.discard)
         else:
             self._tasks[job_id] = task
-            task.add_done_callback(lambda _t, k=job_id: self._tasks.pop(k, None))
+            key: str = job_id
+
+            def forget(_task: asyncio.Task[Any]) -> None:
+                self._tasks.pop(key, None)
+
+            task.add_done_callback(forget)
 
     async def _run(self, fn: JobFunction, args: tuple[Any, ...], defer_until: datetime | None) -> None:
         if defer_until is not None:
@@ -211,7 +216,7 @@ async def _worker_shutdown(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
-def _arq_adapter(fn: JobFunction) -> Callable[..., Awaitable[Any]]:
+def _arq_adapter(fn: JobFunction) -> Any:  # arq's WorkerCoroutine protocol; typed loosely on purpose
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         return await fn(ctx["job_context"], *args)
 

@@ -81,14 +81,17 @@ class AccountService:
         return token
 
     async def user_for_token(self, token: str) -> User | None:
-        return await self.session.scalar(
+        user: User | None = await self.session.scalar(
             select(User)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == _token_hash(token), User.is_banned.is_(False))
         )
+        return user
 
     async def active_user(self, user_id: int) -> User | None:
-        return await self.session.scalar(select(User).where(User.id == user_id, User.is_banned.is_(False)))
+        user: User | None = await self.session.scalar(
+            select(User).where(User.id == user_id, User.is_banned.is_(False)))
+        return user
 
     async def get(self, user_id: int) -> User:
         user = await self.session.get(User, user_id)

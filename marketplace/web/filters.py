@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,7 @@ def nl2br(value: str | None) -> Markup:
     return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
 
 
-def safe_flashes(context: dict[str, Any]) -> list[Any]:
+def safe_flashes(context: Mapping[str, Any], /) -> list[Any]:
     """Flash messages, or none where no session exists (error pages rendered before the middleware ran)."""
     request = context.get("request")
     if request is None or "session" not in request.scope:
