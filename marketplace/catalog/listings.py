@@ -130,6 +130,7 @@ class BrowseQuery:
     per_page: int = 20
     min_price: int | None = None
     max_price: int | None = None
+    featured: bool | None = None
     # Pages put featured listings first ("featured listings lead their category"); the API sorts strictly.
     featured_first: bool = False
     # A seller looking at their own listings also sees those in hidden categories or a suspended shop.
@@ -210,6 +211,8 @@ class ListingService:
             conditions.append(Listing.category_id.in_(await self.categories.descendant_ids(query.category_id)))
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
+        if query.featured is not None:
+            conditions.append(Listing.featured.is_(query.featured))
         if query.shop:
             conditions.append(Listing.shop_id.in_(select(Shop.id).where(Shop.slug == query.shop)))
         for bound, op in ((query.min_price, "ge"), (query.max_price, "le")):
@@ -435,6 +438,21 @@ class ListingService:
         after_commit(self.session, remove_files)
 
     # --- pages -----------------------------------------------------------------------------------------------
+
+    async def home_blocks(self, viewer_id: int | None, limit: int = 8) -> list[dict[str, Any]]:
+        """The home page: featured, ending soon (auctions), newest. Empty blocks are left out."""
+        specs = (
+            ("Featured · 精选", BrowseQuery(featured=True, sort="newest", per_page=limit)),
+            ("Ending soon · 即将结束",
+             BrowseQuery(mode="auction", sort="ending_soon", per_page=limit, featured_first=True)),
+            ("Newest · 最新上架", BrowseQuery(sort="newest", per_page=limit, featured_first=True)),
+        )
+        blocks = []
+        for title, query in specs:
+            result = await self.browse(query)
+            if result.items:
+                blocks.append({"title": title, "listings": await self.out_many(result.items, viewer_id)})
+        return blocks
 
     async def breadcrumbs(self, category_id: int) -> list[dict[str, str]]:
         return [{"name": c.name, "url": f"/c/{c.slug}"} for c in await self.categories.ancestors(category_id)]
