@@ -88,3 +88,8 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     for seeder in SEEDERS:
         await seeder(session, settings, users)
     return True
+
+
+from marketplace.catalog import demo_data as _catalog_demo  # noqa: E402  (registers after SEEDERS exists)
+
+SEEDERS.append(_catalog_demo.seed)

@@ -289,19 +289,7 @@ class ListingService:
                       ledger.Leg(ledger.platform("revenue"), fee.total)],
                 ref_type="listing", ref_id=listing.id, memo="listing fee: " + ", ".join(parts),
             )
-        if listing.mode == "auction":
-            self._schedule_close(listing)
         return listing
-
-    def _schedule_close(self, listing: Listing) -> None:
-        """Hand the new auction to the auctions domain's close job, when that domain provides one."""
-        try:
-            from marketplace.auctions import services as auction_services
-        except ImportError:
-            return
-        schedule = getattr(auction_services, "schedule_close", None)
-        if schedule is not None:
-            schedule(self.session, listing)
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
         """The seller ends an active listing with no bids and no sales; fees are kept (RULES.md §5)."""
