@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import marketplace.models  # noqa: F401  (every mapper: the ledger's FK to orders must resolve in any process)
 from marketplace.accounts.models import User
 from marketplace.auctions import rules as auction_rules
 from marketplace.catalog import listing_rules as rules
