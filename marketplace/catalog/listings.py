@@ -144,8 +144,10 @@ class BrowseResult:
     total: int = 0
     page: int = 1
     per_page: int = 20
+    total_capped: bool = False
 
 
+SEARCH_COUNT_CAP = 1_000
 ORDERINGS: dict[str, tuple[Any, ...]] = {
     "ending_soon": (Listing.ends_at.asc().nulls_last(), Listing.id.asc()),
     "newest": (Listing.created_at.desc(), Listing.id.desc()),
@@ -231,11 +233,22 @@ class ListingService:
             conditions.append(or_(Listing.shop_id.is_(None),
                                   Listing.shop_id.not_in(select(Shop.id).where(Shop.status == "suspended"))))
 
-        total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
+        if text_condition is None:
+            total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
+            capped = False
+        else:
+            # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
+            # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
+            # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
+            limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+            total = await self.session.scalar(select(func.count()).select_from(limited))
+            capped = int(total or 0) > SEARCH_COUNT_CAP
+            total = min(int(total or 0), SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
         rows = await self.session.scalars(select(Listing).where(*conditions).order_by(*order)
                                           .offset(offset).limit(limit))
-        return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page)
+        return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page,
+                            total_capped=capped)
 
     # --- publishing ------------------------------------------------------------------------------------------
 

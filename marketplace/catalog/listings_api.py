@@ -65,7 +65,8 @@ class ListingsController(Controller):
         ))
         viewer = current_user(request)
         items = await svc.out_many(result.items, viewer.id if viewer else None)
-        return ListingPage(items=items, total=result.total, page=result.page, per_page=result.per_page)
+        return ListingPage(items=items, total=result.total, page=result.page, per_page=result.per_page,
+                           total_capped=result.total_capped)
 
     @get("/{listing_id:int}", summary="One listing")
     async def detail(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,

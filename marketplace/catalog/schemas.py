@@ -87,6 +87,8 @@ class ListingPage(msgspec.Struct):
     total: int
     page: int
     per_page: int
+    # True when a text search matched more than catalog.listings.SEARCH_COUNT_CAP listings: total is that cap.
+    total_capped: bool = False
 
 
 class OrderOut(msgspec.Struct):

@@ -428,3 +428,21 @@ async def test_upload_refuses_fakes_bombs_oversize_strangers_and_extra_images(cl
     r = await client.post(f"{API}/listings/999999/images", files={"file": ("a.png", png_bytes(), "image/png")},
                           headers=h)
     assert r.status_code == 404
+
+
+async def test_search_count_stops_at_the_cap(client: Any, sessions: Any, monkeypatch: Any) -> None:
+    from marketplace.catalog import listings
+
+    monkeypatch.setattr(listings, "SEARCH_COUNT_CAP", 2)
+    cats = await tree(sessions)
+    seller = await api_user(client)
+    await give(sessions, seller["id"], 100)
+    for n in range(3):
+        r = await client.post(f"{API}/listings", json=fixed(cats["used"], title=f"Lamp {n}"), headers=seller["headers"])
+        assert r.status_code == 201
+    body = (await client.get(f"{API}/listings", params={"q": "lamp"})).json()
+    assert (body["total"], body["total_capped"], len(body["items"])) == (2, True, 3)
+    body = (await client.get(f"{API}/listings", params={"q": "lamp 1"})).json()
+    assert (body["total"], body["total_capped"]) == (1, False)
+    body = (await client.get(f"{API}/listings")).json()
+    assert (body["total"], body["total_capped"]) == (3, False)
