@@ -43,6 +43,9 @@ def _sqlite_triggers() -> None:
 
 
 def upgrade() -> None:
+    # In the models too (price sorts): created portably, outside the raw-SQL search structures.
+    with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.create_index('ix_listings_status_current_price', ['status', 'current_price'], unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -61,6 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.drop_index('ix_listings_status_current_price')
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_listings_description_trgm")
