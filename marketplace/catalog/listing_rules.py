@@ -45,7 +45,8 @@ class NewListing:
     @property
     def sort_price(self) -> int:
         """``current_price`` at publish time: the one column both modes sort by."""
-        return int(self.price if self.mode == "fixed" else self.start_price or 0)
+        value = self.price if self.mode == "fixed" else self.start_price
+        return value or 0
 
     def ends_at(self, now: datetime) -> datetime | None:
         if self.mode != "auction" or self.duration_seconds is None:

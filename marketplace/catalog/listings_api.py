@@ -85,9 +85,10 @@ class ListingsController(Controller):
 
     @post("/{listing_id:int}/buy", status_code=201, guards=[requires_login],
           summary="Buy at the fixed price (or Buy Now on an auction without bids)")
-    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: JSONBody[BuyIn],
-                  user: AuthUser, db_session: DB, settings: AppSettings) -> OrderOut:
-        order = await service(request, db_session, settings).buy(listing_id, user.id, data.quantity)
+    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
+                  settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
+        quantity = data.quantity if data is not None else 1  # an empty body buys one unit
+        order = await service(request, db_session, settings).buy(listing_id, user.id, quantity)
         return order_out(order)
 
     @post("/{listing_id:int}/images", status_code=201, guards=[requires_login],

@@ -115,6 +115,18 @@ async def _sell_context(db: AsyncSession, settings: Settings, user_id: int) -> d
     }
 
 
+def _has_template(request: Request[Any, Any, Any], name: str) -> bool:
+    """Whether another domain's template fragment is installed (the auctions bid box is optional here)."""
+    engine = request.app.template_engine
+    if engine is None:
+        return False
+    try:
+        engine.get_template(name)
+    except Exception:  # TemplateNotFoundException, or any loader problem: render without the fragment
+        return False
+    return True
+
+
 def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None) -> dict[str, Any]:
     """Page filters from the query string; a malformed number is ignored rather than an error page."""
     def number(raw: str | None) -> int | None:
@@ -167,12 +179,7 @@ class ListingViews(Controller):
         viewer_id = viewer.id if viewer else None
         listing = await svc.get_visible(listing_id, viewer_id, is_admin=bool(viewer and viewer.is_admin))
         out = await svc.out(listing, viewer_id)
-        engine = request.app.template_engine
-        try:  # the auctions domain provides the live bid box; without it the page shows a static summary
-            engine.get_template("auctions/_auction_box.html")
-            has_auction_box = True
-        except Exception:  # TemplateNotFoundException; any loader problem means "no box"
-            has_auction_box = False
+        has_auction_box = listing.mode == "auction" and _has_template(request, "auctions/_auction_box.html")
         return await render(
             request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
             breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,

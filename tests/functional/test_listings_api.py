@@ -446,3 +446,13 @@ async def test_search_count_stops_at_the_cap(client: Any, sessions: Any, monkeyp
     assert (body["total"], body["total_capped"]) == (1, False)
     body = (await client.get(f"{API}/listings")).json()
     assert (body["total"], body["total_capped"]) == (3, False)
+
+
+async def test_buy_without_a_body_buys_one(client: Any, sessions: Any) -> None:
+    cats = await tree(sessions)
+    _, listing = await seller_with_listing(client, sessions, cats)
+    buyer = await api_user(client)
+    await give(sessions, buyer["id"], 300)
+    r = await client.post(f"{API}/listings/{listing['id']}/buy", headers=buyer["headers"])
+    assert r.status_code == 201, r.text
+    assert r.json()["quantity"] == 1
