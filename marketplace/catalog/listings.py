@@ -445,8 +445,8 @@ class ListingService:
         """The home page: featured, ending soon (auctions), newest. Empty blocks are left out."""
         specs = (
             ("Featured · 精选", BrowseQuery(featured=True, sort="newest", per_page=limit)),
-            ("Ending soon · 即将结束",
-             BrowseQuery(mode="auction", sort="ending_soon", per_page=limit, featured_first=True)),
+            # Strictly by end time: a featured auction ending tomorrow must not hide one ending in a minute.
+            ("Ending soon · 即将结束", BrowseQuery(mode="auction", sort="ending_soon", per_page=limit)),
             ("Newest · 最新上架", BrowseQuery(sort="newest", per_page=limit, featured_first=True)),
         )
         blocks = []
