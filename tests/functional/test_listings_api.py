@@ -456,3 +456,31 @@ async def test_buy_without_a_body_buys_one(client: Any, sessions: Any) -> None:
     r = await client.post(f"{API}/listings/{listing['id']}/buy", headers=buyer["headers"])
     assert r.status_code == 201, r.text
     assert r.json()["quantity"] == 1
+
+
+async def test_image_move_and_delete_errors(client: Any, sessions: Any) -> None:
+    cats = await tree(sessions)
+    seller, listing = await seller_with_listing(client, sessions, cats)
+    url = f"{API}/listings/{listing['id']}/images"
+    image = (await client.post(url, files={"file": ("a.png", png_bytes(), "image/png")},
+                               headers=seller["headers"])).json()
+    h = seller["headers"]
+    assert (await client.patch(f"{url}/{image['id']}", json={"position": 1}, headers=h)).status_code == 400
+    assert (await client.patch(f"{url}/{image['id']}", json={"position": "x"}, headers=h)).status_code == 400
+    assert (await client.patch(f"{url}/999999", json={"position": 0}, headers=h)).status_code == 404
+    assert (await client.delete(f"{url}/999999", headers=h)).status_code == 404
+    other = await api_user(client)
+    r = await client.patch(f"{url}/{image['id']}", json={"position": 0}, headers=other["headers"])
+    assert r.status_code == 403
+    assert (await client.post(url, data={"nofile": "x"}, headers=h)).status_code == 400
+
+
+async def test_browse_by_status(client: Any, sessions: Any) -> None:
+    cats = await tree(sessions)
+    seller, listing = await seller_with_listing(client, sessions, cats)
+    await client.delete(f"{API}/listings/{listing['id']}", headers=seller["headers"])
+    assert (await client.get(f"{API}/listings")).json()["total"] == 0
+    body = (await client.get(f"{API}/listings", params={"status": "ended"})).json()
+    assert [i["id"] for i in body["items"]] == [listing["id"]]
+    assert (await client.get(f"{API}/listings", params={"status": "all"})).json()["total"] == 1
+    assert (await client.get(f"{API}/listings", params={"status": "sold"})).json()["total"] == 0
