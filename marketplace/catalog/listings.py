@@ -371,7 +371,14 @@ class ListingService:
             buy_now = None
         if buy_now is None:
             raise Conflict("Buy Now is not available for this auction.")
-        return await buy_now(self.session, listing.id, buyer_id, now)
+        order = await buy_now(self.session, listing.id, buyer_id, now)
+        try:  # the auctions domain leaves the "closed" announcement to its caller
+            from marketplace.auctions.schemas import closed_message
+        except ImportError:
+            closed_message = None
+        if closed_message is not None:
+            self._publish(listing.id, closed_message(listing))
+        return order
 
     # --- images ----------------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from marketplace.catalog.schemas import (
     ListingPage,
     OrderOut,
 )
+from marketplace.db import after_commit
 from marketplace.errors import InvalidInput
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
@@ -32,6 +33,19 @@ UPLOAD_BODY_LIMIT = 64 * 1024 * 1024
 @dataclass
 class ImageUpload:
     file: UploadFile
+
+
+def after_publish(request: Request[Any, Any, Any], db_session: Any, listing: Any) -> None:
+    """Queue an auction's close job once the publish has committed (the auctions domain owns the job; its sweeper
+    closes the auction anyway if this build has no such job)."""
+    if listing.mode != "auction":
+        return
+    try:
+        from marketplace.auctions.tasks import schedule_close
+    except ImportError:
+        return
+    app = request.app
+    after_commit(db_session, lambda: schedule_close(app, listing))
 
 
 def service(request: Request[Any, Any, Any], db_session: Any, settings: Any) -> ListingService:
@@ -47,6 +61,7 @@ class ListingsController(Controller):
                      db_session: DB, settings: AppSettings) -> ListingOut:
         svc = service(request, db_session, settings)
         listing = await svc.create(user.id, msgspec.structs.asdict(data))
+        after_publish(request, db_session, listing)
         return await svc.out(listing, user.id)
 
     @get("/", summary="Browse and search listings")

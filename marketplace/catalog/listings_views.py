@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
@@ -19,6 +20,7 @@ from litestar.response import File, Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.catalog.listings import BrowseQuery, ListingService
+from marketplace.catalog.listings_api import after_publish
 from marketplace.catalog.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
@@ -160,6 +162,7 @@ class ListingViews(Controller):
         svc = _service(request, db_session, settings)
         try:
             listing = await svc.create(user.id, _draft_from_form(form))
+            after_publish(request, db_session, listing)
             for upload in _files(data.get("images")):
                 await svc.add_image(listing.id, user.id, await upload.read())
         except DomainError as exc:
@@ -180,8 +183,17 @@ class ListingViews(Controller):
         listing = await svc.get_visible(listing_id, viewer_id, is_admin=bool(viewer and viewer.is_admin))
         out = await svc.out(listing, viewer_id)
         has_auction_box = listing.mode == "auction" and _has_template(request, "auctions/_auction_box.html")
+        extra: dict[str, Any] = {}
+        if has_auction_box:
+            try:  # server-rendered bid history and chart for the box, when the auctions domain offers them
+                from marketplace.auctions.views import auction_context
+            except ImportError:
+                pass
+            else:
+                extra = await auction_context(db, listing, viewer)
         return await render(
             request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
+            listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
             breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,
             can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
                      and listing.quantity_available == listing.quantity),

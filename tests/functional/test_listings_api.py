@@ -484,3 +484,31 @@ async def test_browse_by_status(client: Any, sessions: Any) -> None:
     assert [i["id"] for i in body["items"]] == [listing["id"]]
     assert (await client.get(f"{API}/listings", params={"status": "all"})).json()["total"] == 1
     assert (await client.get(f"{API}/listings", params={"status": "sold"})).json()["total"] == 0
+
+
+async def test_buy_on_an_auction_is_buy_now(client: Any, sessions: Any) -> None:
+    """Delegated to marketplace.auctions.services.buy_now; 409 in a build without it."""
+    import importlib
+
+    services = importlib.import_module("marketplace.auctions.services") if importlib.util.find_spec(
+        "marketplace.auctions.services") else None
+    has_buy_now = services is not None and hasattr(services, "buy_now")
+    cats = await tree(sessions)
+    seller = await api_user(client)
+    await give(sessions, seller["id"], 100)
+    buyer = await api_user(client)
+    await give(sessions, buyer["id"], 1000)
+    r = await client.post(f"{API}/listings", json=auction(cats["used"]), headers=seller["headers"])
+    listing_id = r.json()["id"]
+    page = await client.get(f"/listings/{listing_id}")
+    assert page.status_code == 200
+    assert "Auction" in page.text
+    r = await client.post(f"{API}/listings/{listing_id}/buy", json={"quantity": 1}, headers=buyer["headers"])
+    if not has_buy_now:
+        assert r.status_code == 409
+        return
+    assert 'id="auction-box"' in page.text  # the auctions domain's live box, included by the listing page
+    assert r.status_code == 201, r.text
+    assert (r.json()["total"], r.json()["buyer_id"]) == (500, buyer["id"])
+    assert (await client.get(f"{API}/listings/{listing_id}")).json()["status"] == "sold"
+    assert await wallet(client, buyer) == 500
