@@ -317,6 +317,27 @@ class ListingService:
         self._publish(listing.id, {"type": "closed", "status": "ended", "final_price": None})
         return listing
 
+    async def feature(self, listing_id: int, user_id: int) -> Listing:
+        """The featured upgrade after publishing (RULES.md §5: "at publish or later"), charged like at publish."""
+        listing = await self._lock(listing_id)
+        if listing.seller_id != user_id:
+            raise PermissionDenied("Only the seller may feature this listing.")
+        if listing.status != "active":
+            raise Conflict("This listing is not active.")
+        if listing.featured:
+            raise Conflict("This listing is already featured.")
+        fee = self.settings.fee_featured
+        if fee > 0:
+            await ledger.post(
+                self.session, kind="listing_fee",
+                legs=[ledger.Leg(ledger.available(user_id), -fee), ledger.Leg(ledger.platform("revenue"), fee)],
+                ref_type="listing", ref_id=listing.id, memo=f"featured upgrade {fee}",
+            )
+        listing.featured = True
+        listing.version += 1
+        await self.session.flush()
+        return listing
+
     async def _lock(self, listing_id: int) -> Listing:
         # populate_existing: a row already in the identity map must be refreshed with the locked values.
         listing = await self.session.scalar(

@@ -98,6 +98,13 @@ class ListingsController(Controller):
                   settings: AppSettings) -> None:
         await service(request, db_session, settings).end_early(listing_id, user.id)
 
+    @post("/{listing_id:int}/feature", status_code=200, guards=[requires_login],
+          summary="Upgrade an active listing to featured (fee charged)")
+    async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
+                      db_session: DB, settings: AppSettings) -> ListingOut:
+        svc = service(request, db_session, settings)
+        return await svc.out(await svc.feature(listing_id, user.id), user.id)
+
     @post("/{listing_id:int}/buy", status_code=201, guards=[requires_login],
           summary="Buy at the fixed price (or Buy Now on an auction without bids)")
     async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,

@@ -198,6 +198,7 @@ class ListingViews(Controller):
             can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
                      and listing.quantity_available == listing.quantity),
             has_auction_box=has_auction_box,
+            can_feature=viewer_id == listing.seller_id and listing.status == "active" and not listing.featured,
         )
 
     @get("/listings/{listing_id:int}")
@@ -219,6 +220,20 @@ class ListingViews(Controller):
                                             status_code=exc.status_code)
         flash(request, f"Bought! Order #{order.id}: {order.total} coins are held in escrow until you confirm "
                        f"receipt. 购买成功。", category="success")
+        return Redirect(f"/listings/{listing_id}", status_code=303)
+
+    @post("/listings/{listing_id:int}/feature", guards=[requires_login])
+    async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
+                      db_session: DB, settings: AppSettings) -> Template | Redirect:
+        try:
+            await _service(request, db_session, settings).feature(listing_id, user.id)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            await db_session.rollback()
+            return await self._listing_page(request, db_session, settings, listing_id, error=exc.detail,
+                                            status_code=exc.status_code)
+        flash(request, f"Featured! {settings.fee_featured} coins charged. 已设为精选。", category="success")
         return Redirect(f"/listings/{listing_id}", status_code=303)
 
     @post("/listings/{listing_id:int}/end", guards=[requires_login])

@@ -512,3 +512,24 @@ async def test_buy_on_an_auction_is_buy_now(client: Any, sessions: Any) -> None:
     assert (r.json()["total"], r.json()["buyer_id"]) == (500, buyer["id"])
     assert (await client.get(f"{API}/listings/{listing_id}")).json()["status"] == "sold"
     assert await wallet(client, buyer) == 500
+
+
+async def test_featured_upgrade_later(client: Any, sessions: Any) -> None:
+    cats = await tree(sessions)
+    seller, listing = await seller_with_listing(client, sessions, cats)  # 100 - 2 = 98 coins left
+    url = f"{API}/listings/{listing['id']}/feature"
+    other = await api_user(client)
+    assert (await client.post(url, headers=other["headers"])).status_code == 403
+    r = await client.post(url, headers=seller["headers"])
+    assert r.status_code == 200, r.text
+    assert r.json()["featured"] is True
+    assert await wallet(client, seller) == 78
+    assert (await client.post(url, headers=seller["headers"])).status_code == 409
+    poor = await api_user(client)
+    await give(sessions, poor["id"], 7)
+    r = await client.post(f"{API}/listings", json=fixed(cats["used"]), headers=poor["headers"])
+    assert r.status_code == 201
+    r = await client.post(f"{API}/listings/{r.json()['id']}/feature", headers=poor["headers"])
+    assert r.status_code == 402
+    assert "15" in r.json()["detail"]
+    assert await wallet(client, poor) == 5

@@ -59,6 +59,14 @@ async def test_sell_with_photos_then_another_user_buys_through_the_pages(client:
     assert "End listing" in page.text
     me = (await client.get("/api/v1/me", headers=seller["headers"])).json()
     assert me["wallet"]["available"] == 48
+    assert "Feature it" in page.text
+    r = await client.post(f"{url}/feature", data={"_csrf_token": client.cookies.get("csrftoken")},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    page = await client.get(url)
+    assert "Featured!" in page.text
+    assert "Feature it" not in page.text
+    assert (await client.get("/api/v1/me", headers=seller["headers"])).json()["wallet"]["available"] == 28
 
     client.cookies.clear()  # a different person in a different browser
     buyer = await api_user(client)
