@@ -225,6 +225,17 @@ async def bench(url: str, requests: int, concurrency: int) -> None:
                                   f"{percentile(latencies, 95):.1f}", f"{percentile(latencies, 99):.1f}",
                                   f"{statistics.fmean(latencies):.1f}", f"{rate:.0f}")
             console.print(table)
+            # Which terms cost what: 1–2 character terms ("手机") cannot use a trigram index and scan.
+            terms = Table(title="text search by term (sequential, sort=newest)")
+            for col in ("q", "p50 ms", "max ms", "total"):
+                terms.add_column(col, justify="right" if col != "q" else "left")
+            for term in SEARCHES:
+                path = f"/api/v1/listings?q={term}&per_page=20"
+                latencies, _ = await measure(client, [path] * 10, 1)
+                body = (await client.get(path)).json()
+                total = f"{body['total']:,}{'+' if body.get('total_capped') else ''}"
+                terms.add_row(term, f"{percentile(latencies, 50):.1f}", f"{max(latencies):.1f}", total)
+            console.print(terms)
     finally:
         server.terminate()
         server.wait(timeout=20)
