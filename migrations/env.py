@@ -27,10 +27,24 @@ def _url() -> str:
     return str(url) if url else Settings.from_env().database_url
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave out the search structures made by raw SQL (migration 0103_search): they have no model on purpose."""
+    from marketplace.catalog.search import UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIX
+
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMANAGED_TABLE_PREFIX)
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
+    return True
+
+
 def _configure(connection: Connection | None = None, **kw: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_include_name,
         compare_type=True,
         render_as_batch=True,  # SQLite can only ALTER through table copies
         **kw,

@@ -50,6 +50,8 @@ class Listing(Base):
         Index("ix_listings_status_category", "status", "category_id"),
         Index("ix_listings_status_ends_at", "status", "ends_at"),
         Index("ix_listings_seller_status", "seller_id", "status"),
+        # price sorts (browse and search) walk this instead of sorting every match (bench/browse.py).
+        Index("ix_listings_status_current_price", "status", "current_price"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,4 +1,4 @@
-"""Catalog API schemas (API.md Categories)."""
+"""Catalog API schemas: categories (API.md Categories) and listings (API.md "Listings, bids, purchases")."""
 
 from __future__ import annotations
 
@@ -48,3 +48,104 @@ class CategoryPatch(msgspec.Struct):
 
 class CategoryMerge(msgspec.Struct):
     into_id: int
+
+
+class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
+    """``POST /listings``. Fields of the other mode are ignored; rules in catalog.listing_rules."""
+
+    title: Annotated[str, msgspec.Meta(max_length=500)]
+    category_id: int
+    mode: str
+    description: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    price: int | None = None
+    quantity: int | None = None
+    start_price: int | None = None
+    reserve_price: int | None = None
+    buy_now_price: int | None = None
+    duration_seconds: int | None = None
+    auto_extend: bool | None = None
+    featured: bool = False
+
+
+class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
+    quantity: int = 1
+
+
+class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
+    """Move an image to ``position`` (0-based); the others shift to make room."""
+
+    position: int
+
+
+class UserRefOut(msgspec.Struct):
+    id: int
+    username: str
+
+
+class ShopRefOut(msgspec.Struct):
+    slug: str
+    name: str
+
+
+class ImageOut(msgspec.Struct):
+    id: int
+    url: str
+    thumb_url: str
+    position: int
+
+
+class ListingOut(msgspec.Struct):
+    """The listing object. Every field is present in both modes; the other mode's fields are null (or 0/false)."""
+
+    id: int
+    title: str
+    description: str
+    mode: str
+    status: str
+    category_id: int
+    seller: UserRefOut
+    shop: ShopRefOut | None
+    images: list[ImageOut]
+    featured: bool
+    created_at: str
+    # fixed price
+    price: int | None
+    quantity: int
+    quantity_available: int
+    # auction (current_price equals price for fixed listings)
+    start_price: int | None
+    current_price: int
+    min_next_bid: int | None
+    buy_now_price: int | None
+    reserve_met: bool | None
+    bid_count: int
+    ends_at: str | None
+    auto_extend: bool
+    you_lead: bool
+    ended_at: str | None = None
+
+
+class ListingPage(msgspec.Struct):
+    items: list[ListingOut]
+    total: int
+    page: int
+    per_page: int
+    # True when a text search matched more than catalog.listings.SEARCH_COUNT_CAP listings: total is that cap.
+    total_capped: bool = False
+
+
+class OrderOut(msgspec.Struct):
+    """The order object of API.md."""
+
+    id: int
+    listing_id: int
+    buyer_id: int
+    seller_id: int
+    quantity: int
+    unit_price: int
+    total: int
+    fee: int
+    status: str
+    created_at: str
+    shipped_at: str | None
+    completed_at: str | None

@@ -15,8 +15,13 @@ class CatalogViews(Controller):
     include_in_schema = False
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
-        return await render(request, db_session, "catalog/home.html")
+    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        from marketplace.catalog.listings import ListingService
+        from marketplace.web.auth import current_user
+
+        viewer = current_user(request)
+        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
+        return await render(request, db_session, "catalog/home.html", blocks=blocks)
 
     @get("/categories")
     async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
