@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 
+from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
 from marketplace.auctions.services import BidService, bid_history
 from marketplace.db import utcnow
@@ -33,6 +34,10 @@ def bid_service(request: Request[Any, Any, Any], db_session: DB) -> BidService:
 async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], data: JSONBody[BidIn],
                     user: AuthUser, db_session: DB) -> BidPlaced:
     await check_bid_rate(request, user.id)
+    # Litestar's body conversion is lax ("100" or 100.0 would pass as 100); a bid must be a JSON integer.
+    raw = await request.json()
+    if not isinstance(raw, dict) or type(raw.get("max_amount")) is not int:
+        raise InvalidBid()
     result = await bid_service(request, db_session).place_bid(listing_id, user.id, data.max_amount, utcnow())
     return BidPlaced.of(result.listing, user.id)
 
