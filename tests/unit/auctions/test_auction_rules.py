@@ -49,7 +49,7 @@ class Expect:
     extended: bool = False
     ends_at: datetime | None = None
     min_next: int | None = None
-    reserve_met: bool | None | str = "skip"
+    reserve_met: bool | str | None = "skip"
     buy_now_visible: bool | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -68,14 +68,14 @@ M = timedelta(minutes=1)
 S = timedelta(seconds=1)
 
 SCENARIOS: list[tuple[str, AuctionState, list[Bid], Expect]] = [
-    # --- one bidder -----------------------------------------------------------------------------------------
+    # --- one bidder ------------------------------------------------------------------------------------------------
     ("first bid at start price", auction(10), [bid(A, 10)],
      Expect(10, A, leader_max=10, holds=(HoldChange(A, 10),), min_next=11)),
     ("one bidder with a high max pays the start price", auction(10), [bid(A, 500)],
      Expect(10, A, leader_max=500, holds=(HoldChange(A, 500),), min_next=11)),
     ("first bid below start refused", auction(10), [bid(A, 9)],
      Expect(10, None, accepted=False, refusal=Refusal.TOO_LOW, min_next=10)),
-    # --- two bidders ------------------------------------------------------------------------------------------
+    # --- two bidders -----------------------------------------------------------------------------------------------
     ("second bidder below leader: price = M2 + increment", auction(10), [bid(A, 50), bid(B, 20)],
      Expect(21, A, leader_max=50, runner_up=20, holds=(), min_next=22)),
     ("second bidder close to leader: price capped at M1", auction(10), [bid(A, 50), bid(B, 50 - 0)],
@@ -101,12 +101,12 @@ SCENARIOS: list[tuple[str, AuctionState, list[Bid], Expect]] = [
      Expect(81, A, runner_up=80)),
     ("outbid leader can come back", auction(10), [bid(A, 30), bid(B, 60), bid(A, 90)],
      Expect(61, A, leader_max=90, runner_up=60, holds=(HoldChange(A, 90), HoldChange(B, -60)))),
-    # --- minimum next bid --------------------------------------------------------------------------------------
+    # --- minimum next bid ------------------------------------------------------------------------------------------
     ("below minimum next bid refused", auction(10), [bid(A, 50), bid(B, 20), bid(C, 21)],
      Expect(21, A, accepted=False, refusal=Refusal.TOO_LOW)),
     ("exactly the minimum next bid accepted", auction(10), [bid(A, 50), bid(B, 20), bid(C, 22)],
      Expect(23, A, runner_up=22)),
-    # --- leader raising ------------------------------------------------------------------------------------------
+    # --- leader raising --------------------------------------------------------------------------------------------
     ("leader raising keeps the price", auction(10), [bid(A, 50), bid(B, 20), bid(A, 51)],
      Expect(21, A, leader_max=51, holds=(HoldChange(A, 1),), min_next=22)),
     ("leader raising is not bound by the minimum next bid", auction(10), [bid(A, 50), bid(B, 49), bid(A, 51)],
@@ -119,7 +119,7 @@ SCENARIOS: list[tuple[str, AuctionState, list[Bid], Expect]] = [
      Expect(10, A, leader_max=80, holds=(HoldChange(A, 30),))),
     ("leader raising short of the increase", auction(10), [bid(A, 50), bid(A, 80, available=29)],
      Expect(10, A, accepted=False, refusal=Refusal.INSUFFICIENT_COINS, leader_max=50)),
-    # --- reserve ----------------------------------------------------------------------------------------------------
+    # --- reserve ---------------------------------------------------------------------------------------------------
     ("reserve met by a single bidder: price jumps to reserve", auction(10, reserve=200), [bid(A, 250)],
      Expect(200, A, reserve_met=True)),
     ("single bidder below reserve: start price, reserve not met", auction(10, reserve=200), [bid(A, 150)],
@@ -133,7 +133,7 @@ SCENARIOS: list[tuple[str, AuctionState, list[Bid], Expect]] = [
     ("leader raising to the reserve lifts the price", auction(10, reserve=200), [bid(A, 150), bid(A, 200)],
      Expect(200, A, leader_max=200, reserve_met=True)),
     ("no reserve: reserve_met is null", auction(10), [bid(A, 50)], Expect(10, A, reserve_met=None)),
-    # --- refusals ------------------------------------------------------------------------------------------------------
+    # --- refusals --------------------------------------------------------------------------------------------------
     ("seller cannot bid", auction(10), [bid(SELLER, 100)],
      Expect(10, None, accepted=False, refusal=Refusal.OWN_ITEM)),
     ("zero is not a bid", auction(10), [bid(A, 0)], Expect(10, None, accepted=False, refusal=Refusal.NOT_POSITIVE)),
@@ -153,12 +153,12 @@ SCENARIOS: list[tuple[str, AuctionState, list[Bid], Expect]] = [
      Expect(10, None, accepted=False, refusal=Refusal.ENDED)),
     ("an auction that is not active refuses", auction(10, status="sold"), [bid(A, 10)],
      Expect(10, None, accepted=False, refusal=Refusal.NOT_ACTIVE)),
-    # --- Buy Now --------------------------------------------------------------------------------------------------------
+    # --- Buy Now ---------------------------------------------------------------------------------------------------
     ("Buy Now visible without bids", auction(10, buy_now=500), [bid(A, 5, before_end=3600)],
      Expect(10, None, accepted=False, refusal=Refusal.TOO_LOW, buy_now_visible=True)),
     ("Buy Now vanishes with the first bid", auction(10, buy_now=500), [bid(A, 10)],
      Expect(10, A, buy_now_visible=False)),
-    # --- automatic extension ----------------------------------------------------------------------------------------------
+    # --- automatic extension ---------------------------------------------------------------------------------------
     ("price-raising bid 4 min before end extends by 5 min from the scheduled end", auction(10),
      [bid(A, 100), bid(B, 50, before_end=4 * M)],
      Expect(51, A, extended=True, ends_at=END + 5 * M)),
