@@ -76,8 +76,22 @@ async def seed_categories(session: AsyncSession) -> None:
     await add(CATEGORY_TREE, None)
 
 
+# Domains with demo data put it in ``marketplace/<domain>/demo.py``, which appends to SEEDERS when imported.
+DEMO_MODULES = ("catalog", "wallet", "auctions", "orders", "shops")
+
+
+def load_domain_seeders() -> None:
+    import contextlib
+    import importlib
+
+    for domain in DEMO_MODULES:
+        with contextlib.suppress(ModuleNotFoundError):
+            importlib.import_module(f"marketplace.{domain}.demo")
+
+
 async def seed(session: AsyncSession, settings: Settings) -> bool:
     """Seed an empty database; returns False when there was already data."""
+    load_domain_seeders()
     if await session.scalar(select(func.count()).select_from(User)):
         return False
     accounts = AccountService(session)

@@ -16,6 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# marketplace.models: every mapped class, so the unit of work can resolve foreign keys to tables that no imported
+# module mentions yet (listings.shop_id → shops) in a process that has not loaded those domains.
+import marketplace.models  # noqa: F401
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import mask_username
 from marketplace.auctions import rules

@@ -84,10 +84,17 @@ async def close_auction(ctx: JobContext, listing_id: int) -> str:
     return "closed" if result.closed else "noop"
 
 
-@periodic(every=timedelta(seconds=5))
+SWEEP_EVERY = timedelta(seconds=5)
+
+
+@periodic(every=SWEEP_EVERY)
 async def sweep_auctions(ctx: JobContext) -> int:
     """Close every overdue auction, each in its own transaction. Rows locked by someone else (a bid, a close
-    job) are skipped: that holder finishes first and the next sweep sees the result."""
+    job) are skipped: that holder finishes first and the next sweep sees the result.
+
+    It also schedules the close job of every auction ending before the next sweep, so an auction created
+    without ``schedule_close`` (or whose job was lost) still closes on the second, not up to 5 s late. The job
+    id makes this idempotent."""
     now = ctx.now()
     async with ctx.session_factory() as session:
         ids = list(await session.scalars(
@@ -96,6 +103,14 @@ async def sweep_auctions(ctx: JobContext) -> int:
             .order_by(Listing.ends_at)
             .limit(SWEEP_BATCH)
         ))
+        upcoming = (await session.execute(
+            select(Listing.id, Listing.ends_at)
+            .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at > now,
+                   Listing.ends_at <= now + 2 * SWEEP_EVERY)
+            .limit(SWEEP_BATCH)
+        )).all()
+    for listing_id, ends_at in upcoming:
+        await schedule_close(ctx.queue, listing_id, ends_at)
     closed = 0
     for listing_id in ids:
         try:
