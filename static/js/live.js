@@ -53,7 +53,11 @@
       var t = field("ends_at");
       if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = new Date(state.endsAt).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
     }
-    if ("leader_id" in msg) state.leader = msg.leader_id;
+    if ("leader_id" in msg) {
+      // An older "You lead!" from our own form must not contradict the live standing.
+      if (msg.leader_id !== me && state.leader === me) set("bid_result", "");
+      state.leader = msg.leader_id;
+    }
     if (msg.version !== undefined) state.version = msg.version;
     box.dataset.version = String(state.version);
     standing();

@@ -267,3 +267,10 @@ async def test_buy_now_on_auction(client: Any, sessions: Any) -> None:
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 1
     await drain_after_commit()
+
+
+async def test_openapi_describes_bid_endpoints(client: Any) -> None:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    path = r.json()["paths"]["/api/v1/listings/{listing_id}/bids"]
+    assert {"get", "post"} <= set(path)
