@@ -87,6 +87,7 @@ async def main() -> None:
         listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
         after_201: list[float] = []
         after_post: list[float] = []
+        first_seen: list[float] = []
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             for k in range(1, args.bids + 1):
                 token = tokens[k % 2]
@@ -104,6 +105,7 @@ async def main() -> None:
                     print(f"bid {k}: only {len(times)} of {len(sockets)} watchers received it")
                     continue
                 last = max(times)
+                first_seen.append(min(times) - t_post)
                 after_201.append(max(last - t_201, 0.0))
                 after_post.append(last - t_post)
                 await asyncio.sleep(0.2)
@@ -114,6 +116,8 @@ async def main() -> None:
               f"p99 {pct(after_201, 99) * 1000:6.1f} ms")
         print(f"  POST sent → last watcher:           p50 {pct(after_post, 50) * 1000:6.1f} ms   "
               f"p99 {pct(after_post, 99) * 1000:6.1f} ms")
+        print(f"  POST sent → first watcher:          p50 {pct(first_seen, 50) * 1000:6.1f} ms   "
+              f"p99 {pct(first_seen, 99) * 1000:6.1f} ms")
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
         server.terminate()

@@ -31,7 +31,8 @@ async def seed_auctions(session: AsyncSession, settings: Settings, users: dict[s
     short = max(settings.min_auction_seconds, 600)
 
     async def category(slug: str) -> int | None:
-        return await session.scalar(select(Category.id).where(Category.slug == slug))
+        found = await session.scalar(select(Category.id).where(Category.slug == slug))
+        return int(found) if found is not None else None
 
     specs = [
         ("Leica M3 rangefinder (1957) · 徕卡M3旁轴相机", "cameras", 100, None, None, short,
