@@ -10,6 +10,7 @@ with the same connection count, (a) only the hot-row part of a bid (lock the row
 (b) the whole SQL a bid transaction runs (hot row + ledger hold/release + ledger rows). Prints both ratios.
 """
 
+# ruff: noqa: E501, ASYNC210, ASYNC220 - a benchmark driver: long SQL lines, blocking setup calls are fine
 from __future__ import annotations
 
 import argparse

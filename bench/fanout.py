@@ -9,6 +9,7 @@ per bid, when each watcher received it. Prints p50/p99 over the bids of "bid acc
 watcher received", and of "POST sent → last watcher received" (which includes the bid transaction itself).
 """
 
+# ruff: noqa: E501, ASYNC110, ASYNC210, ASYNC220 - a benchmark driver: long SQL lines, blocking setup calls are fine
 from __future__ import annotations
 
 import argparse

@@ -20,6 +20,7 @@ import uvicorn
 import websockets
 from litestar import Litestar
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
@@ -29,7 +30,9 @@ from marketplace.auctions.schemas import channel_name
 from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
 from marketplace.jobs import RedisPublisher
+from marketplace.orders.models import Order
 from marketplace.settings import Settings
+from marketplace.wallet import ledger
 from tests.factories import api_user, fund, make_listing
 
 
@@ -188,5 +191,9 @@ async def test_close_job_closes_on_time_and_notifies(app: Litestar, sessions: An
             await schedule_close(app, listing)
             msg = await recv(ws, wait=6)
             assert (msg["type"], msg["status"], msg["final_price"]) == ("closed", "sold", 100)
-        r = await http.get(f"/api/v1/listings/{lid}/bids")
-        assert r.status_code == 200
+        # the winner has a paid order at the final price; the rest of the hold went back to available
+        async with sessions() as s:
+            order = (await s.scalars(select(Order).where(Order.listing_id == lid))).one()
+            assert (order.buyer_id, order.total, order.status) == (bidder["id"], 100, "paid")
+            assert await ledger.wallet_balances(s, bidder["id"]) == (10_000 - 100, 0)
+            assert await ledger.balance(s, ledger.escrow(order.id)) == 100
