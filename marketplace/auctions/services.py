@@ -226,10 +226,12 @@ class BidService:
             after_commit(self.session, enqueue)
 
 
-async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: datetime) -> Order:
-    """Buy Now on an auction (called by the listings' POST /listings/{id}/buy). Does not publish: the caller
-    publishes ``schemas.closed_message(listing)`` on ``listing:{id}`` after commit."""
-    return await BidService(session).buy_now(listing_id, buyer_id, now)
+async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: datetime, *,
+                  publisher: Publisher | None = None) -> Order:
+    """Buy Now on an auction (called by the listings' POST /listings/{id}/buy). With ``publisher`` (e.g.
+    ``request.app.state.publisher``) the ``closed`` message goes out after commit; without it the caller publishes
+    ``schemas.closed_message(listing)`` on ``schemas.channel_name(listing_id)`` itself."""
+    return await BidService(session, publisher=publisher).buy_now(listing_id, buyer_id, now)
 
 
 # --- read models -------------------------------------------------------------------------------------------------
