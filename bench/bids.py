@@ -202,7 +202,8 @@ async def main() -> None:
         accepted, refused, lat = await run_clients(base, listing_id, tokens, args.seconds)
         rate = accepted / args.seconds
         print(f"HTTP bids ({args.clients} clients, {args.workers} uvicorn workers, PostgreSQL + Redis):")
-        print(f"  accepted bids/s: {rate:8.1f}   (accepted {accepted}, refused {refused} in {args.seconds:.0f}s)")
+        print(f"  accepted bids/s: {rate:8.1f}   (accepted {accepted}, refused {refused} in {args.seconds:.0f}s; "
+              f"all bid requests/s {(accepted + refused) / args.seconds:.1f} — a refused bid also locks the row)")
         print(f"  latency p50: {pct(lat, 50) * 1000:6.1f} ms   p99: {pct(lat, 99) * 1000:6.1f} ms")
     finally:
         if server is not None:
