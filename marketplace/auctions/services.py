@@ -207,6 +207,26 @@ class BidService:
         await self.session.flush()
         return CloseResult(listing, closed=True, order=order)
 
+    async def end_without_sale(self, listing_id: int, now: datetime, status: str = "removed") -> Listing:
+        """End an active auction with no sale (moderation removal, or a seller ending one without bids): the
+        leader's hold goes back in the same transaction, so no coins stay held for an auction that is gone."""
+        listing = await lock_auction(self.session, listing_id)
+        if listing is None or listing.mode != "auction":
+            raise AuctionNotFound()
+        if listing.status != "active":
+            raise AuctionClosed()
+        if listing.leader_id is not None and listing.leader_max:
+            await ledger.post(self.session, kind="release", ref_type="listing", ref_id=listing.id,
+                              memo=f"auction {listing.id} ended without sale",
+                              legs=[ledger.Leg(ledger.held(listing.leader_id), -listing.leader_max),
+                                    ledger.Leg(ledger.available(listing.leader_id), listing.leader_max)])
+        listing.status = status
+        listing.ended_at = now
+        listing.version = listing.version + 1
+        await self.session.flush()
+        self._announce(listing, closed_message(listing))
+        return listing
+
     def _announce(self, listing: Listing, message: dict[str, Any], *, reschedule: bool = False) -> None:
         publisher, jobs = self.publisher, self.jobs
         channel = channel_name(listing.id)

@@ -262,3 +262,18 @@ async def test_failed_bid_rolls_back_everything(sessions: Any) -> None:
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Bid)) == 0
         assert await held_by_user(s) == {}
+
+
+async def test_end_without_sale_releases_the_leaders_hold(sessions: Any) -> None:
+    async with sessions() as s, s.begin():
+        seller_id, a = await quick_users(s, 2, 1000, prefix="mod")
+        lid = (await make_listing(s, await s.get(User, seller_id), mode="auction", start_price=10)).id
+    async with sessions() as s, s.begin():
+        await BidService(s, SETTINGS).place_bid(lid, a, 400, utcnow())
+    async with sessions() as s, s.begin():
+        listing = await BidService(s, SETTINGS).end_without_sale(lid, utcnow())
+        assert listing.status == "removed"
+    async with sessions() as s:
+        assert await ledger.wallet_balances(s, a) == (1000, 0)
+        await audit(s)
+    assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 0
