@@ -65,7 +65,12 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
-DEMO_MODULES = ("marketplace.wallet.demo", "marketplace.shops.demo_data", "marketplace.catalog.demo_data")
+DEMO_MODULES = (
+    "marketplace.wallet.demo",
+    "marketplace.shops.demo_data",
+    "marketplace.catalog.demo_data",
+    "marketplace.auctions.demo",
+)
 
 
 def _domain_seeders() -> list[Seeder]:

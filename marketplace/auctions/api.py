@@ -1,0 +1,50 @@
+"""JSON API: place a bid, read the public bid history (API.md "Listings, bids, purchases")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from marketplace.auctions.exceptions import InvalidBid
+from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
+from marketplace.auctions.services import BidService, bid_history
+from marketplace.db import utcnow
+from marketplace.errors import RateLimited
+from marketplace.web.auth import requires_login
+from marketplace.web.deps import DB, AuthUser
+
+
+async def check_bid_rate(request: Request[Any, Any, Any], user_id: int) -> None:
+    """RULES.md §11: at most ``bid_rate_limit`` bid attempts per user per minute, across every process."""
+    limiter = request.app.state.rate_limiter
+    key = f"bids:{user_id}"
+    if await limiter.hit(key, 60) > request.app.state.settings.bid_rate_limit:
+        raise RateLimited("Too many bids; slow down.", retry_after=await limiter.retry_after(key))
+
+
+def bid_service(request: Request[Any, Any, Any], db_session: DB) -> BidService:
+    state = request.app.state
+    return BidService(db_session, state.settings, publisher=state.publisher, jobs=state.get("jobs"))
+
+
+@post("/listings/{listing_id:int}/bids", guards=[requires_login], status_code=201, tags=["auctions"],
+      summary="Bid a maximum on an auction (proxy bidding)")
+async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], data: JSONBody[BidIn],
+                    user: AuthUser, db_session: DB) -> BidPlaced:
+    await check_bid_rate(request, user.id)
+    # Litestar's body conversion is lax ("100" or 100.0 would pass as 100); a bid must be a JSON integer.
+    raw = await request.json()
+    if not isinstance(raw, dict) or type(raw.get("max_amount")) is not int:
+        raise InvalidBid()
+    result = await bid_service(request, db_session).place_bid(listing_id, user.id, data.max_amount, utcnow())
+    return BidPlaced.of(result.listing, user.id)
+
+
+@get("/listings/{listing_id:int}/bids", tags=["auctions"], summary="Public bid history: price steps, newest first")
+async def list_bids(listing_id: FromPath[int], db_session: DB) -> list[BidStep]:
+    return await bid_history(db_session, listing_id)
+
+
+ROUTES = [place_bid, list_bids]

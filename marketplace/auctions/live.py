@@ -1,0 +1,139 @@
+"""Live bids: ``GET /ws/listings/{id}`` pushes a snapshot on connect, then every message of ``listing:{id}``.
+
+The socket only pushes (DESIGN.md §9: bids go over HTTP POST). It reads the listing once for the snapshot and
+never writes. Messages come from the Channels plugin: the memory backend in embedded mode, Redis pub/sub with
+several processes, so a bid accepted by any process (or a close by the worker) reaches every watcher. Redis
+pub/sub keeps no history, which is why the snapshot is read fresh from the database on connect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import User
+from marketplace.auctions.models import Bid
+from marketplace.auctions.schemas import auction_fields, channel_name, iso
+from marketplace.catalog.models import Listing, ListingImage
+from marketplace.web.auth import current_user
+
+log = logging.getLogger(__name__)
+
+
+async def listing_snapshot(session: AsyncSession, listing_id: int, viewer_id: int | None,
+                           settings: Any = None) -> dict[str, Any] | None:
+    """The listing object of API.md: the listings domain's serializer when it is installed (one definition of the
+    fields everywhere), else the same fields built here."""
+    listing = await session.get(Listing, listing_id)
+    if listing is None or listing.status == "removed":
+        return None
+    data: dict[str, Any] | None = None
+    try:
+        from marketplace.catalog.listings import ListingService  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        import msgspec
+
+        try:
+            data = msgspec.to_builtins(await ListingService(session, settings).out(listing, viewer_id))
+        except Exception:  # a watcher still gets a snapshot if the other domain's serializer changes shape
+            log.exception("listings serializer failed for the snapshot of listing %s", listing.id)
+    if data is None:
+        data = await _own_snapshot(session, listing, viewer_id)
+    if listing.mode == "auction":
+        data["leader_id"] = listing.leader_id
+        data["version"] = listing.version
+    return data
+
+
+async def _own_snapshot(session: AsyncSession, listing: Listing, viewer_id: int | None) -> dict[str, Any]:
+    seller = await session.get(User, listing.seller_id)
+    shop = None
+    if listing.shop_id is not None:
+        from marketplace.shops.models import Shop
+
+        row = await session.get(Shop, listing.shop_id)
+        shop = {"slug": row.slug, "name": row.name} if row else None
+    images = (await session.scalars(
+        select(ListingImage).where(ListingImage.listing_id == listing.id).order_by(ListingImage.position)
+    )).all()
+    data: dict[str, Any] = {
+        "id": listing.id, "title": listing.title, "description": listing.description, "mode": listing.mode,
+        "status": listing.status, "category_id": listing.category_id,
+        "seller": {"id": listing.seller_id, "username": seller.username if seller else ""},
+        "shop": shop,
+        "images": [{"id": i.id, "url": f"/media/{i.storage_key}", "thumb_url": f"/media/{i.thumb_key}",
+                    "position": i.position} for i in images],
+        "featured": listing.featured, "created_at": iso(listing.created_at),
+    }
+    if listing.mode == "auction":
+        data.update(auction_fields(listing, viewer_id))
+    else:
+        data.update(price=listing.price, quantity=listing.quantity, quantity_available=listing.quantity_available)
+    return data
+
+
+def _plugin(socket: WebSocket[Any, Any, Any]) -> ChannelsPlugin:
+    plugin = socket.app.state.get("channels")
+    return plugin if isinstance(plugin, ChannelsPlugin) else socket.app.plugins.get(ChannelsPlugin)
+
+
+def forget_empty_channel(plugin: ChannelsPlugin, channel: str) -> None:
+    """Work around litestar #4867: with arbitrary channels allowed, ``unsubscribe`` leaves ``channel: set()`` in
+    the plugin's table forever, one entry per auction ever watched. No await between the check and the pop, so a
+    watcher joining concurrently cannot be dropped."""
+    table: dict[str, set[Any]] = plugin._channels  # private: no public API for this (see the issue)
+    if not table.get(channel, True):
+        table.pop(channel, None)
+
+
+def subscriber_count(plugin: ChannelsPlugin, channel: str) -> int:
+    """Watchers of ``channel`` in this process (tests and metrics)."""
+    return len(plugin._channels.get(channel, ()))
+
+
+@websocket("/ws/listings/{listing_id:int}")
+async def watch_listing(socket: WebSocket[Any, Any, Any], listing_id: FromPath[int]) -> None:
+    await socket.accept()
+    plugin = _plugin(socket)
+    channel = channel_name(listing_id)
+    viewer = current_user(socket)
+    try:
+        # Subscribe before reading the snapshot: a bid committed in between arrives after the snapshot as a
+        # message, and the page ignores messages whose version is not newer than what it shows.
+        async with plugin.start_subscription([channel]) as subscriber:
+            async with socket.app.state.session_factory() as session:
+                snapshot = await listing_snapshot(session, listing_id, viewer.id if viewer else None,
+                                                  socket.app.state.settings)
+            if snapshot is None:
+                await socket.send_json({"type": "error", "detail": "Listing not found."})
+                await socket.close(code=4404)
+                return
+            if viewer is not None and snapshot.get("mode") == "auction":
+                async with socket.app.state.session_factory() as session:
+                    snapshot["you_bid"] = await session.scalar(
+                        select(Bid.id).where(Bid.listing_id == listing_id, Bid.bidder_id == viewer.id).limit(1)
+                    ) is not None
+            await socket.send_json({"type": "snapshot", **snapshot, "server_time": iso(datetime.now(UTC))})
+
+            async def relay(payload: bytes) -> None:
+                with contextlib.suppress(Exception):  # the peer may be gone; the receive loop notices
+                    await socket.send_text(payload.decode() if isinstance(payload, bytes) else payload)
+
+            async with subscriber.run_in_background(relay):
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    continue
+    finally:
+        forget_empty_channel(plugin, channel)
+
+
+ROUTES = [watch_listing]

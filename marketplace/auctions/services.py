@@ -1,0 +1,321 @@
+"""Auction use cases: place a bid, Buy Now, close, and the read models (history, my bids).
+
+Every write locks the listing row first (``SELECT … FOR UPDATE``; SQLite's BEGIN IMMEDIATE does the same job)
+and decides from that row alone (DESIGN.md §3), so concurrent bids on one auction queue on the row and each one
+sees the state the previous one committed. Holds move through ``ledger.post`` in the same transaction. Side
+effects (the live message, re-scheduling the close job) are registered with ``after_commit`` and only happen
+once the bid is durable. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# marketplace.models: every mapped class, so the unit of work can resolve foreign keys to tables that no imported
+# module mentions yet (listings.shop_id → shops) in a process that has not loaded those domains.
+import marketplace.models  # noqa: F401
+from marketplace.accounts.models import User
+from marketplace.accounts.rules import mask_username
+from marketplace.auctions import rules
+from marketplace.auctions.exceptions import (
+    AuctionClosed,
+    AuctionEnded,
+    AuctionNotFound,
+    BidTooLow,
+    BuyNowUnavailable,
+    InvalidBid,
+    OwnAuction,
+)
+from marketplace.auctions.models import Bid
+from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
+from marketplace.catalog.models import Listing
+from marketplace.db import after_commit
+from marketplace.errors import DomainError
+from marketplace.jobs import JobQueue, Publisher
+from marketplace.orders.models import Order
+from marketplace.orders.services import open_order
+from marketplace.settings import Settings
+from marketplace.wallet import ledger
+from marketplace.wallet.exceptions import InsufficientCoins
+
+
+def _refusal_error(outcome: rules.BidOutcome, state: rules.AuctionState) -> DomainError:
+    reason = outcome.refusal
+    if reason is rules.Refusal.NOT_POSITIVE:
+        return InvalidBid()
+    if reason is rules.Refusal.NOT_ACTIVE:
+        return AuctionClosed()
+    if reason is rules.Refusal.ENDED:
+        return AuctionEnded()
+    if reason is rules.Refusal.OWN_ITEM:
+        return OwnAuction()
+    if reason is rules.Refusal.TOO_LOW:
+        return BidTooLow(f"The minimum next bid is {state.min_next_bid} coins.")
+    if reason is rules.Refusal.NOT_ABOVE_OWN_MAX:
+        return BidTooLow(f"You already lead with a maximum of {state.leader_max} coins; raise it above that.")
+    return InsufficientCoins(outcome.shortfall)
+
+
+def _hold_legs(changes: tuple[rules.HoldChange, ...]) -> list[ledger.Leg]:
+    legs: list[ledger.Leg] = []
+    for change in changes:
+        legs.append(ledger.Leg(ledger.available(change.user_id), -change.amount))
+        legs.append(ledger.Leg(ledger.held(change.user_id), change.amount))
+    return legs
+
+
+async def lock_auction(session: AsyncSession, listing_id: int, *, skip_locked: bool = False) -> Listing | None:
+    """The listing row, locked for this transaction and re-read from the database (never a stale copy from the
+    identity map: the decision must be made on what we locked)."""
+    stmt = (
+        select(Listing)
+        .where(Listing.id == listing_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class BidResult:
+    listing: Listing
+    bid: Bid
+    outcome: rules.BidOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    """``closed``: this call made the transition. ``reschedule_at``: the end moved into the future."""
+
+    listing: Listing | None
+    closed: bool = False
+    reschedule_at: datetime | None = None
+    order: Order | None = None
+
+
+class BidService:
+    """Bids, Buy Now and closing for one session. ``publisher``/``jobs`` are optional: without them nothing is
+    announced or scheduled (tests of the pure use case, the CLI)."""
+
+    def __init__(self, session: AsyncSession, settings: Settings | None = None, *,
+                 publisher: Publisher | None = None, jobs: JobQueue | None = None) -> None:
+        self.session = session
+        self.settings = settings or Settings()
+        self.publisher = publisher
+        self.jobs = jobs
+
+    async def place_bid(self, listing_id: int, bidder_id: int, amount: int, now: datetime) -> BidResult:
+        """One bid, one transaction: lock the auction row, let the rules decide, move holds, write the bid and
+        the new state. Refused bids raise and change nothing. Invariant: after commit the leader (and only the
+        leader) holds exactly ``leader_max`` coins for this auction."""
+        # Read before taking the row lock, so the hot row is held for one round trip less. A read without a lock
+        # is enough: for a bid that takes the lead ledger.post re-checks the balance under the account lock; for
+        # a bid that does not lead nothing is held, and the check is only RULES' admission gate.
+        available = await ledger.balance(self.session, ledger.available(bidder_id))
+        listing = await lock_auction(self.session, listing_id)
+        if listing is None or listing.mode != "auction":
+            raise AuctionNotFound()
+        state = state_of(listing)
+        outcome = rules.place_bid(
+            state, bidder_id, amount, now, available=available,
+            extension_window=timedelta(seconds=self.settings.extension_window_seconds),
+            extension=timedelta(seconds=self.settings.extension_seconds),
+        )
+        if not outcome.accepted:
+            raise _refusal_error(outcome, state)
+        if outcome.holds:
+            # One ledger transaction for the new hold and the old leader's release: its account locks are taken
+            # in ascending id order, so two auctions swapping the same two leaders cannot deadlock.
+            kind = "hold" if any(h.amount > 0 for h in outcome.holds) else "release"
+            await ledger.post(self.session, kind=kind, legs=_hold_legs(outcome.holds), ref_type="listing",
+                              ref_id=listing.id, memo=f"bid on listing {listing.id}")
+        new = outcome.state
+        bid = Bid(listing_id=listing.id, bidder_id=bidder_id, max_amount=amount, price_after=new.current_price,
+                  leader_id_after=new.leader_id, created_at=now)
+        self.session.add(bid)
+        listing.current_price = new.current_price
+        listing.leader_id = new.leader_id
+        listing.leader_max = new.leader_max
+        listing.runner_up_max = new.runner_up_max
+        listing.bid_count = new.bid_count
+        listing.ends_at = new.ends_at
+        listing.version = listing.version + 1
+        await self.session.flush()
+        self._announce(listing, bid_message(listing), reschedule=outcome.extended)
+        return BidResult(listing=listing, bid=bid, outcome=outcome)
+
+    async def buy_now(self, listing_id: int, buyer_id: int, now: datetime) -> Order:
+        """Buy Now on an auction without bids: it ends at once as sold, the buyer pays the Buy Now price from
+        available coins into the order's escrow (402 when short, and then nothing changes)."""
+        listing = await lock_auction(self.session, listing_id)
+        if listing is None or listing.mode != "auction":
+            raise AuctionNotFound()
+        state = state_of(listing)
+        refusal = rules.buy_now_refusal(state, buyer_id, now)
+        if refusal is rules.BuyNowRefusal.OWN_ITEM:
+            raise OwnAuction()
+        if refusal is rules.BuyNowRefusal.NOT_ACTIVE:
+            raise AuctionClosed()
+        if refusal is rules.BuyNowRefusal.BIDS_EXIST:
+            raise BuyNowUnavailable("Buy Now is gone: the auction has bids.")
+        if refusal is not None or listing.buy_now_price is None:
+            raise BuyNowUnavailable("This auction has no Buy Now price.")
+        price = listing.buy_now_price
+        order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=1, unit_price=price,
+                                 pay_from="available")
+        listing.status = "sold"
+        listing.ended_at = now
+        listing.current_price = price
+        listing.leader_id = buyer_id
+        listing.quantity_available = 0
+        listing.version = listing.version + 1
+        await self.session.flush()
+        self._announce(listing, closed_message(listing))
+        return order
+
+    async def close(self, listing_id: int, now: datetime, *, skip_locked: bool = False) -> CloseResult:
+        """The conditional transition ``active → sold|unsold``, guarded by ``status = 'active' AND ends_at <=
+        now`` under the row lock, with settlement in the same transaction. Safe to call any number of times,
+        concurrently: the first caller closes, every later one finds the status changed and does nothing."""
+        listing = await lock_auction(self.session, listing_id, skip_locked=skip_locked)
+        if listing is None or listing.mode != "auction" or listing.status != "active":
+            return CloseResult(listing)
+        state = state_of(listing)
+        if not rules.is_due(state, now):
+            return CloseResult(listing, reschedule_at=state.ends_at)
+        outcome = rules.close_outcome(state)
+        order: Order | None = None
+        if outcome.kind is rules.CloseKind.SOLD:
+            assert outcome.winner_id is not None
+            assert outcome.winner_max is not None
+            order = await open_order(self.session, listing=listing, buyer_id=outcome.winner_id, quantity=1,
+                                     unit_price=outcome.price, pay_from="held", held_amount=outcome.winner_max)
+            listing.quantity_available = 0
+        elif outcome.release_to is not None and outcome.release:
+            await ledger.post(self.session, kind="release", ref_type="listing", ref_id=listing.id,
+                              memo=f"auction {listing.id} unsold: reserve not met",
+                              legs=[ledger.Leg(ledger.held(outcome.release_to), -outcome.release),
+                                    ledger.Leg(ledger.available(outcome.release_to), outcome.release)])
+        listing.status = outcome.kind.value
+        listing.ended_at = now
+        listing.version = listing.version + 1
+        await self.session.flush()
+        return CloseResult(listing, closed=True, order=order)
+
+    async def end_without_sale(self, listing_id: int, now: datetime, status: str = "removed") -> Listing:
+        """End an active auction with no sale (moderation removal, or a seller ending one without bids): the
+        leader's hold goes back in the same transaction, so no coins stay held for an auction that is gone."""
+        listing = await lock_auction(self.session, listing_id)
+        if listing is None or listing.mode != "auction":
+            raise AuctionNotFound()
+        if listing.status != "active":
+            raise AuctionClosed()
+        if listing.leader_id is not None and listing.leader_max:
+            await ledger.post(self.session, kind="release", ref_type="listing", ref_id=listing.id,
+                              memo=f"auction {listing.id} ended without sale",
+                              legs=[ledger.Leg(ledger.held(listing.leader_id), -listing.leader_max),
+                                    ledger.Leg(ledger.available(listing.leader_id), listing.leader_max)])
+        listing.status = status
+        listing.ended_at = now
+        listing.version = listing.version + 1
+        await self.session.flush()
+        self._announce(listing, closed_message(listing))
+        return listing
+
+    def _announce(self, listing: Listing, message: dict[str, Any], *, reschedule: bool = False) -> None:
+        publisher, jobs = self.publisher, self.jobs
+        channel = channel_name(listing.id)
+        if publisher is not None:
+            async def publish() -> None:
+                await publisher.publish(channel, message)
+
+            after_commit(self.session, publish)
+        if reschedule and jobs is not None:
+            from marketplace.auctions.tasks import schedule_close
+
+            listing_id, ends_at = listing.id, listing.ends_at
+
+            async def enqueue() -> None:
+                await schedule_close(jobs, listing_id, ends_at)
+
+            after_commit(self.session, enqueue)
+
+
+async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: datetime, *,
+                  publisher: Publisher | None = None) -> Order:
+    """Buy Now on an auction (called by the listings' POST /listings/{id}/buy). With ``publisher`` (e.g.
+    ``request.app.state.publisher``) the ``closed`` message goes out after commit; without it the caller publishes
+    ``schemas.closed_message(listing)`` on ``schemas.channel_name(listing_id)`` itself."""
+    return await BidService(session, publisher=publisher).buy_now(listing_id, buyer_id, now)
+
+
+# --- read models -------------------------------------------------------------------------------------------------
+
+
+async def bid_history(session: AsyncSession, listing_id: int, limit: int = 200) -> list[BidStep]:
+    """The public history: visible price steps, newest first.
+
+    Each accepted bid leaves a price and a leader; a step is shown when either changed (a leader silently raising
+    their maximum changes neither, and showing it would leak that a higher maximum exists). ``bidder`` is the
+    masked leader after the step, ``amount`` the price it produced: maxima stay secret.
+    """
+    if await session.get(Listing, listing_id) is None:
+        raise AuctionNotFound()
+    rows = (await session.execute(
+        select(Bid.price_after, Bid.leader_id_after, Bid.created_at, User.username)
+        .join(User, User.id == Bid.leader_id_after)
+        .where(Bid.listing_id == listing_id)
+        .order_by(Bid.id)
+    )).all()
+    steps: list[BidStep] = []
+    previous: tuple[int, int] | None = None
+    for price, leader_id, created_at, username in rows:
+        if (price, leader_id) == previous:
+            continue
+        previous = (price, leader_id)
+        steps.append(BidStep(bidder=mask_username(username), amount=price, created_at=created_at))
+    steps.reverse()
+    return steps[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class MyBid:
+    listing: Listing
+    my_max: int
+    state: str  # leading | outbid | won | lost
+
+
+async def my_bids(session: AsyncSession, user_id: int, limit: int = 200) -> list[MyBid]:
+    """Auctions the user bid on, newest activity first: leading / outbid while active, won / lost once over."""
+    sub = (
+        select(Bid.listing_id, func.max(Bid.max_amount).label("my_max"), func.max(Bid.id).label("last_id"))
+        .where(Bid.bidder_id == user_id)
+        .group_by(Bid.listing_id)
+        .subquery()
+    )
+    rows = (await session.execute(
+        select(Listing, sub.c.my_max).join(sub, sub.c.listing_id == Listing.id).order_by(sub.c.last_id.desc())
+        .limit(limit)
+    )).all()
+    result: list[MyBid] = []
+    for listing, my_max in rows:
+        leads = listing.leader_id == user_id
+        if listing.status == "active":
+            state = "leading" if leads else "outbid"
+        else:
+            state = "won" if listing.status == "sold" and leads else "lost"
+        result.append(MyBid(listing=listing, my_max=int(my_max), state=state))
+    return result
+
+
+async def price_points(session: AsyncSession, listing_id: int) -> list[tuple[datetime, int]]:
+    """(time, price) after each accepted bid, oldest first: the data of the price chart."""
+    rows = (await session.execute(
+        select(Bid.created_at, Bid.price_after).where(Bid.listing_id == listing_id).order_by(Bid.id)
+    )).all()
+    return [(t, int(p)) for t, p in rows]

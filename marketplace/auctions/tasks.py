@@ -1,0 +1,122 @@
+"""Closing auctions exactly once (DESIGN.md §3, §9).
+
+Two mechanisms, both idempotent because the close itself is a conditional transition under the row lock
+(``BidService.close``):
+
+* ``close_auction`` is enqueued per auction with ``defer_until=ends_at`` and the job id
+  ``close:{id}:{ends_at timestamp}``. An extension enqueues a new job under the new end's id; the old job wakes
+  at the old end, finds the end moved and re-defers (arq refuses the duplicate id, so at most one waits per end).
+* ``sweep_auctions`` runs every 5 seconds and closes any overdue auction a job missed (worker died, the listing
+  was created without scheduling, an arq result key blocked an id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.auctions.schemas import channel_name, closed_message
+from marketplace.auctions.services import BidService, CloseResult
+from marketplace.catalog.models import Listing
+from marketplace.jobs import JobContext, JobQueue, job, periodic
+
+log = logging.getLogger(__name__)
+
+CLOSE_JOB = "close_auction"
+SWEEP_BATCH = 100
+# A timer may fire a hair before ends_at (event-loop clock vs wall clock); closer than this we wait in place
+# instead of re-queueing under the job id that is still running.
+_NEAR = timedelta(seconds=2)
+
+
+def close_job_id(listing_id: int, ends_at: datetime) -> str:
+    return f"close:{listing_id}:{int(ends_at.timestamp())}"
+
+
+def _queue_of(target: Any) -> JobQueue:
+    state = getattr(target, "state", None)
+    if state is not None and getattr(state, "jobs", None) is not None:
+        return state.jobs  # type: ignore[no-any-return]
+    app = getattr(target, "app", None)  # a Request
+    if app is not None:
+        return app.state.jobs  # type: ignore[no-any-return]
+    return target  # type: ignore[no-any-return]
+
+
+async def schedule_close(target: Any, listing: Listing | int, ends_at: datetime | None = None) -> None:
+    """Enqueue the close job of an auction for its ``ends_at``.
+
+    ``target`` is the Litestar app, a request, or a job queue. Call it after the commit that created the
+    auction (``after_commit``); the sweeper closes the auction anyway if this is never called.
+    """
+    if isinstance(listing, Listing):
+        listing_id, ends_at = listing.id, listing.ends_at
+    else:
+        listing_id = listing
+    assert ends_at is not None, "an auction has an end"
+    await _queue_of(target).enqueue(CLOSE_JOB, listing_id, defer_until=ends_at,
+                                    job_id=close_job_id(listing_id, ends_at))
+
+
+async def _close_once(ctx: JobContext, listing_id: int, *, skip_locked: bool = False) -> CloseResult:
+    async with ctx.session_factory() as session, session.begin():
+        result = await BidService(session, ctx.settings).close(listing_id, ctx.now(), skip_locked=skip_locked)
+    if result.closed and result.listing is not None:
+        await ctx.publisher.publish(channel_name(listing_id), closed_message(result.listing))
+    return result
+
+
+@job
+async def close_auction(ctx: JobContext, listing_id: int) -> str:
+    result = await _close_once(ctx, listing_id)
+    if result.reschedule_at is not None:
+        remaining = result.reschedule_at - ctx.now()
+        if remaining <= _NEAR:
+            await asyncio.sleep(max(remaining.total_seconds(), 0) + 0.05)
+            result = await _close_once(ctx, listing_id)
+    if result.reschedule_at is not None:
+        await schedule_close(ctx.queue, listing_id, result.reschedule_at)
+        return "rescheduled"
+    return "closed" if result.closed else "noop"
+
+
+SWEEP_EVERY = timedelta(seconds=5)
+
+
+@periodic(every=SWEEP_EVERY)
+async def sweep_auctions(ctx: JobContext) -> int:
+    """Close every overdue auction, each in its own transaction. Rows locked by someone else (a bid, a close
+    job) are skipped: that holder finishes first and the next sweep sees the result.
+
+    It also schedules the close job of every auction ending before the next sweep, so an auction created
+    without ``schedule_close`` (or whose job was lost) still closes on the second, not up to 5 s late. The job
+    id makes this idempotent."""
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        ids = list(await session.scalars(
+            select(Listing.id)
+            .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at <= now)
+            .order_by(Listing.ends_at)
+            .limit(SWEEP_BATCH)
+        ))
+        upcoming = (await session.execute(
+            select(Listing.id, Listing.ends_at)
+            .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at > now,
+                   Listing.ends_at <= now + 2 * SWEEP_EVERY)
+            .limit(SWEEP_BATCH)
+        )).all()
+    for listing_id, ends_at in upcoming:
+        await schedule_close(ctx.queue, listing_id, ends_at)
+    closed = 0
+    for listing_id in ids:
+        try:
+            result = await _close_once(ctx, listing_id, skip_locked=True)
+        except Exception:  # one bad auction must not stop the sweep of the others
+            log.exception("sweeper could not close auction %s", listing_id)
+            continue
+        closed += result.closed
+    return closed

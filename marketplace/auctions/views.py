@@ -1,0 +1,101 @@
+"""HTML: the bid form's POST, the bid history page (box, history, chart), "My bids".
+
+The listing page itself belongs to the listings domain; it includes ``auctions/_auction_box.html``. Pass it
+``**await auction_context(db_session, listing, user)`` to get the server-rendered history and chart (without it
+the page script loads them from ``/listings/{id}/history?fragment=1``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.services import CurrentUser
+from marketplace.auctions.api import bid_service, check_bid_rate
+from marketplace.auctions.chart import price_chart
+from marketplace.auctions.exceptions import AuctionNotFound
+from marketplace.auctions.models import Bid
+from marketplace.auctions.schemas import auction_fields, iso
+from marketplace.auctions.services import bid_history, my_bids, price_points
+from marketplace.catalog.models import Listing
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
+from marketplace.web.auth import current_user, requires_login
+from marketplace.web.deps import DB, AuthUser
+from marketplace.web.pages import render
+
+Form = URLEncodedBody[dict[str, Any]]
+
+
+async def auction_context(session: AsyncSession, listing: Listing, viewer: CurrentUser | None) -> dict[str, Any]:
+    """What ``auctions/_auction_box.html`` shows beyond the listing row: ``auction`` (API fields), ``history``
+    (masked price steps) and ``chart`` (SVG geometry)."""
+    history = await bid_history(session, listing.id)
+    points = await price_points(session, listing.id)
+    fields = auction_fields(listing, viewer.id if viewer else None)
+    you_bid = False
+    if viewer is not None:
+        you_bid = await session.scalar(
+            select(Bid.id).where(Bid.listing_id == listing.id, Bid.bidder_id == viewer.id).limit(1)
+        ) is not None
+    return {"auction": {**fields, "you_bid": you_bid, "server_time": iso(utcnow())}, "history": history,
+            "chart": price_chart(points, listing.start_price or 0)}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+class AuctionViews(Controller):
+    include_in_schema = False
+
+    @post("/listings/{listing_id:int}/bid", guards=[requires_login])
+    async def bid(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
+                  db_session: DB) -> Redirect | Response[Any]:
+        back = f"/listings/{listing_id}"
+        raw = str(data.get("max_amount", "")).strip()
+        try:
+            await check_bid_rate(request, user.id)
+            amount = int(raw) if raw.lstrip("-").isdigit() else 0
+            result = await bid_service(request, db_session).place_bid(listing_id, user.id, amount, utcnow())
+        except DomainError as exc:
+            # Nothing of a refused bid may be committed (the 303 below would commit the request session).
+            await db_session.rollback()
+            if _wants_json(request):
+                return Response({"ok": False, "status_code": exc.status_code, "detail": exc.detail},
+                                status_code=exc.status_code, media_type=MediaType.JSON)
+            flash(request, exc.detail, category="error")
+            return Redirect(back, status_code=303)
+        fields = auction_fields(result.listing, user.id)
+        message = ("You lead! 您是最高出价者。" if fields["you_lead"]
+                   else "Bid accepted, but another bidder's maximum is higher: you were outbid.")
+        if _wants_json(request):
+            return Response({"ok": True, "detail": message, **fields}, status_code=201, media_type=MediaType.JSON)
+        flash(request, message, category="success" if fields["you_lead"] else "error")
+        return Redirect(back, status_code=303)
+
+    @get("/listings/{listing_id:int}/history")
+    async def history(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
+                      fragment: FromQuery[int] = 0) -> Template:
+        listing = await db_session.get(Listing, listing_id)
+        if listing is None or listing.mode != "auction" or listing.status == "removed":
+            raise AuctionNotFound()
+        ctx = await auction_context(db_session, listing, current_user(request))
+        if fragment:
+            return Template(template_name="auctions/_history.html", context=ctx)
+        return await render(request, db_session, "auctions/history.html", listing=listing, listing_json=None,
+                            **ctx)
+
+    @get("/my/bids", guards=[requires_login])
+    async def my_bids_page(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
+        rows = await my_bids(db_session, user.id)
+        return await render(request, db_session, "auctions/my_bids.html", rows=rows)
+
+
+ROUTES = [AuctionViews]

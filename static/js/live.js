@@ -1,0 +1,172 @@
+// Live auction box: connects to /ws/listings/{id}, updates price, bids, minimum, reserve, countdown and standing
+// without a reload, and submits the bid form with fetch (X-CSRFToken). Times come from the server: the offset
+// between the server clock and this browser's is measured on every message, never trusted from Date.now().
+(function () {
+  "use strict";
+  var box = document.getElementById("auction-box");
+  if (!box || box.dataset.live === "1") return;
+  box.dataset.live = "1";
+  var id = box.dataset.listingId;
+  var me = box.dataset.userId ? Number(box.dataset.userId) : null;
+  var state = {
+    endsAt: Date.parse(box.dataset.endsAt),
+    status: box.dataset.status,
+    version: Number(box.dataset.version || 0),
+    leader: box.dataset.leaderId ? Number(box.dataset.leaderId) : null,
+    youBid: box.dataset.youBid === "true",
+    offset: box.dataset.serverTime ? Date.parse(box.dataset.serverTime) - Date.now() : null,
+  };
+  var fmt = new Intl.NumberFormat();
+  function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
+  function set(name, text) { var el = field(name); if (el) el.textContent = text; }
+  function coins(v) { return v === null || v === undefined ? "—" : fmt.format(v) + " 🪙"; }
+  function serverNow() { return Date.now() + (state.offset || 0); }
+  function syncClock(msg) { if (msg.server_time) state.offset = Date.parse(msg.server_time) - Date.now(); }
+
+  function standing() {
+    var el = field("standing");
+    if (!el || me === null) return;
+    var html = "";
+    if (state.status === "active" && state.leader === me) html = '<span class="badge badge-ok">You lead · 您领先</span>';
+    else if (state.status === "active" && state.youBid) html = '<span class="badge badge-err">You were outbid · 已被超过</span>';
+    else if (state.status === "sold" && state.leader === me) html = '<span class="badge badge-ok">You won · 您已拍得</span>';
+    el.innerHTML = html;
+  }
+
+  function apply(msg) {
+    if (msg.current_price !== undefined) set("current_price", coins(msg.current_price));
+    if (msg.bid_count !== undefined) set("bid_count", String(msg.bid_count));
+    if (msg.min_next_bid !== undefined) {
+      set("min_next_bid", coins(msg.min_next_bid));
+      var input = box.querySelector('input[name="max_amount"]');
+      if (input) input.placeholder = msg.min_next_bid + " or more";
+    }
+    if (msg.reserve_met !== undefined) {
+      set("reserve_met", msg.reserve_met === null ? "no reserve" : (msg.reserve_met ? "reserve met" : "reserve not met"));
+    }
+    if ("buy_now_price" in msg) {
+      box.querySelectorAll("[data-buy-now]").forEach(function (el) { el.hidden = msg.buy_now_price === null; });
+      if (msg.buy_now_price !== null) set("buy_now_price", coins(msg.buy_now_price));
+    }
+    if (msg.ends_at) {
+      state.endsAt = Date.parse(msg.ends_at);
+      var t = field("ends_at");
+      if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = new Date(state.endsAt).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
+    }
+    if ("leader_id" in msg) {
+      // An older "You lead!" from our own form must not contradict the live standing.
+      if (msg.leader_id !== me && state.leader === me) set("bid_result", "");
+      state.leader = msg.leader_id;
+    }
+    if (msg.version !== undefined) state.version = msg.version;
+    box.dataset.version = String(state.version);
+    standing();
+    tick();
+  }
+
+  function closed(msg) {
+    state.status = msg.status;
+    box.dataset.status = msg.status;
+    var el = field("closed");
+    if (el) {
+      el.hidden = false;
+      el.textContent = msg.status === "sold" ? "Sold for " + coins(msg.final_price) + "." : "Ended without a sale.";
+    }
+    set("current_price", coins(msg.final_price));
+    var form = box.querySelector("[data-bid-form]");
+    if (form) form.remove();
+    box.querySelectorAll("[data-buy-now]").forEach(function (el) { el.hidden = true; });
+    standing();
+    tick();
+  }
+
+  function tick() {
+    var el = field("time_left");
+    if (!el) return;
+    if (state.status !== "active") { el.textContent = "ended"; return; }
+    if (state.offset === null) return;
+    var ms = state.endsAt - serverNow();
+    if (ms <= 0) { el.textContent = "closing…"; return; }
+    var s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
+    var m = Math.floor(s % 3600 / 60), sec = s % 60;
+    el.textContent = (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (sec < 10 ? "0" : "") + sec + "s";
+    el.classList.toggle("ending-soon", ms < 5 * 60 * 1000);
+  }
+  setInterval(tick, 1000);
+
+  var historyTimer = null;
+  function refreshHistory() {
+    var holder = document.getElementById("bid-history");
+    if (!holder || !holder.dataset.historyUrl) return;
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(function () {
+      fetch(holder.dataset.historyUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) holder.innerHTML = html; })
+        .catch(function () {});
+    }, 300);
+  }
+
+  var retry = 500;
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(proto + location.host + "/ws/listings/" + id);
+    box.dataset.socket = "connecting";
+    ws.onopen = function () { retry = 500; box.dataset.socket = "open"; };
+    ws.onmessage = function (event) {
+      var msg;
+      try { msg = JSON.parse(event.data); } catch (e) { return; }
+      syncClock(msg);
+      if (msg.type === "snapshot") {
+        if (msg.status && msg.status !== "active") { apply(msg); closed({ status: msg.status, final_price: msg.current_price }); }
+        else { state.version = -1; apply(msg); }
+        if (msg.you_lead) state.leader = me;
+        if (msg.you_bid) state.youBid = true;
+        standing();
+        refreshHistory();
+      } else if (msg.type === "bid") {
+        // A bid committed between our subscription and the snapshot arrives twice; keep the newest state only.
+        if (msg.version !== undefined && msg.version <= state.version) return;
+        apply(msg);
+        refreshHistory();
+      } else if (msg.type === "closed") {
+        closed(msg);
+        refreshHistory();
+      }
+    };
+    ws.onclose = function () {
+      box.dataset.socket = "closed";
+      if (state.status === "active") { setTimeout(connect, retry); retry = Math.min(retry * 2, 10000); }
+    };
+  }
+  connect();
+
+  function csrf() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  var form = box.querySelector("[data-bid-form]");
+  if (form && window.fetch && window.FormData) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var out = field("bid_result");
+      if (button) button.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRFToken": csrf() },
+      }).then(function (r) { return r.json().catch(function () { return { ok: false, detail: "Bid failed (" + r.status + ")." }; }); })
+        .then(function (body) {
+          if (out) { out.textContent = body.detail || ""; out.className = "bid-result " + (body.ok ? "ok" : "err"); }
+          if (body.ok) {
+            state.youBid = true;
+            if (body.you_lead) state.leader = me;
+            form.reset();
+            standing();
+          }
+        })
+        .catch(function () { if (out) out.textContent = "Network error; your bid may not have been placed."; })
+        .then(function () { if (button) button.disabled = false; });
+    });
+  }
+})();
