@@ -88,3 +88,6 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     for seeder in SEEDERS:
         await seeder(session, settings, users)
     return True
+
+
+import marketplace.shops.demo_data  # noqa: E402, F401 - registers the shop seeder in SEEDERS
