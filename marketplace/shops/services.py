@@ -22,6 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
 from marketplace.catalog.models import Listing, ListingImage
+
+# Imported at module level also because the ledger's accounts reference orders: the mapper needs that table known
+# before the first ledger write, even in a build whose orders domain registers no routes yet.
+from marketplace.orders.models import Feedback
 from marketplace.settings import Settings, ShopPlan
 from marketplace.shops import rules
 from marketplace.shops.exceptions import (
@@ -200,8 +204,6 @@ class ShopService:
         ) or 0)
 
     async def rating(self, owner_id: int) -> Rating:
-        from marketplace.orders.models import Feedback
-
         rows = dict((await self.session.execute(
             select(Feedback.rating, func.count()).where(Feedback.to_user_id == owner_id, Feedback.role == "buyer")
             .group_by(Feedback.rating)
