@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody
@@ -51,7 +51,7 @@ async def shop_plans(settings: AppSettings) -> list[PlanOut]:
 
 class ShopController(Controller):
     path = "/shops"
-    tags: ClassVar[list[str]] = ["shops"]
+    tags = ["shops"]  # noqa: RUF012 - Litestar declares it as an instance attribute
 
     @post("/", guards=[requires_login], status_code=201, summary="Open a shop, paying its first period")
     async def open_shop(self, data: JSONBody[ShopCreate], user: AuthUser, db_session: DB,

@@ -53,9 +53,9 @@ def clean_image(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -
                 if width * height > max_pixels:
                     raise ImageTooLarge(f"The image has more than {max_pixels:,} pixels.")
                 probe.verify()
-            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as img:
-                img.load()
-                img = _normalised(img)
+            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as decoded:
+                decoded.load()
+                img = _normalised(decoded)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage() from exc
     if fmt not in FORMATS:

@@ -171,7 +171,8 @@ class ShopService:
         return shop
 
     async def for_owner(self, owner_id: int) -> Shop | None:
-        return await self.session.scalar(select(Shop).where(Shop.owner_id == owner_id))
+        shop: Shop | None = await self.session.scalar(select(Shop).where(Shop.owner_id == owner_id))
+        return shop
 
     async def visible(self, slug: str, viewer: CurrentUser | None) -> Shop:
         """The shop as ``viewer`` may see it: a suspended shop exists only for its owner and admins."""
@@ -204,10 +205,10 @@ class ShopService:
         ) or 0)
 
     async def rating(self, owner_id: int) -> Rating:
-        rows = dict((await self.session.execute(
+        rows: dict[str, int] = dict((await self.session.execute(
             select(Feedback.rating, func.count()).where(Feedback.to_user_id == owner_id, Feedback.role == "buyer")
             .group_by(Feedback.rating)
-        )).all())
+        )).tuples().all())
         pos, neu, neg = (int(rows.get(k, 0)) for k in ("positive", "neutral", "negative"))
         percent = round(100 * pos / (pos + neg), 1) if pos + neg else None
         return Rating(score=pos - neg, positive=pos, neutral=neu, negative=neg, positive_percent=percent)
@@ -235,12 +236,13 @@ class ShopService:
         if hidden:
             where.append(Listing.category_id.not_in(hidden))
         total = int(await self.session.scalar(select(func.count()).select_from(Listing).where(*where)) or 0)
-        order: list[Any] = {
+        orders: dict[str, list[Any]] = {
             "ending_soon": [Listing.ends_at.asc().nulls_last(), Listing.id.desc()],
             "newest": [Listing.created_at.desc(), Listing.id.desc()],
             "price_asc": [Listing.current_price.asc(), Listing.id.desc()],
             "price_desc": [Listing.current_price.desc(), Listing.id.desc()],
-        }[sort]
+        }
+        order = orders[sort]
         page, per_page = max(1, page), max(1, min(per_page, 100))
         rows = list(await self.session.scalars(
             select(Listing).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)

@@ -220,3 +220,11 @@ async def test_listing_count_ignores_other_sellers(client: Any, sessions: Any) -
         await make_listing(s, other)
         assert await s.scalar(select(func.count()).select_from(Listing)) == 1
     assert (await client.get("/api/v1/shops/doras-books")).json()["listing_count"] == 0
+
+
+async def test_openapi_describes_the_shop_endpoints(client: Any) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert {"get"} <= set(paths["/api/v1/shop-plans"])
+    assert {"post"} <= set(paths["/api/v1/shops"])
+    assert {"get", "patch"} <= set(paths["/api/v1/shops/{slug}"])
+    assert {"post"} <= set(paths["/api/v1/shops/{slug}/renew"])
