@@ -96,10 +96,19 @@ def manually_renewed(sub: Subscription, plan: ShopPlan, now: datetime) -> Subscr
     period now; an active one keeps its period (the quota resets on the 30-day boundaries, see
     :func:`quota_period_start`).
     """
-    if sub.status == "active" and sub.paid_until > now:
-        return replace(sub, plan=plan.code, next_plan=None,
-                       paid_until=sub.paid_until + timedelta(days=plan.period_days))
+    if _paid_up(sub, now):
+        return replace(sub, paid_until=sub.paid_until + timedelta(days=plan.period_days))
     return reactivated(sub, plan, now)
+
+
+def manual_renewal_plan(sub: Subscription, now: datetime) -> str:
+    """The plan a manual payment buys: a paid-up shop extends its current plan (a pending downgrade still waits
+    for the next automatic renewal); a lapsed shop starts a new period, so a pending downgrade applies now."""
+    return sub.plan if _paid_up(sub, now) else renewal_plan(sub)
+
+
+def _paid_up(sub: Subscription, now: datetime) -> bool:
+    return sub.status == "active" and sub.paid_until > now
 
 
 def reactivated(sub: Subscription, plan: ShopPlan, now: datetime) -> Subscription:

@@ -383,7 +383,7 @@ class ShopService:
         async with self.session.begin_nested():
             shop = await self.owned(slug, actor, lock=True)
             sub = subscription(shop)
-            plan = self.plan(rules.renewal_plan(sub))
+            plan = self.plan(rules.manual_renewal_plan(sub, now))
             await self._charge(shop, shop.owner_id, plan.price, memo=f"renew plan {plan.code}")
             _apply(shop, rules.manually_renewed(sub, plan, now))
             await self.session.flush()

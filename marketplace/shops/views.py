@@ -70,6 +70,7 @@ class ShopViews(Controller):
                 grace_ends_at=rules.grace_ends_at(subscription(shop), settings.shop_grace_days),
                 logo_url=media_url(shop.logo_key), banner_url=media_url(shop.banner_key),
                 listing_count=await service.listing_count(shop.id),
+                renew_price=service.plan(rules.manual_renewal_plan(subscription(shop), now)).price,
             )
         return await render(request, db_session, "shops/manage.html", **context)
 

@@ -194,3 +194,19 @@ def test_clean_name() -> None:
     assert rules.clean_name("") is None
     assert rules.clean_name("x" * 61) is None
     assert rules.clean_name("bad\x00name") is None
+
+
+def test_manual_renewal_of_a_paid_up_shop_keeps_a_pending_downgrade() -> None:
+    s = sub(plan="pro", next_plan="basic")
+    now = T0 + 10 * DAY
+    assert rules.manual_renewal_plan(s, now) == "pro"
+    more = rules.manually_renewed(s, PRO, now)
+    assert (more.plan, more.next_plan, more.paid_until) == ("pro", "basic", T0 + 60 * DAY)
+
+
+def test_reactivation_applies_a_pending_downgrade() -> None:
+    s = sub(plan="pro", next_plan="basic", status="suspended")
+    now = T0 + 45 * DAY
+    assert rules.manual_renewal_plan(s, now) == "basic"
+    back = rules.manually_renewed(s, BASIC, now)
+    assert (back.plan, back.next_plan, back.status) == ("basic", None, "active")
