@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from marketplace.accounts.services import CurrentUser
@@ -54,31 +54,32 @@ class ShopController(Controller):
     tags = ["shops"]  # noqa: RUF012 - Litestar declares it as an instance attribute
 
     @post("/", guards=[requires_login], status_code=201, summary="Open a shop, paying its first period")
-    async def open_shop(self, data: JSONBody[ShopCreate], user: AuthUser, db_session: DB,
-                        settings: AppSettings) -> ShopOut:
-        service = ShopService(db_session, settings)
+    async def open_shop(self, request: Request[Any, Any, Any], data: JSONBody[ShopCreate], user: AuthUser,
+                        db_session: DB, settings: AppSettings) -> ShopOut:
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.open_shop(user.id, name=data.name, slug=data.slug, plan=data.plan,
                                        auto_renew=data.auto_renew, description=data.description, now=utcnow())
         return await shop_out(service, shop, user)  # type: ignore[no-any-return]
 
     @get("/{slug:str}", summary="A shop, with its active listing count and rating")
-    async def read(self, slug: FromPath[str], optional_user: MaybeUser, db_session: DB,
+    async def read(self, request: Request[Any, Any, Any], slug: FromPath[str], optional_user: MaybeUser, db_session: DB,
                    settings: AppSettings) -> ShopDetailOut:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.visible(slug, optional_user)
         return await shop_out(service, shop, optional_user, detail=True)  # type: ignore[no-any-return]
 
     @patch("/{slug:str}", guards=[requires_login], summary="Change name, description, auto-renew or plan")
-    async def update(self, slug: FromPath[str], data: JSONBody[ShopUpdate], user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> ShopDetailOut:
-        service = ShopService(db_session, settings)
+    async def update(self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[ShopUpdate],
+                     user: AuthUser, db_session: DB, settings: AppSettings) -> ShopDetailOut:
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.update(slug, user, now=utcnow(), name=data.name, description=data.description,
                                     auto_renew=data.auto_renew, plan=data.plan)
         return await shop_out(service, shop, user, detail=True)  # type: ignore[no-any-return]
 
     @post("/{slug:str}/renew", guards=[requires_login], status_code=200, summary="Pay one more period")
-    async def renew(self, slug: FromPath[str], user: AuthUser, db_session: DB, settings: AppSettings) -> ShopOut:
-        service = ShopService(db_session, settings)
+    async def renew(self, request: Request[Any, Any, Any], slug: FromPath[str], user: AuthUser, db_session: DB,
+                    settings: AppSettings) -> ShopOut:
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.renew(slug, user, now=utcnow())
         return await shop_out(service, shop, user)  # type: ignore[no-any-return]
 

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
+from marketplace.cache import Cache
 from marketplace.catalog.models import Listing, ListingImage
+from marketplace.db import after_commit
 
 # Imported at module level also because the ledger's accounts reference orders: the mapper needs that table known
 # before the first ledger write, even in a build whose orders domain registers no routes yet.
@@ -145,9 +147,18 @@ class RenewalOutcome:
 
 
 class ShopService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings, cache: Cache | None = None) -> None:
         self.session = session
         self.settings = settings
+        self.cache = cache
+
+    def _changed(self, shop: Shop) -> None:
+        """Bump the cache versions of what shows shops (DESIGN.md §5) once the change is committed: ``shops``
+        (any shop's name, slug or status — listing cards and blocks show them, browse hides suspended shops)
+        and ``shop:<id>``."""
+        cache, names = self.cache, ("shops", f"shop:{shop.id}")
+        if cache is not None:
+            after_commit(self.session, lambda: cache.bump(*names))
 
     # --- reading ------------------------------------------------------------------------------------------------
 
@@ -303,6 +314,7 @@ class ShopService:
             _apply(shop, rules.reactivated(subscription(shop), chosen, now))
             await self._charge(shop, owner_id, chosen.price, memo=f"open shop, plan {chosen.code}")
             await self.session.flush()
+        self._changed(shop)
         return shop
 
     async def _slug_taken(self, slug: str) -> bool:
@@ -368,6 +380,7 @@ class ShopService:
                                    memo=f"upgrade {current.code}→{wanted.code}, prorated")
                 _apply(shop, change.subscription)
             await self.session.flush()
+        self._changed(shop)
         return shop
 
     async def set_image(self, shop: Shop, kind: str, key: str) -> None:
@@ -376,6 +389,7 @@ class ShopService:
         else:
             shop.banner_key = key
         await self.session.flush()
+        self._changed(shop)
 
     async def renew(self, slug: str, actor: CurrentUser, *, now: datetime) -> Shop:
         """Pay one period of the renewal plan by hand; reactivates a shop in grace or suspended (402 when the
@@ -387,6 +401,7 @@ class ShopService:
             await self._charge(shop, shop.owner_id, plan.price, memo=f"renew plan {plan.code}")
             _apply(shop, rules.manually_renewed(sub, plan, now))
             await self.session.flush()
+        self._changed(shop)
         return shop
 
     # --- the renewal job ----------------------------------------------------------------------------------------
@@ -442,6 +457,8 @@ class ShopService:
             _apply(shop, rules.to_suspended(sub))
             outcome = RenewalOutcome(shop_id, "suspended")
         await self.session.flush()
+        if outcome.step is not None:
+            self._changed(shop)
         return outcome
 
 

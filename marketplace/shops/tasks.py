@@ -9,8 +9,12 @@ retry after a crash, the embedded loop beside a manual run — charge a period o
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
+from marketplace.cache import Cache
+from marketplace.db import drain_after_commit
 from marketplace.jobs import JobContext, periodic
 from marketplace.shops.services import RenewalOutcome, ShopService
 
@@ -22,11 +26,36 @@ async def renew_shops(ctx: JobContext) -> list[RenewalOutcome]:
     now = ctx.now()
     async with ctx.session_factory() as session:
         ids = await ShopService(session, ctx.settings).due_shop_ids(now)
+    if not ids:
+        return []
+    async with _shared_cache(ctx) as cache:
+        return await _advance_all(ctx, ids, now, cache)
+
+
+@asynccontextmanager
+async def _shared_cache(ctx: JobContext) -> AsyncIterator[Cache | None]:
+    """The web processes' Redis cache, so a suspension bumps the versions browse pages depend on. In embedded
+    mode the cache lives in the web process's memory, out of the job's reach: cached pages expire by TTL."""
+    if not ctx.settings.redis_url:
+        yield None
+        return
+    from litestar.stores.redis import RedisStore
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(ctx.settings.redis_url)
+    try:
+        yield Cache(RedisStore(redis, namespace="cache"))
+    finally:
+        await drain_after_commit()  # the version bumps run after each commit; let them finish before closing
+        await redis.aclose()
+
+
+async def _advance_all(ctx: JobContext, ids: list[int], now: datetime, cache: Cache | None) -> list[RenewalOutcome]:
     outcomes = []
     for shop_id in ids:
         try:
             async with ctx.session_factory() as session, session.begin():
-                outcome = await ShopService(session, ctx.settings).advance(shop_id, now)
+                outcome = await ShopService(session, ctx.settings, cache).advance(shop_id, now)
         except Exception:  # one broken shop must not stop the others; the next run retries it
             log.exception("renewing shop %s failed", shop_id)
             continue

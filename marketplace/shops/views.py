@@ -43,7 +43,7 @@ class ShopViews(Controller):
     async def shop_page(self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB,
                         settings: AppSettings, optional_user: MaybeUser, mode: FromQuery[str | None] = None,
                         sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Template:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.visible(slug, optional_user)
         mode = mode if mode in MODES else None
         sort = sort if sort in SORTS else "newest"
@@ -60,7 +60,7 @@ class ShopViews(Controller):
     @get(MANAGE, guards=[requires_login])
     async def manage(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
                      settings: AppSettings) -> Template:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.for_owner(user.id)
         context: dict[str, Any] = {"shop": shop, "plans": settings.plans}
         if shop is not None:
@@ -79,7 +79,7 @@ class ShopViews(Controller):
                         settings: AppSettings) -> Redirect:
         form = {k: str(v) for k, v in data.items()}
         try:
-            shop = await ShopService(db_session, settings).open_shop(
+            shop = await ShopService(db_session, settings, request.app.state.cache).open_shop(
                 user.id, name=form.get("name", ""), slug=form.get("slug") or None, plan=form.get("plan", "basic"),
                 auto_renew=_checked(form, "auto_renew"), description=form.get("description", ""), now=utcnow())
         except DomainError as exc:
@@ -103,7 +103,7 @@ class ShopViews(Controller):
 
     async def _change(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
                       settings: AppSettings, done: str, **changes: Any) -> Redirect:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")
@@ -118,7 +118,7 @@ class ShopViews(Controller):
     @post(f"{MANAGE}/renew", guards=[requires_login])
     async def renew(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
                     settings: AppSettings) -> Redirect:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")
@@ -133,7 +133,7 @@ class ShopViews(Controller):
     @post(f"{MANAGE}/images", guards=[requires_login])
     async def upload_image(self, request: Request[Any, Any, Any], data: Upload, user: AuthUser, db_session: DB,
                            settings: AppSettings) -> Redirect:
-        service = ShopService(db_session, settings)
+        service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")

@@ -228,3 +228,4 @@ async def test_openapi_describes_the_shop_endpoints(client: Any) -> None:
     assert {"post"} <= set(paths["/api/v1/shops"])
     assert {"get", "patch"} <= set(paths["/api/v1/shops/{slug}"])
     assert {"post"} <= set(paths["/api/v1/shops/{slug}/renew"])
+

@@ -232,3 +232,46 @@ async def test_free_quota_counts_per_period(settings: Settings, sessions: Any) -
         terms = await listing_terms(s, no_shop.id, T0, small)
         assert (terms.shop_id, terms.free, terms.max_images, terms.can_list) == (None, False, 6, True)
         await s.rollback()
+
+
+async def test_job_bumps_the_shared_cache_versions(settings: Settings, sessions: Any, redis_url: str) -> None:
+    from litestar.stores.redis import RedisStore
+    from redis.asyncio import Redis
+
+    from marketplace.cache import Cache
+
+    _, shop_id = await open_shop(sessions, settings, 100)
+    redis = Redis.from_url(redis_url)
+    cache = Cache(RedisStore(redis, namespace="cache"))
+    try:
+        before = (await cache.version("shops"), await cache.version(f"shop:{shop_id}"))
+        await tasks.renew_shops(ctx_at(settings.with_(redis_url=redis_url), sessions, T0 + 30 * DAY))
+        after = (await cache.version("shops"), await cache.version(f"shop:{shop_id}"))
+        assert before[0] != after[0]
+        assert before[1] != after[1]
+    finally:
+        await redis.aclose()
+
+
+async def test_owner_changes_bump_cache_versions_after_commit(settings: Settings, sessions: Any) -> None:
+    from litestar.stores.memory import MemoryStore
+
+    from marketplace.cache import Cache
+    from marketplace.db import drain_after_commit
+
+    cache = Cache(MemoryStore())
+    before = await cache.version("shops")
+    async with sessions() as s, s.begin():
+        owner = await make_user(s, coins=100)
+        shop = await ShopService(s, settings, cache).open_shop(owner.id, name="Cached", plan="basic", now=T0)
+        await drain_after_commit()
+        assert await cache.version("shops") == before  # nothing announced before the commit
+    await drain_after_commit()
+    opened = await cache.version("shops")
+    assert opened != before
+    me = CurrentUser(id=owner.id, username=owner.username, email=owner.email, is_admin=False)
+    async with sessions() as s, s.begin():
+        await ShopService(s, settings, cache).update(shop.slug, me, now=T0, name="Renamed")
+    await drain_after_commit()
+    assert await cache.version("shops") != opened
+    assert await cache.version(f"shop:{shop.id}")
