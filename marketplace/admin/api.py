@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import patch
+from litestar import Request, delete, patch
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
+from marketplace.admin.moderation import ListingModeration
 from marketplace.admin.services import AdminService
+from marketplace.db import utcnow
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 
@@ -38,4 +42,10 @@ async def moderate_user(user_id: FromPath[int], data: JSONBody[UserModeration], 
                          is_banned=target.is_banned)
 
 
-ROUTES = [moderate_user]
+@delete("/admin/listings/{listing_id:int}", guards=[requires_admin], tags=["admin"], status_code=204,
+        summary="Remove an active listing (an auction's leading hold is released)")
+async def remove_listing(request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB) -> None:
+    await ListingModeration(db_session, request.app.state.publisher).remove(listing_id, utcnow())
+
+
+ROUTES = [moderate_user, remove_listing]

@@ -16,8 +16,10 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.admin.moderation import STATUSES, ListingModeration
 from marketplace.admin.services import AdminService
 from marketplace.catalog.api import category_service
+from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
@@ -26,6 +28,7 @@ from marketplace.web.pages import render
 Form = URLEncodedBody[dict[str, Any]]
 CATEGORIES_PAGE = "/admin/categories"
 USERS_PAGE = "/admin/users"
+LISTINGS_PAGE = "/admin/listings"
 
 
 async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
@@ -178,6 +181,31 @@ class AdminViews(Controller):
             return f"{target.username}: {action_name.replace('-', ' ')} done."
 
         return await _act(request, db_session, USERS_PAGE, action)
+
+
+    # --- listings ----------------------------------------------------------------------------------------------
+
+    @get("/listings")
+    async def listings(self, request: Request[Any, Any, Any], db_session: DB, q: FromQuery[str] = "",
+                       status: FromQuery[str] = "active", page: FromQuery[int] = 1) -> Template:
+        page = max(page, 1)
+        try:
+            rows, total = await ListingModeration(db_session).search(q, status, page)
+        except DomainError as exc:
+            flash(request, exc.detail, category="error")
+            rows, total = [], 0
+        return await render(request, db_session, "admin/listings.html", rows=rows, total=total, q=q,
+                            status=status, statuses=STATUSES, page=page, per_page=50)
+
+    @post("/listings/{listing_id:int}/remove")
+    async def remove_listing(self, request: Request[Any, Any, Any], listing_id: FromPath[int],
+                             db_session: DB) -> Redirect:
+        async def action() -> str:
+            moderation = ListingModeration(db_session, request.app.state.publisher)
+            listing = await moderation.remove(listing_id, utcnow())
+            return f"Listing #{listing.id} “{listing.title}” removed."
+
+        return await _act(request, db_session, request.headers.get("referer") or LISTINGS_PAGE, action)
 
 
 ROUTES = [AdminViews]

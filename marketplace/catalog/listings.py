@@ -386,19 +386,13 @@ class ListingService:
     async def _buy_now(self, listing: Listing, buyer_id: int, now: datetime) -> Any:
         if buyer_id == listing.seller_id:
             raise PermissionDenied("You cannot buy your own item.")
-        try:
-            from marketplace.auctions.services import buy_now
-        except ImportError:
-            buy_now = None
-        if buy_now is None:
-            raise Conflict("Buy Now is not available for this auction.")
+        # Imported here: the auctions domain imports catalog models, so a module-level import would be circular.
+        from marketplace.auctions.schemas import closed_message
+        from marketplace.auctions.services import buy_now
+
         order = await buy_now(self.session, listing.id, buyer_id, now)
-        try:  # the auctions domain leaves the "closed" announcement to its caller
-            from marketplace.auctions.schemas import closed_message
-        except ImportError:
-            closed_message = None
-        if closed_message is not None:
-            self._publish(listing.id, closed_message(listing))
+        # the auctions domain leaves the "closed" announcement to its caller
+        self._publish(listing.id, closed_message(listing))
         return order
 
     # --- images ----------------------------------------------------------------------------------------------
