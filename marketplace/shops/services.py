@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
 from marketplace.cache import Cache
-from marketplace.catalog.models import Listing, ListingImage
+from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
 
 # Imported at module level also because the ledger's accounts reference orders: the mapper needs that table known
@@ -231,7 +231,7 @@ class ShopService:
         return rules.free_remaining(plan.free_listings, await _free_used(self.session, shop, plan, now))
 
     async def shop_listings(self, shop: Shop, *, mode: str | None = None, sort: str = "newest", page: int = 1,
-                            per_page: int = 24) -> tuple[list[dict[str, Any]], int]:
+                            per_page: int = 24) -> tuple[list[Any], int]:
         """The shop's active listings for its page: ``(cards, total)``. Listings in hidden categories are left
         out, as everywhere else in browse."""
         from marketplace.catalog.services import CategoryService
@@ -258,19 +258,11 @@ class ShopService:
         rows = list(await self.session.scalars(
             select(Listing).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)
         ))
-        thumbs: dict[int, str] = {}
-        if rows:
-            for listing_id, key in (await self.session.execute(
-                select(ListingImage.listing_id, ListingImage.thumb_key)
-                .where(ListingImage.listing_id.in_([r.id for r in rows]))
-                .order_by(ListingImage.listing_id, ListingImage.position.desc())
-            )).all():
-                thumbs[listing_id] = key  # the last one written per listing is position 0
-        cards = [{
-            "id": r.id, "title": r.title, "mode": r.mode, "price": r.price, "current_price": r.current_price,
-            "bid_count": r.bid_count, "ends_at": r.ends_at, "featured": r.featured,
-            "images": [{"thumb_url": media_url(thumbs[r.id])}] if r.id in thumbs else [],
-        } for r in rows]
+        # The same card data as every other listing grid (catalog's serializer: images, seller, shop, prices).
+        from marketplace.catalog.images import LocalStorage
+        from marketplace.catalog.listings import serialize_listings
+
+        cards = await serialize_listings(self.session, rows, None, LocalStorage(self.settings.media_dir))
         return cards, total
 
     # --- opening ------------------------------------------------------------------------------------------------

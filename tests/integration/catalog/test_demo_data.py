@@ -9,6 +9,7 @@ from marketplace import demo
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
+from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from tests.integration.catalog.test_buy_race import assert_ledger_balances
 
 
@@ -25,6 +26,11 @@ async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], setting
         assert len(images) >= len(listings)
         assert all((settings.media_dir / i.storage_key).is_file() for i in images)
         fees = sum(lst.insertion_fee + (settings.fee_featured if lst.featured else 0) for lst in listings)
-        assert await ledger.balance(s, ledger.platform("revenue")) == fees
+        # revenue = listing fees + the demo shop's first plan period (the shops seeder runs too)
+        plans = await s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                               .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                               .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+                               .where(LedgerTransaction.kind == "shop_plan", LedgerAccount.key == "platform:revenue"))
+        assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans
         assert await s.scalar(select(func.count()).select_from(Listing).where(Listing.featured.is_(True))) >= 1
         await assert_ledger_balances(s)

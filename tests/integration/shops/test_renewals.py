@@ -152,7 +152,7 @@ async def on_shop_page(sessions: Any, settings: Settings, shop_id: int, listing_
         shop = await s.get(Shop, shop_id)
         assert shop is not None
         cards, _ = await ShopService(s, settings).shop_listings(shop)
-        return listing_id in [c["id"] for c in cards]
+        return listing_id in [c.id for c in cards]
 
 
 async def test_time_travel_renew_then_grace_then_suspended_then_back(settings: Settings, sessions: Any,
