@@ -1,61 +1,31 @@
-"""Open a shop through /shop/manage in Chromium, then see the shop page (with a listing in it)."""
+"""Open a shop through /shop/manage in Chromium, list an item inside the free quota through /sell (no fee), and
+see it on the shop page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
-import marketplace.models  # noqa: F401 - every mapped class, so foreign keys resolve
-from marketplace.db import create_engine, session_factory
-from marketplace.wallet import ledger
 from tests.e2e.conftest import LiveServer, ui_login
 from tests.factories import unique
 
 
-async def fund(server: LiveServer, user_id: int, coins: int) -> None:
-    """Coins through the admin adjustments API when this build has it, else straight through the ledger."""
+async def leaf_category(server: LiveServer, admin: dict[str, str]) -> int:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as c:
-        r = await c.post(f"/api/v1/admin/users/{user_id}/adjustments", headers=server.admin_headers(),
-                         json={"coins": coins, "reason": "e2e funding"})
-    if r.status_code == 201:
-        return
-    engine = create_engine(server.env["MARKETPLACE_DATABASE_URL"])
-    try:
-        async with session_factory(engine)() as s, s.begin():
-            await ledger.post(s, kind="adjustment",
-                              legs=[ledger.Leg(ledger.platform("adjustments"), -coins),
-                                    ledger.Leg(ledger.available(user_id), coins)],
-                              ref_type="user", ref_id=user_id, memo="e2e funding")
-    finally:
-        await engine.dispose()
-
-
-async def add_shop_listing(server: LiveServer, seller_id: int, shop_id: int, title: str) -> None:
-    """A free listing in the shop, written the way the sell flow stores one (POST /listings is another domain)."""
-    from sqlalchemy import select
-
-    from marketplace.catalog.models import Category, Listing
-    from marketplace.db import utcnow
-
-    engine = create_engine(server.env["MARKETPLACE_DATABASE_URL"])
-    try:
-        async with session_factory(engine)() as s, s.begin():
-            category = await s.scalar(select(Category).where(Category.slug == "e2e-shops"))
-            if category is None:
-                category = Category(name="E2E shops", slug="e2e-shops")
-                s.add(category)
-                await s.flush()
-            s.add(Listing(seller_id=seller_id, shop_id=shop_id, category_id=category.id, title=title, mode="fixed",
-                          status="active", price=42, current_price=42, quantity=1, quantity_available=1,
-                          free_listing=True, created_at=utcnow()))
-    finally:
-        await engine.dispose()
+        root = await c.post("/api/v1/admin/categories", headers=admin, json={"name": unique("Shop root "),
+                                                                            "parent_id": None})
+        leaf = await c.post("/api/v1/admin/categories", headers=admin, json={"name": "Maps 地图",
+                                                                            "parent_id": root.json()["id"]})
+        assert leaf.status_code == 201, leaf.text
+        return int(leaf.json()["id"])
 
 
 async def test_open_a_shop_and_see_its_page(live_server: LiveServer, page: Any) -> None:
     user = live_server.register()
-    await fund(live_server, user["id"], 150)
+    live_server.fund(user["id"], 150)
+    category_id = await leaf_category(live_server, live_server.admin_headers())
     await ui_login(page, live_server, user["username"])
 
     await page.goto(live_server.url("/shop/manage"))
@@ -71,10 +41,24 @@ async def test_open_a_shop_and_see_its_page(live_server: LiveServer, page: Any) 
     assert "active" in await page.inner_text(".shop-status")
 
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
-        shop = (await c.get(f"/api/v1/shops/{slug}")).json()
         assert (await c.get("/api/v1/me", headers=user["headers"])).json()["wallet"]["available"] == 50
-    await add_shop_listing(live_server, user["id"], shop["id"], "Well-read atlas 旧地图集")
 
+    # List inside the free quota through the real sell form: no insertion fee is taken.
+    await page.goto(live_server.url("/sell"))
+    await page.check("input[name=mode][value=fixed]")
+    await page.fill("input[name=title]", "Well-read atlas 旧地图集")
+    await page.select_option("select[name=category_id]", str(category_id))
+    await page.fill("input[name=price]", "42")
+    await page.fill("input[name=quantity]", "1")
+    await page.click("#sell-form button[type=submit]")
+    await page.wait_for_url(re.compile(r"/listings/\d+$"))
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
+        assert (await c.get("/api/v1/me", headers=user["headers"])).json()["wallet"]["available"] == 50
+        listing = (await c.get(page.url.replace("/listings/", "/api/v1/listings/"))).json()
+        assert listing["shop"] == {"slug": slug, "name": "Browser Books 浏览器书店"}
+
+    await page.goto(live_server.url("/shop/manage"))
+    assert await page.inner_text(".free-remaining") == "49"
     await page.goto(live_server.url(f"/shops/{slug}"))
     assert "Browser Books 浏览器书店" in await page.inner_text("h1")
     assert "Member since" in await page.inner_text(".shop-header")
