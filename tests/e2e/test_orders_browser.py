@@ -1,35 +1,52 @@
-"""An order's whole life in Chromium: the seller ships, the buyer confirms, both leave feedback.
-
-POST /listings and /buy are built elsewhere, so the paid order is seeded straight into the live server's SQLite
-database through the same marketplace code a purchase uses (open_order moves the coins into escrow).
-"""
+"""An order's whole life in Chromium: the buyer buys with "Buy now", the seller ships, the buyer confirms, and
+both leave feedback."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import marketplace.models  # noqa: F401 - every mapper, so the relationships between tables resolve
-from marketplace.accounts.models import User
-from marketplace.db import create_engine, session_factory
-from tests.e2e.conftest import CHROMIUM_ARGS, LiveServer, ui_login  # noqa: F401
-from tests.factories import fund, make_order
+import httpx
+
+from tests.e2e.conftest import LiveServer, ui_login
+from tests.factories import unique
 
 
-async def seed_order(server: LiveServer, seller_id: int, buyer_id: int, price: int) -> int:
-    engine = create_engine(server.env["MARKETPLACE_DATABASE_URL"])
+def list_item(server: LiveServer, seller: dict[str, Any], price: int) -> int:
+    """A fixed-price listing published through the API (the seller pays the 2-coin insertion fee)."""
+    admin = server.admin_headers()
+    with httpx.Client(base_url=server.base_url, timeout=10) as c:
+        root = c.post("/api/v1/admin/categories", headers=admin, json={"name": unique("Orders "), "parent_id": None})
+        leaf = c.post("/api/v1/admin/categories", headers=admin, json={"name": "Lamps", "parent_id": root.json()["id"]})
+        r = c.post("/api/v1/listings", headers=seller["headers"], json={
+            "title": "Brass desk lamp 黄铜台灯", "description": "Works.", "category_id": leaf.json()["id"],
+            "mode": "fixed", "price": price, "quantity": 1})
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+
+async def buy_in_browser(server: LiveServer, browser: Any, buyer: dict[str, Any], listing_id: int) -> int:
+    context = await browser.new_context()
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
     try:
-        async with session_factory(engine)() as s, s.begin():
-            await fund(s, buyer_id, price)
-            order = await make_order(s, seller=await s.get(User, seller_id), buyer=await s.get(User, buyer_id),
-                                     price=price)
-            return int(order.id)
+        await ui_login(page, server, buyer["username"])
+        await page.goto(server.url(f"/listings/{listing_id}"))
+        async with page.expect_navigation():
+            await page.click(".buy-form button[type=submit]")
     finally:
-        await engine.dispose()
+        await context.close()
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as c:
+        r = await c.get("/api/v1/orders", params={"role": "buyer"}, headers=buyer["headers"])
+        orders = r.json()["items"]
+    assert [o["listing_id"] for o in orders] == [listing_id]
+    return int(orders[0]["id"])
 
 
 async def test_ship_confirm_and_feedback_both_ways(live_server: LiveServer, page: Any, browser: Any) -> None:
     seller, buyer = live_server.register(), live_server.register()
-    oid = await seed_order(live_server, seller["id"], buyer["id"], price=240)
+    live_server.fund(seller["id"], 10)
+    live_server.fund(buyer["id"], 300)
+    oid = await buy_in_browser(live_server, browser, buyer, list_item(live_server, seller, price=240))
 
     # The seller ships with a tracking number from "My sales".
     await ui_login(page, live_server, seller["username"])
@@ -89,7 +106,13 @@ async def test_dispute_resolved_by_an_admin(live_server: LiveServer, page: Any, 
     from tests.e2e.conftest import ADMIN
 
     seller, buyer = live_server.register(), live_server.register()
-    oid = await seed_order(live_server, seller["id"], buyer["id"], price=80)
+    live_server.fund(seller["id"], 10)
+    live_server.fund(buyer["id"], 100)
+    listing_id = list_item(live_server, seller, price=80)
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
+        r = await c.post(f"/api/v1/listings/{listing_id}/buy", headers=buyer["headers"], json={"quantity": 1})
+        assert r.status_code == 201, r.text
+        oid = r.json()["id"]
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:  # shipping is covered above
         r = await c.post(f"/api/v1/orders/{oid}/ship", headers=seller["headers"], json={"tracking": "YT-9"})
         assert r.status_code == 200, r.text
@@ -120,5 +143,5 @@ async def test_dispute_resolved_by_an_admin(live_server: LiveServer, page: Any, 
 
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:
         me = (await c.get("/api/v1/me", headers=buyer["headers"])).json()
-        assert me["wallet"] == {"available": 80, "held": 0}
+        assert me["wallet"] == {"available": 100, "held": 0}  # the 80 paid came back
         assert (await c.get(f"/api/v1/orders/{oid}", headers=buyer["headers"])).json()["status"] == "refunded"
