@@ -43,10 +43,16 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
         category_id = await category(slug)
         if category_id is None:
             continue
-        session.add(Listing(
+        listing = Listing(
             seller_id=seller.id, category_id=category_id, title=title, description=description, mode="auction",
             status="active", start_price=start, current_price=start, reserve_price=reserve, buy_now_price=buy_now,
             duration_seconds=seconds, auto_extend=True, ends_at=now + timedelta(seconds=seconds), quantity=1,
             quantity_available=1, created_at=now,
-        ))
-    await session.flush()
+        )
+        session.add(listing)
+        await session.flush()
+        # A photo like the catalog's demo listings have (drawn by Pillow, stored through the image service).
+        from marketplace.catalog.demo_data import demo_photo
+        from marketplace.catalog.listings import ListingService
+
+        await ListingService(session, settings).add_image(listing.id, seller.id, demo_photo("Leica M3", 7))
