@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from marketplace.errors import DomainError, RateLimited
 from marketplace.web.auth import is_api_path
@@ -80,7 +81,30 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _html(request, 500, "Please try again in a moment.")  # type: ignore[no-any-return]
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """An input the database cannot represent (an id beyond 64 bits, an amount that overflows BIGINT)."""
+    if isinstance(exc, OverflowError):  # SQLite's driver refuses ints beyond 64 bits before sending them
+        return True
+    if isinstance(exc, DBAPIError):
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        # PostgreSQL class 22 "data exception" (asyncpg's DataError family): out-of-range values and the like.
+        return getattr(cause, "sqlstate", "")[:2] == "22" or type(cause).__name__ == "DataError"
+    return False
+
+
+def data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database is bad input (400), not a server error; anything else stays a 500."""
+    if not _is_data_error(exc):
+        return internal_error_handler(request, exc)
+    detail = "A number in the request is out of range."
+    if _wants_json(request):
+        return _json(400, detail)
+    return _html(request, 400, detail)  # type: ignore[no-any-return]
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    OverflowError: data_error_handler,
+    DBAPIError: data_error_handler,
     DomainError: domain_error_handler,
     HTTPException: http_exception_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
