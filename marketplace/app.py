@@ -15,7 +15,6 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -35,6 +34,7 @@ from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from marketplace.web.sessions import RotatingSessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
                                      engine_callback=engine_callback)
-    session_config = ServerSideSessionConfig(
+    session_config = RotatingSessionConfig(
         secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600, exclude=["/static", "/media"]
     )
     csrf = CSRFConfig(

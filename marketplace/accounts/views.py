@@ -15,6 +15,7 @@ from marketplace.errors import DomainError, RateLimited
 from marketplace.web.auth import SESSION_USER_KEY, current_user
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
+from marketplace.web.sessions import logged_in_session
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -46,7 +47,7 @@ class AccountViews(Controller):
             return await render(request, db_session, "accounts/register.html", form=form, error=exc.detail,
                                 status_code=exc.status_code)
         request.clear_session()
-        request.set_session({SESSION_USER_KEY: user.id})
+        request.set_session(logged_in_session(user.id, SESSION_USER_KEY))
         flash(request, f"Welcome, {user.username}! 欢迎加入。", category="success")
         return Redirect("/", status_code=303)
 
@@ -73,7 +74,7 @@ class AccountViews(Controller):
                 page.headers["Retry-After"] = str(exc.retry_after)
             return page
         request.clear_session()
-        request.set_session({SESSION_USER_KEY: user.id})
+        request.set_session(logged_in_session(user.id, SESSION_USER_KEY))
         flash(request, f"Logged in as {user.username}.", category="success")
         return Redirect(_safe_next(form.get("next")), status_code=303)
 

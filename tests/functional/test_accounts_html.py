@@ -134,3 +134,33 @@ async def test_profile_page(client: Any, sessions: Any) -> None:
     assert "Member since" in r.text
     r = await client.get("/users/nobody_here")
     assert r.status_code == 404
+
+
+def _session_cookie(client: Any) -> str | None:
+    values = [c.value for c in client.cookies.jar if c.name == "session"]
+    return values[-1] if values else None
+
+
+def _plant_session(client: Any, value: str) -> None:
+    for c in list(client.cookies.jar):
+        if c.name == "session":
+            client.cookies.jar.clear(c.domain, c.path, c.name)
+    client.cookies.set("session", value, domain="testserver.local")
+
+
+async def test_logging_in_issues_a_new_session_id(client: Any, sessions: Any) -> None:
+    """No session fixation: a session id planted in the browser before log-in is not the logged-in session."""
+    user = await db_user(sessions)
+    await client.get("/login")
+    planted = "attacker-chosen-session-id-0123456789"
+    _plant_session(client, planted)
+    r = await html_post(client, "/login", {"username": user.username, "password": PASSWORD})
+    assert r.status_code == 303
+    issued = _session_cookie(client)
+    assert issued
+    assert issued != planted
+    _plant_session(client, issued)
+    assert (await client.get("/wallet", follow_redirects=False)).status_code == 200
+    # the planted id carries no user
+    _plant_session(client, planted)
+    assert (await client.get("/wallet", follow_redirects=False)).status_code in (302, 303)
