@@ -21,7 +21,7 @@ from marketplace.auctions import rules as auction_rules
 from marketplace.catalog import listing_rules as rules
 from marketplace.catalog.images import ImageStorage, LocalStorage, new_keys, process_image
 from marketplace.catalog.models import Category, Listing, ListingImage
-from marketplace.catalog.schemas import ImageOut, ListingOut, OrderOut, ShopRefOut, UserRefOut
+from marketplace.catalog.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
 from marketplace.catalog.search import search_condition
 from marketplace.catalog.services import CategoryService
 from marketplace.db import after_commit, utcnow
@@ -81,15 +81,6 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         auto_extend=listing.auto_extend if auction else False,
         you_lead=bool(auction and viewer_id is not None and listing.leader_id == viewer_id),
         ended_at=iso(listing.ended_at),
-    )
-
-
-def order_out(order: Any) -> OrderOut:
-    return OrderOut(
-        id=order.id, listing_id=order.listing_id, buyer_id=order.buyer_id, seller_id=order.seller_id,
-        quantity=order.quantity, unit_price=order.unit_price, total=order.total, fee=order.fee,
-        status=order.status, created_at=iso(order.created_at) or "", shipped_at=iso(order.shipped_at),
-        completed_at=iso(order.completed_at),
     )
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from marketplace.catalog.listings import BrowseQuery, ListingService, image_out, order_out
+from marketplace.catalog.listings import BrowseQuery, ListingService, image_out
 from marketplace.catalog.schemas import (
     BuyIn,
     ImageOut,
@@ -18,10 +18,11 @@ from marketplace.catalog.schemas import (
     ListingCreate,
     ListingOut,
     ListingPage,
-    OrderOut,
 )
 from marketplace.db import after_commit
 from marketplace.errors import InvalidInput
+from marketplace.orders.schemas import OrderOut
+from marketplace.orders.services import OrderService
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 
@@ -111,7 +112,9 @@ class ListingsController(Controller):
                   settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
         quantity = data.quantity if data is not None else 1  # an empty body buys one unit
         order = await service(request, db_session, settings).buy(listing_id, user.id, quantity)
-        return order_out(order)
+        # The same order object as GET /orders/{id}.
+        view = await OrderService(db_session, settings).view(order.id)
+        return OrderOut.of(view, settings.auto_confirm_days)
 
     @post("/{listing_id:int}/images", status_code=201, guards=[requires_login],
           request_max_body_size=UPLOAD_BODY_LIMIT, summary="Add a photo (multipart field `file`)")

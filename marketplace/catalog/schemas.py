@@ -132,20 +132,3 @@ class ListingPage(msgspec.Struct):
     per_page: int
     # True when a text search matched more than catalog.listings.SEARCH_COUNT_CAP listings: total is that cap.
     total_capped: bool = False
-
-
-class OrderOut(msgspec.Struct):
-    """The order object of API.md."""
-
-    id: int
-    listing_id: int
-    buyer_id: int
-    seller_id: int
-    quantity: int
-    unit_price: int
-    total: int
-    fee: int
-    status: str
-    created_at: str
-    shipped_at: str | None
-    completed_at: str | None
