@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 
 import marketplace.models  # noqa: F401  (every mapper configured before the first request)
 from marketplace import jobs
+from marketplace.accounts.services import TokenCache
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
@@ -188,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.redis = redis
     app.state.rate_limiter = rate_limiter
     app.state.cache = Cache(app.stores.get("cache"))
+    # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.
+    app.state.token_cache = TokenCache(app.stores.get("cache")) if redis is not None else None
     app.state.publisher = publisher
     app.state.channels = channels
     return app
