@@ -119,8 +119,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
                                      engine_callback=engine_callback)
+    # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
+    # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
     session_config = ServerSideSessionConfig(
-        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600, exclude=["/static", "/media"]
+        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600,
+        exclude=["/static", "/media", "/api/"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
