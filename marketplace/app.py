@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 import marketplace.models  # noqa: F401  (every mapper configured before the first request)
 from marketplace import jobs
+from marketplace.accounts.services import TokenCache
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
@@ -118,8 +119,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
                                      engine_callback=engine_callback)
+    # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
+    # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
     session_config = RotatingSessionConfig(
-        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600, exclude=["/static", "/media"]
+        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600,
+        exclude=["/static", "/media", "/api/"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -188,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.redis = redis
     app.state.rate_limiter = rate_limiter
     app.state.cache = Cache(app.stores.get("cache"))
+    # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.
+    app.state.token_cache = TokenCache(app.stores.get("cache")) if redis is not None else None
     app.state.publisher = publisher
     app.state.channels = channels
     return app

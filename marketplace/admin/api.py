@@ -30,9 +30,9 @@ class ModeratedUser(msgspec.Struct):
 
 @patch("/admin/users/{user_id:int}", guards=[requires_admin], tags=["admin"],
        summary="Ban/unban a user or grant/revoke admin (a banned user's tokens and sessions stop working)")
-async def moderate_user(user_id: FromPath[int], data: JSONBody[UserModeration], user: AuthUser,
-                        db_session: DB) -> ModeratedUser:
-    service = AdminService(db_session)
+async def moderate_user(request: Request[Any, Any, Any], user_id: FromPath[int], data: JSONBody[UserModeration],
+                        user: AuthUser, db_session: DB) -> ModeratedUser:
+    service = AdminService(db_session, token_cache=request.app.state.get("token_cache"))
     target = await service.get_user(user_id)
     if data.is_banned is not UNSET:
         target = await service.set_banned(user.id, user_id, data.is_banned)

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
+from marketplace.accounts.services import TokenCache
 from marketplace.admin.exceptions import CannotChangeSelf
 from marketplace.catalog.models import Category, Listing
 from marketplace.errors import NotFound
@@ -23,8 +24,9 @@ class DashboardCounts:
 
 
 class AdminService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, token_cache: TokenCache | None = None) -> None:
         self.session = session
+        self.token_cache = token_cache
 
     async def counts(self) -> DashboardCounts:
         async def count(stmt: Select[tuple[int]]) -> int:
@@ -50,12 +52,14 @@ class AdminService:
 
     async def set_banned(self, actor_id: int, user_id: int, banned: bool) -> User:
         """Ban or unban. A banned user cannot log in, and their sessions and API tokens stop working at once
-        (authentication checks ``is_banned`` on every request), so nothing has to be revoked here."""
+        (authentication checks ``is_banned`` on every request; the short-lived bearer-token cache is invalidated
+        here), so nothing has to be revoked."""
         user = await self._locked(user_id)
         if user.id == actor_id and banned:
             raise CannotChangeSelf()
         user.is_banned = banned
         await self.session.flush()
+        await self._forget_tokens(user.id)
         return user
 
     async def set_admin(self, actor_id: int, user_id: int, is_admin: bool) -> User:
@@ -64,6 +68,7 @@ class AdminService:
             raise CannotChangeSelf()
         user.is_admin = is_admin
         await self.session.flush()
+        await self._forget_tokens(user.id)
         return user
 
     async def get_user(self, user_id: int) -> User:
@@ -71,6 +76,11 @@ class AdminService:
         if user is None:
             raise NotFound("User not found.")
         return user
+
+    async def _forget_tokens(self, user_id: int) -> None:
+        # Cached bearer tokens carry is_admin and stand for a non-banned user: both just changed.
+        if self.token_cache is not None:
+            await self.token_cache.forget_user(self.session, user_id)
 
     async def _locked(self, user_id: int) -> User:
         user = await self.session.scalar(

@@ -165,7 +165,7 @@ class AdminViews(Controller):
     @post([f"/users/{{user_id:int}}/{name}" for name in ("ban", "unban", "make-admin", "revoke-admin")])
     async def user_action(self, request: Request[Any, Any, Any], user_id: FromPath[int], user: AuthUser,
                           db_session: DB) -> Redirect:
-        service = AdminService(db_session)
+        service = AdminService(db_session, token_cache=request.app.state.get("token_cache"))
         action_name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         actions: dict[str, Callable[[], Awaitable[Any]]] = {
             "ban": lambda: service.set_banned(user.id, user_id, True),

@@ -116,7 +116,15 @@ class BidService:
         # Read before taking the row lock, so the hot row is held for one round trip less. A read without a lock
         # is enough: for a bid that takes the lead ledger.post re-checks the balance under the account lock; for
         # a bid that does not lead nothing is held, and the check is only RULES' admission gate.
-        available = await ledger.balance(self.session, ledger.available(bidder_id))
+        # The same read resolves the ledger account ids of the bidder and of the current leader (most likely
+        # still the leader once we hold the lock), so ledger.post needs no account lookup under the row lock; an
+        # id never changes, and post looks up any account not given (a leader who changed meanwhile).
+        leader_now = select(Listing.leader_id).where(Listing.id == listing_id).scalar_subquery()
+        accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
+        if ledger.held(bidder_id) not in accounts or ledger.available(bidder_id) not in accounts:
+            await ledger.ensure_accounts(self.session, [ledger.available(bidder_id), ledger.held(bidder_id)])
+            accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
+        available = accounts[ledger.available(bidder_id)][1]
         listing = await lock_auction(self.session, listing_id)
         if listing is None or listing.mode != "auction":
             raise AuctionNotFound()
@@ -133,7 +141,8 @@ class BidService:
             # in ascending id order, so two auctions swapping the same two leaders cannot deadlock.
             kind = "hold" if any(h.amount > 0 for h in outcome.holds) else "release"
             await ledger.post(self.session, kind=kind, legs=_hold_legs(outcome.holds), ref_type="listing",
-                              ref_id=listing.id, memo=f"bid on listing {listing.id}")
+                              ref_id=listing.id, memo=f"bid on listing {listing.id}",
+                              account_ids={key: acc_id for key, (acc_id, _) in accounts.items()})
         new = outcome.state
         bid = Bid(listing_id=listing.id, bidder_id=bidder_id, max_amount=amount, price_after=new.current_price,
                   leader_id_after=new.leader_id, created_at=now)

@@ -8,10 +8,10 @@ top-ups, adjustments, shop plans) calls :func:`post`; nothing else writes ``ledg
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,6 +87,21 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     return {k: found[k.key] for k in keys}
 
 
+async def user_accounts(
+    session: AsyncSession, user_ids: Iterable[int | ColumnElement[int | None]]
+) -> dict[AccountKey, tuple[int, int]]:
+    """``(id, balance)`` of the existing available/held accounts of some users, read without a lock.
+
+    An account's id never changes once created, so callers may resolve ids before taking a hot lock and hand
+    them to :func:`post` (``account_ids=``) to save it a lookup inside; the balances are only a hint (``post``
+    re-reads them under the account lock). ``user_ids`` may include a scalar subquery.
+    """
+    rows = await session.execute(
+        select(LedgerAccount.kind, LedgerAccount.user_id, LedgerAccount.id, LedgerAccount.balance).where(
+            LedgerAccount.user_id.in_(list(user_ids)), LedgerAccount.kind.in_(("available", "held"))))
+    return {AccountKey(kind, user_id=user_id): (acc_id, bal) for kind, user_id, acc_id, bal in rows.tuples()}
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -97,6 +112,7 @@ async def post(
     idempotency_key: str | None = None,
     memo: str = "",
     created_by_id: int | None = None,
+    account_ids: Mapping[AccountKey, int] | None = None,
 ) -> LedgerTransaction:
     """Write one balanced transaction and update running balances.
 
@@ -107,13 +123,18 @@ async def post(
     With an ``idempotency_key`` the transaction is written at most once: a second post with the same key writes
     nothing and returns the transaction already recorded (callers that must know compare ``txn.id`` or use
     :func:`find_by_key` first).
+
+    ``account_ids`` may give ids already known (from :func:`user_accounts` or :func:`ensure_accounts`); only the
+    other accounts are looked up (and created when missing).
     """
     rules.check_balanced(leg.amount for leg in legs)
     if idempotency_key is not None:
         existing = await find_by_key(session, idempotency_key)
         if existing is not None:
             return existing
-    ids = await ensure_accounts(session, [leg.account for leg in legs])
+    known = account_ids or {}
+    unknown = [leg.account for leg in legs if leg.account not in known]
+    ids = {**known, **(await ensure_accounts(session, unknown) if unknown else {})}
     deltas: dict[int, int] = defaultdict(int)
     for leg in legs:
         deltas[ids[leg.account]] += leg.amount

@@ -14,7 +14,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from marketplace.accounts.services import AccountService, CurrentUser
+from marketplace.accounts.services import AccountService, CurrentUser, TokenCache
 
 SESSION_USER_KEY = "user_id"
 
@@ -31,9 +31,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if header[:7].lower() == "bearer ":
             token = header[7:].strip()
             if token:
-                async with session_factory() as db:
-                    row = await AccountService(db).user_for_token(token)
-                    user = CurrentUser.of(row) if row else None
+                user = await self._bearer_user(connection, token)
             return AuthenticationResult(user=user, auth="bearer" if user else None)
         if not is_api_path(connection.url.path) and "session" in connection.scope:
             user_id = connection.session.get(SESSION_USER_KEY) if connection.session else None
@@ -42,6 +40,19 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                     row = await AccountService(db).active_user(user_id)
                     user = CurrentUser.of(row) if row else None
         return AuthenticationResult(user=user, auth="session" if user else None)
+
+
+    @staticmethod
+    async def _bearer_user(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> CurrentUser | None:
+        cache: TokenCache | None = connection.app.state.get("token_cache")
+        if cache is not None and (cached := await cache.get(token)) is not None:
+            return cached
+        async with connection.app.state.session_factory() as db:
+            row = await AccountService(db).user_for_token(token)
+            user = CurrentUser.of(row) if row else None
+        if cache is not None and user is not None:
+            await cache.put(token, user)
+        return user
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
