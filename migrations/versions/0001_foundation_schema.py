@@ -1,7 +1,7 @@
 """foundation schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 09:21:37.859100
 """
 
