@@ -38,6 +38,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` (API.md: "Times are ISO 8601 in UTC"); None stays None."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive text, so we re-attach UTC)."""
 

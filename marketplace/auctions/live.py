@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.auctions.models import Bid
-from marketplace.auctions.schemas import auction_fields, channel_name, iso
+from marketplace.auctions.schemas import auction_fields, channel_name
 from marketplace.catalog.models import Listing, ListingImage
+from marketplace.db import iso
 from marketplace.web.auth import current_user
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,13 @@ import msgspec
 
 from marketplace.auctions import rules
 from marketplace.catalog.models import Listing
+from marketplace.db import iso
 
 
 def channel_name(listing_id: int) -> str:
     """One channel per listing (DESIGN.md §4)."""
     return f"listing:{listing_id}"
 
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def state_of(listing: Listing) -> rules.AuctionState:

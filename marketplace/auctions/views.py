@@ -21,10 +21,10 @@ from marketplace.auctions.api import bid_service, check_bid_rate
 from marketplace.auctions.chart import price_chart
 from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
-from marketplace.auctions.schemas import auction_fields, iso
+from marketplace.auctions.schemas import auction_fields
 from marketplace.auctions.services import bid_history, my_bids, price_points
 from marketplace.catalog.models import Listing
-from marketplace.db import utcnow
+from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AuthUser

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import marketplace.models  # noqa: F401  (every mapper: the ledger's FK to orders must resolve in any process)
 from marketplace.accounts.models import User
-from marketplace.auctions import rules as auction_rules
 from marketplace.catalog import listing_rules as rules
 from marketplace.catalog.images import ImageStorage, LocalStorage, new_keys, process_image
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.catalog.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
 from marketplace.catalog.search import search_condition
 from marketplace.catalog.services import CategoryService
-from marketplace.db import after_commit, utcnow
+from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.settings import Settings
 from marketplace.shops.models import Shop
@@ -34,9 +33,6 @@ from marketplace.wallet import ledger
 class Publisher(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 # --- serializers -------------------------------------------------------------------------------------------------
@@ -54,7 +50,10 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
     ``buy_now_price`` disappears once an auction has bids (RULES.md §3: Buy Now only while there are none);
     the reserve itself is never shown, only ``reserve_met``.
     """
-    auction = listing.mode == "auction"
+    # The auction fields come from the auctions domain, the same ones the live channel's snapshot uses.
+    from marketplace.auctions.schemas import auction_fields
+
+    auction = auction_fields(listing, viewer_id) if listing.mode == "auction" else None
     return ListingOut(
         id=listing.id,
         title=listing.title,
@@ -70,16 +69,15 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         price=None if auction else listing.price,
         quantity=listing.quantity,
         quantity_available=listing.quantity_available,
-        start_price=listing.start_price if auction else None,
+        start_price=auction["start_price"] if auction else None,
         current_price=listing.current_price,
-        min_next_bid=(auction_rules.min_next_bid(listing.start_price or 0, listing.current_price, listing.bid_count)
-                      if auction else None),
-        buy_now_price=listing.buy_now_price if auction and listing.bid_count == 0 else None,
-        reserve_met=auction_rules.reserve_met(listing.reserve_price, listing.leader_max) if auction else None,
+        min_next_bid=auction["min_next_bid"] if auction else None,
+        buy_now_price=auction["buy_now_price"] if auction else None,
+        reserve_met=auction["reserve_met"] if auction else None,
         bid_count=listing.bid_count,
         ends_at=iso(listing.ends_at),
-        auto_extend=listing.auto_extend if auction else False,
-        you_lead=bool(auction and viewer_id is not None and listing.leader_id == viewer_id),
+        auto_extend=auction["auto_extend"] if auction else False,
+        you_lead=auction["you_lead"] if auction else False,
         ended_at=iso(listing.ended_at),
     )
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from marketplace.db import iso as db_iso
+
 
 def coins(value: int | None) -> str:
     if value is None:
@@ -20,7 +22,7 @@ def coins_plain(value: int | None) -> str:
 
 
 def iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+    return db_iso(value) or ""
 
 
 def when(value: datetime | None) -> str:
