@@ -26,7 +26,7 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 import marketplace.models  # noqa: F401  (every mapper configured before the first request)
-from marketplace import jobs
+from marketplace import jobs, wiring
 from marketplace.accounts.services import TokenCache
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     jobs.load_tasks()
+    wiring.subscribe_all()
 
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)

@@ -230,6 +230,8 @@ def worker_settings() -> type:
     from arq.connections import RedisSettings
 
     load_tasks()
+    from marketplace import wiring  # the worker is a composition root too (the structure work moves this)
+    wiring.subscribe_all()
     settings = Settings.from_env()
     functions = [func(_arq_adapter(fn), name=name, keep_result=0, max_tries=5) for name, fn in JOBS.items()]
     cron_jobs = []
