@@ -2,6 +2,7 @@
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.auctions.models import Bid
+from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailure
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.db import Base
 from marketplace.orders.models import Feedback, Order, OrderEvent
@@ -12,6 +13,10 @@ __all__ = [
     "ApiToken",
     "Base",
     "Bid",
+    "Card",
+    "CardBatch",
+    "CardEvent",
+    "CardRedeemFailure",
     "Category",
     "Feedback",
     "LedgerAccount",
