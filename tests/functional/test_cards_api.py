@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace.cards import rules
 from marketplace.cards.exceptions import INVALID_CARD_MESSAGE
 from marketplace.cards.models import CardBatch
+from marketplace.db import utcnow
 from marketplace.wallet.audit import audit
 from tests.factories import api_admin, api_user
 
-TOMORROW = (date.today() + timedelta(days=30)).isoformat()
+TOMORROW = (utcnow().date() + timedelta(days=30)).isoformat()
 
 
 async def make_batch(client: Any, maker: dict[str, Any], *, face_value: int = 100, count: int = 3) -> dict[str, Any]:
@@ -91,7 +92,7 @@ async def test_create_batch_and_maker_checker(client: Any, sessions: Any) -> Non
 
 async def test_create_batch_bad_input_is_400(client: Any, sessions: Any) -> None:
     maker = await api_admin(client, sessions)
-    past = (date.today() - timedelta(days=1)).isoformat()
+    past = (utcnow().date() - timedelta(days=1)).isoformat()
     for body in [{"face_value": 9, "count": 1, "expires_on": TOMORROW},
                  {"face_value": 100_001, "count": 1, "expires_on": TOMORROW},
                  {"face_value": 100, "count": 0, "expires_on": TOMORROW},
@@ -133,7 +134,7 @@ async def test_export_once_csv_and_secrets_only_hashed(client: Any, sessions: An
 
 
 async def test_redeem_credits_and_second_redeem_is_409(client: Any, sessions: Any, session: AsyncSession) -> None:
-    batch, rows, _maker = await ready_batch(client, sessions, face_value=300)
+    _batch, rows, _maker = await ready_batch(client, sessions, face_value=300)
     user = await api_user(client)
     r = await client.post("/api/v1/cards/redeem", headers=user["headers"],
                           json={"number": rows[0]["number"], "secret": rows[0]["secret"].lower()})
@@ -167,7 +168,7 @@ async def test_one_message_for_every_wrong_card(client: Any, sessions: Any) -> N
     expired_batch, expired_rows, _ = await ready_batch(client, sessions, count=1)
     async with sessions() as s, s.begin():
         await s.execute(update(CardBatch).where(CardBatch.id == expired_batch["id"])
-                        .values(expires_on=date.today() - timedelta(days=1)))
+                        .values(expires_on=utcnow().date() - timedelta(days=1)))
 
     good = rows[0]
     unknown = rules.new_number()
@@ -236,7 +237,7 @@ async def test_ten_failures_per_user_per_hour_is_429(client: Any, sessions: Any)
 
 
 async def test_sell_refund_void_exchange(client: Any, sessions: Any, session: AsyncSession) -> None:
-    batch, rows, maker = await ready_batch(client, sessions, count=4, face_value=50)
+    batch, rows, _maker = await ready_batch(client, sessions, count=4, face_value=50)
     admin = await api_admin(client, sessions)
     h = admin["headers"]
     n0, n1, n2, n3 = (row["number"] for row in rows)
