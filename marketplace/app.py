@@ -48,7 +48,7 @@ API_MODULES = (
 )
 VIEW_MODULES = (
     "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
-    "auctions.views", "auctions.live", "shops.views", "admin.views",
+    "auctions.views", "auctions.live", "shops.views", "admin.views", "cards.views",
 )
 
 log = logging.getLogger(__name__)
