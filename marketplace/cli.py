@@ -1,4 +1,4 @@
-"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit."""
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cards report."""
 
 from __future__ import annotations
 
@@ -92,7 +92,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
     print(f"  open {url}")
-    print(f"  users: admin, alice, bob, carol — password {demo.DEMO_PASSWORD!r}\n")
+    print(f"  users: admin, alice, bob, carol (and auditor, a second admin) — password {demo.DEMO_PASSWORD!r}")
+    from marketplace.cards.demo import demo_card
+
+    number, secret = demo_card()
+    print(f"  prepaid card to redeem at {url}/cards/redeem: number {number}, secret {secret}\n")
     _serve(settings, args.host, args.port, 1)
     return 0
 
@@ -114,6 +118,14 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     from marketplace.wallet.audit import run_audit_cli
 
     return run_audit_cli(Settings.from_env())
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    from marketplace.cards.report import report
+
+    settings = Settings.from_env()
+    print(asyncio.run(_with_session(settings, lambda s: report(s, settings))))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ledger", help="ledger tools")
     p.add_argument("action", choices=["audit"])
     p.set_defaults(func=cmd_ledger)
+
+    p = sub.add_parser("cards", help="prepaid cards")
+    p.add_argument("action", choices=["report"])
+    p.set_defaults(func=cmd_cards)
     return parser
 
 

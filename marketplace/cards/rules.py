@@ -118,6 +118,14 @@ def normalize_secret(raw: str) -> str:
     return "".join(ch for ch in raw.strip().upper() if ch not in " -\t")
 
 
+def new_cards(count: int, randbelow: RandBelow = _secrets.randbelow) -> list[tuple[str, str]]:
+    """``count`` distinct numbers in ascending order, each with a fresh secret."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        numbers.add(new_number(randbelow))
+    return [(n, new_secret(randbelow)) for n in sorted(numbers)]
+
+
 def is_well_formed_secret(secret: str) -> bool:
     return len(secret) == SECRET_LENGTH and all(ch in SECRET_ALPHABET for ch in secret)
 

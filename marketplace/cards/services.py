@@ -12,6 +12,7 @@ import csv
 import hmac
 import io
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -94,7 +95,8 @@ class CardService:
     # --- batches -------------------------------------------------------------------------------------------------
 
     async def create_batch(self, admin_id: int, *, face_value: object, count: object, expires_on: date,
-                           note: str = "", now: datetime | None = None) -> CardBatch:
+                           note: str = "", now: datetime | None = None,
+                           randbelow: rules.RandBelow | None = None) -> CardBatch:
         """The maker's step: a batch in status ``created`` with ``count`` new cards, inserted in bulk.
 
         Secrets are generated here and stored twice: as a keyed hash on each card (what redemption checks), and
@@ -106,8 +108,12 @@ class CardService:
                           status="created", created_by_id=admin_id, created_at=now)
         self.session.add(batch)
         await self.session.flush()
-        numbers = await self._fresh_numbers(spec.count)
-        pairs = [(n, rules.new_secret()) for n in numbers]
+        pairs = rules.new_cards(spec.count, randbelow or secrets.randbelow)
+        taken = await self._taken([n for n, _ in pairs])
+        if taken:  # a collision with an existing card: replace just those numbers
+            kept = [(n, sec) for n, sec in pairs if n not in taken]
+            fresh = await self._fresh_numbers(len(taken), exclude={n for n, _ in kept})
+            pairs = sorted(kept + [(n, rules.new_secret()) for n in fresh])
         # One executemany (insertmanyvalues) for the whole batch: 10,000 cards in one round trip per ~1000 rows.
         await self.session.execute(insert(Card), [
             {"batch_id": batch.id, "number": n, "secret_hash": rules.secret_hash(self._hash_key, n, s),
@@ -120,16 +126,20 @@ class CardService:
         await self.session.flush()
         return batch
 
-    async def _fresh_numbers(self, count: int) -> list[str]:
+    async def _taken(self, numbers: list[str]) -> set[str]:
+        taken: set[str] = set()
+        for i in range(0, len(numbers), NUMBER_CHUNK):
+            taken |= set((await self.session.scalars(
+                select(Card.number).where(Card.number.in_(numbers[i:i + NUMBER_CHUNK])))).all())
+        return taken
+
+    async def _fresh_numbers(self, count: int, exclude: set[str] | None = None) -> list[str]:
         """``count`` distinct numbers not yet in the table (a collision in 9×10^14 is rare, but never silent)."""
         chosen: set[str] = set()
+        exclude = exclude or set()
         while len(chosen) < count:
-            candidates = {rules.new_number() for _ in range(count - len(chosen))} - chosen
-            listed = sorted(candidates)
-            for i in range(0, len(listed), NUMBER_CHUNK):
-                taken = set((await self.session.scalars(
-                    select(Card.number).where(Card.number.in_(listed[i:i + NUMBER_CHUNK])))).all())
-                candidates -= taken
+            candidates = {rules.new_number() for _ in range(count - len(chosen))} - chosen - exclude
+            candidates -= await self._taken(sorted(candidates))
             chosen |= candidates
         return sorted(chosen)
 
