@@ -98,8 +98,12 @@ def is_valid_number(number: str) -> bool:
 
 
 def new_number(randbelow: RandBelow = _secrets.randbelow) -> str:
-    """A random 16-digit number (first digit not 0, so it never loses digits as an integer) + Luhn digit."""
-    payload = str(1 + randbelow(9)) + "".join(str(randbelow(10)) for _ in range(NUMBER_LENGTH - 2))
+    """A random 16-digit number (first digit not 0, so it never loses digits as an integer) + Luhn digit.
+
+    One draw per number (not one per digit): making 10,000 cards must stay fast.
+    """
+    low = 10 ** (NUMBER_LENGTH - 2)
+    payload = str(low + randbelow(9 * low))
     return payload + luhn_check_digit(payload)
 
 
@@ -111,7 +115,14 @@ def format_number(number: str) -> str:
 
 
 def new_secret(randbelow: RandBelow = _secrets.randbelow) -> str:
-    return "".join(SECRET_ALPHABET[randbelow(len(SECRET_ALPHABET))] for _ in range(SECRET_LENGTH))
+    """16 symbols of the alphabet from one uniform draw below 31^16, written in base 31."""
+    base = len(SECRET_ALPHABET)
+    value = randbelow(base ** SECRET_LENGTH)
+    chars = []
+    for _ in range(SECRET_LENGTH):
+        value, digit = divmod(value, base)
+        chars.append(SECRET_ALPHABET[digit])
+    return "".join(chars)
 
 
 def normalize_secret(raw: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
 
@@ -23,8 +24,8 @@ class SaleIn(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class RedeemIn(msgspec.Struct, forbid_unknown_fields=False):
-    number: str
-    secret: str
+    number: Annotated[str, msgspec.Meta(max_length=64)]
+    secret: Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class RedeemOut(msgspec.Struct):

@@ -15,9 +15,11 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from cryptography.fernet import Fernet
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
@@ -37,6 +39,8 @@ from marketplace.wallet import ledger
 
 NUMBER_CHUNK = 1000  # numbers per IN (...) when checking fresh numbers against the table
 CSV_HEADER = ("number", "secret", "face_value", "expires_on")
+# Core inserts for the bulk path: the ORM's bulk insert spent a third of the time building 10,000 parameter sets.
+CARDS = cast(Table, Card.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,23 +112,41 @@ class CardService:
                           status="created", created_by_id=admin_id, created_at=now)
         self.session.add(batch)
         await self.session.flush()
-        pairs = rules.new_cards(spec.count, randbelow or secrets.randbelow)
-        taken = await self._taken([n for n, _ in pairs])
-        if taken:  # a collision with an existing card: replace just those numbers
-            kept = [(n, sec) for n, sec in pairs if n not in taken]
-            fresh = await self._fresh_numbers(len(taken), exclude={n for n, _ in kept})
-            pairs = sorted(kept + [(n, rules.new_secret()) for n in fresh])
-        # One executemany (insertmanyvalues) for the whole batch: 10,000 cards in one round trip per ~1000 rows.
-        await self.session.execute(insert(Card), [
-            {"batch_id": batch.id, "number": n, "secret_hash": rules.secret_hash(self._hash_key, n, s),
-             "status": "new", "created_at": now}
-            for n, s in pairs
-        ])
+        pairs = await self._insert_cards(batch.id, rules.new_cards(spec.count, randbelow or secrets.randbelow), now)
         batch.secrets_enc = self._fernet.encrypt("\n".join(f"{n},{s}" for n, s in pairs).encode()).decode()
         self._event(batch.id, None, "create", admin_id,
                     f"{spec.count} cards of {spec.face_value} coins, expire {spec.expires_on.isoformat()}", now)
         await self.session.flush()
         return batch
+
+    async def _insert_cards(self, batch_id: int, pairs: list[tuple[str, str]],
+                            now: datetime) -> list[tuple[str, str]]:
+        """Insert the cards in bulk; returns the (number, secret) pairs actually stored.
+
+        The unique index decides collisions with existing cards (``ON CONFLICT DO NOTHING``) instead of a lookup
+        first: checking 10,000 numbers with ``IN (...)`` lists took seconds once the table had rows. A number
+        that collided (one chance in ~10^11 per card) is replaced and inserted again.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stored: list[tuple[str, str]] = []
+        mine: set[str] = set()
+        while pairs:
+            # One executemany (insertmanyvalues): ~1,000 rows per statement.
+            await self.session.execute(insert(CARDS).on_conflict_do_nothing(index_elements=["number"]), [
+                {"batch_id": batch_id, "number": n, "secret_hash": rules.secret_hash(self._hash_key, n, sec),
+                 "status": "new", "created_at": now}
+                for n, sec in pairs
+            ])
+            expected = len(mine) + len(pairs)
+            if await self.session.scalar(select(func.count(Card.id)).where(Card.batch_id == batch_id)) == expected:
+                return sorted(stored + pairs)  # the usual case: no collision, no read-back
+            before = mine
+            mine = set((await self.session.scalars(select(Card.number).where(Card.batch_id == batch_id))).all())
+            stored += [(n, sec) for n, sec in pairs if n in mine and n not in before]
+            lost = sum(1 for n, _ in pairs if n not in mine)
+            pairs = [(n, rules.new_secret()) for n in await self._fresh_numbers(lost, exclude=mine)] if lost else []
+        return sorted(stored)
 
     async def _taken(self, numbers: list[str]) -> set[str]:
         taken: set[str] = set()

@@ -66,3 +66,26 @@ async def test_demo_seeds_a_redeemable_card(sessions: async_sessionmaker[AsyncSe
         alice = await quick_user(s)
         done = await svc.redeem(alice.id, number, secret)
         assert done.coins == 500
+
+
+async def test_number_collisions_are_replaced_not_lost(sessions: async_sessionmaker[AsyncSession],
+                                                       settings: Settings) -> None:
+    import random
+
+    async with sessions() as s, s.begin():
+        maker, checker, user = await quick_user(s), await quick_user(s), await quick_user(s)
+        svc = CardService(s, settings)
+        expires = utcnow().date() + timedelta(days=1)
+        first = await svc.create_batch(maker.id, face_value=10, count=3, expires_on=expires,
+                                       randbelow=random.Random(5).randrange)
+        # The same seed draws the same three numbers: every one collides with the first batch.
+        second = await svc.create_batch(maker.id, face_value=20, count=3, expires_on=expires,
+                                        randbelow=random.Random(5).randrange)
+        await svc.activate(second.id, checker.id)
+        old = {line.split(",")[0] for line in (await svc.export(first.id, maker.id)).splitlines()[1:]}
+        rows = [line.split(",") for line in (await svc.export(second.id, maker.id)).splitlines()[1:]]
+        assert len(rows) == 3
+        assert not old & {r[0] for r in rows}
+        assert (await svc.summary(second.id)).issued == 3
+        for number, secret, *_ in rows:
+            assert (await svc.redeem(user.id, number, secret)).coins == 20
