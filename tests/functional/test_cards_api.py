@@ -191,6 +191,14 @@ async def test_one_message_for_every_wrong_card(client: Any, sessions: Any) -> N
     assert details == {INVALID_CARD_MESSAGE}
 
 
+async def test_malformed_redeem_bodies_are_400(client: Any) -> None:
+    user = await api_user(client)
+    for body in [{"number": 4111111111111111, "secret": "A" * 16}, {"number": "4111111111111111"},
+                 {"number": "4" * 65, "secret": "A" * 16}, [], "x"]:
+        r = await client.post("/api/v1/cards/redeem", headers=user["headers"], json=body)
+        assert r.status_code == 400, (body, r.status_code)
+
+
 async def test_five_wrong_secrets_lock_the_card(client: Any, sessions: Any) -> None:
     _batch, rows, _ = await ready_batch(client, sessions, count=1)
     card = rows[0]
