@@ -27,7 +27,8 @@ def render(summaries: Sequence[BatchSummary]) -> str:
         ]
         body = [f"  {label:<10}{s.count(status):>8,}{s.coins(status):>14,}" for label, status in ROWS]
         body.append(f"  {'issued':<10}{s.issued:>8,}{s.coins():>14,}")
-        body.append(f"  {'sales':<10}{s.sales_count:>8,}{s.sales_total:>14,}  (cards ever sold, prices recorded)")
+        body.append(f"  {'sales':<10}{s.sales_count:>8,}{s.sales_total:>14,}  (prices recorded at sale)")
+        body.append(f"  {'refunds':<10}{s.refunds_count:>8,}{s.refunds_total:>14,}")
         blocks.append("\n".join(head + body))
     return "\n\n".join(blocks)
 

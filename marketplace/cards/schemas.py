@@ -69,8 +69,8 @@ class Sales(msgspec.Struct):
 
 class BatchOut(msgspec.Struct):
     """A batch with its cards by current status: ``issued`` = every card (new + sold + redeemed + void, including
-    exchange replacements); ``coins`` = the same counts × face value; ``sales`` = cards ever sold and the prices
-    recorded."""
+    exchange replacements); ``coins`` = the same counts × face value; ``sales`` = sales recorded (each once; an
+    exchange moves its sale to the replacement) and their prices; ``refunds`` = the sales taken back."""
 
     id: int
     status: str
@@ -98,6 +98,7 @@ class BatchOut(msgspec.Struct):
     void_coins: int
     coins: StatusCoins
     sales: Sales
+    refunds: Sales
 
     @classmethod
     def of(cls, s: BatchSummary) -> BatchOut:
@@ -113,6 +114,7 @@ class BatchOut(msgspec.Struct):
             coins=StatusCoins(issued=s.coins(), new=s.coins("new"), sold=s.coins("sold"),
                               redeemed=s.coins("redeemed"), void=s.coins("void")),
             sales=Sales(count=s.sales_count, price_total=s.sales_total),
+            refunds=Sales(count=s.refunds_count, price_total=s.refunds_total),
         )
 
 

@@ -50,8 +50,12 @@ class BatchSummary:
     activated_by: str | None
     exported_by: str | None
     counts: dict[str, int] = field(default_factory=dict)  # by current card status
-    sales_count: int = 0  # cards ever sold (a refunded or redeemed card was still sold)
-    sales_total: int = 0  # what the buyers paid, as recorded at sale
+    # Sales recorded, each once: a refunded or redeemed card was still sold; an exchange moves the sale record to
+    # the replacement card, so the retired original is not counted again. Refunds: the sales taken back.
+    sales_count: int = 0
+    sales_total: int = 0
+    refunds_count: int = 0
+    refunds_total: int = 0
 
     @property
     def issued(self) -> int:
@@ -231,16 +235,25 @@ class CardService:
                 select(Card.batch_id, Card.status, func.count(Card.id))
                 .where(Card.batch_id.in_(ids)).group_by(Card.batch_id, Card.status))).tuples():
             counts[batch_id][status] = int(n)
-        sales = {batch_id: (int(n), int(total or 0)) for batch_id, n, total in (await self.session.execute(
-            select(Card.batch_id, func.count(Card.id), func.sum(Card.sold_price))
-            .where(Card.batch_id.in_(ids), Card.sold_at.is_not(None)).group_by(Card.batch_id))).tuples()}
+        sales: dict[int, list[int]] = {i: [0, 0, 0, 0] for i in ids}
+        for batch_id, reason, n, total in (await self.session.execute(
+                select(Card.batch_id, Card.void_reason, func.count(Card.id), func.sum(Card.sold_price))
+                .where(Card.batch_id.in_(ids), Card.sold_at.is_not(None))
+                .group_by(Card.batch_id, Card.void_reason))).tuples():
+            if reason == "exchange":
+                continue
+            sales[batch_id][0] += int(n)
+            sales[batch_id][1] += int(total or 0)
+            if reason == "refund":
+                sales[batch_id][2] += int(n)
+                sales[batch_id][3] += int(total or 0)
         user_ids = {u for b in batches for u in (b.created_by_id, b.activated_by_id, b.exported_by_id) if u}
         names = await self._usernames(user_ids)
         return [BatchSummary(batch=b, created_by=names.get(b.created_by_id, "?"),
                              activated_by=names.get(b.activated_by_id) if b.activated_by_id else None,
                              exported_by=names.get(b.exported_by_id) if b.exported_by_id else None,
-                             counts=counts[b.id], sales_count=sales.get(b.id, (0, 0))[0],
-                             sales_total=sales.get(b.id, (0, 0))[1]) for b in batches]
+                             counts=counts[b.id], sales_count=sales[b.id][0], sales_total=sales[b.id][1],
+                             refunds_count=sales[b.id][2], refunds_total=sales[b.id][3]) for b in batches]
 
     async def _usernames(self, user_ids: set[int]) -> dict[int, str]:
         if not user_ids:

@@ -302,7 +302,9 @@ async def test_sell_refund_void_exchange(client: Any, sessions: Any, session: As
     body = r.json()
     assert (body["issued"], body["new"], body["sold"], body["redeemed"], body["void"]) == (5, 0, 0, 2, 3)
     assert body["coins"] == {"issued": 250, "new": 0, "sold": 0, "redeemed": 100, "void": 150}
-    assert body["sales"] == {"count": 3, "price_total": 145}  # n0 (refunded), n1 (exchanged) and its replacement
+    # n0 (sold, refunded) and n1's sale, which moved to its replacement: counted once.
+    assert body["sales"] == {"count": 2, "price_total": 95}
+    assert body["refunds"] == {"count": 1, "price_total": 45}
 
     r = await client.get(f"/api/v1/admin/cards/{n1}", headers=h)
     actions = [e["action"] for e in r.json()["events"]]
