@@ -196,3 +196,22 @@ def test_redemption_refusals() -> None:
     # The wrong secret on a redeemed card, and any secret on a locked one, learn nothing.
     assert rules.redemption_refusal(facts(status="redeemed", secret_ok=False), TODAY, 5) is R.WRONG_SECRET
     assert rules.redemption_refusal(facts(status="redeemed", recent_failures=5), TODAY, 5) is R.LOCKED
+
+
+@given(st.integers(min_value=0, max_value=10**15 - 1))
+def test_the_check_digit_always_validates_its_payload(payload: int) -> None:
+    text = f"{payload:015d}"
+    assert rules.luhn_valid(text + rules.luhn_check_digit(text))
+
+
+@given(st.integers(min_value=0, max_value=31**16 - 1), st.integers(min_value=0, max_value=9 * 10**14 - 1))
+def test_any_draw_gives_a_well_formed_card(secret_draw: int, number_draw: int) -> None:
+    assert rules.is_well_formed_secret(rules.new_secret(lambda _n: secret_draw))
+    assert rules.is_valid_number(rules.new_number(lambda _n: number_draw))
+
+
+def test_new_cards_are_distinct_and_sorted() -> None:
+    cards = rules.new_cards(2_000)
+    numbers = [n for n, _ in cards]
+    assert numbers == sorted(set(numbers))
+    assert len({s for _, s in cards}) == 2_000
