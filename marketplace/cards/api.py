@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from marketplace.cards.exceptions import InvalidCard, InvalidCardInput
 from marketplace.cards.schemas import (
@@ -57,6 +57,13 @@ class CardBatchAdmin(Controller):
     @get("/{batch_id:int}", summary="One batch with issued/new/sold/redeemed/void counts and coins")
     async def detail(self, batch_id: FromPath[int], db_session: DB, settings: AppSettings) -> BatchOut:
         return BatchOut.of(await CardService(db_session, settings).summary(batch_id))
+
+    @get("/{batch_id:int}/events", summary="The batch's audit log, newest first: every step and who took it")
+    async def events(self, batch_id: FromPath[int], db_session: DB, settings: AppSettings,
+                     limit: FromQuery[int] = 100) -> list[EventOut]:
+        svc = CardService(db_session, settings)
+        await svc.summary(batch_id)  # 404 for an unknown batch
+        return [EventOut.of(e) for e in await svc.events(batch_id=batch_id, limit=max(1, min(limit, 1000)))]
 
     @post("/{batch_id:int}/activate", status_code=200,
           summary="A different admin (the checker) activates a created batch; 403 for its maker")

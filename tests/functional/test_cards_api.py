@@ -245,7 +245,7 @@ async def test_ten_failures_per_user_per_hour_is_429(client: Any, sessions: Any)
 
 
 async def test_sell_refund_void_exchange(client: Any, sessions: Any, session: AsyncSession) -> None:
-    batch, rows, _maker = await ready_batch(client, sessions, count=4, face_value=50)
+    batch, rows, maker = await ready_batch(client, sessions, count=4, face_value=50)
     admin = await api_admin(client, sessions)
     h = admin["headers"]
     n0, n1, n2, n3 = (row["number"] for row in rows)
@@ -305,6 +305,15 @@ async def test_sell_refund_void_exchange(client: Any, sessions: Any, session: As
     # n0 (sold, refunded) and n1's sale, which moved to its replacement: counted once.
     assert body["sales"] == {"count": 2, "price_total": 95}
     assert body["refunds"] == {"count": 1, "price_total": 45}
+
+    r = await client.get(f"/api/v1/admin/card-batches/{batch['id']}/events", headers=h)
+    assert r.status_code == 200
+    steps = [(e["action"], e["actor"]) for e in reversed(r.json())]
+    assert steps[:3] == [("create", maker["username"]), ("activate", steps[1][1]), ("export", maker["username"])]
+    assert steps[1][1] != maker["username"]
+    assert [a for a, _ in steps[3:]] == ["sell", "refund", "sell", "exchange", "issue", "redeem", "void", "redeem"]
+    r = await client.get("/api/v1/admin/card-batches/999999/events", headers=h)
+    assert r.status_code == 404
 
     r = await client.get(f"/api/v1/admin/cards/{n1}", headers=h)
     actions = [e["action"] for e in r.json()["events"]]
