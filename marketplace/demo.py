@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Category
+from marketplace.categories.models import Category
 from marketplace.settings import Settings
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - the published demo password, printed by `marketplace demo`
@@ -68,7 +68,7 @@ SEEDERS: list[Seeder] = []
 DEMO_MODULES = (
     "marketplace.wallet.demo",
     "marketplace.shops.demo_data",
-    "marketplace.catalog.demo_data",
+    "marketplace.listings.demo_data",
     "marketplace.auctions.demo",
 )
 

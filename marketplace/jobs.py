@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[..., Awaitable[Any]]
 TASK_MODULES = (
     "marketplace.wallet.tasks",
-    "marketplace.catalog.tasks",
+    "marketplace.categories.tasks",
     "marketplace.orders.tasks",
     "marketplace.auctions.tasks",
     "marketplace.shops.tasks",

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.auctions.services import BidService
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.jobs import Publisher
+from marketplace.listings.models import Listing
 
 STATUSES = ("active", "sold", "unsold", "ended", "removed")
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import auction_fields, channel_name
-from marketplace.catalog.models import Listing, ListingImage
 from marketplace.db import iso
+from marketplace.listings.models import Listing, ListingImage
 from marketplace.web.auth import current_user
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def listing_snapshot(session: AsyncSession, listing_id: int, viewer_id: in
         return None
     data: dict[str, Any] | None = None
     try:
-        from marketplace.catalog.listings import ListingService  # type: ignore[import-not-found,unused-ignore]
+        from marketplace.listings.services import ListingService  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         pass
     else:

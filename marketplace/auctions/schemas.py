@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 
 from marketplace.auctions import rules
-from marketplace.catalog.models import Listing
 from marketplace.db import iso
+from marketplace.listings.models import Listing
 
 
 def channel_name(listing_id: int) -> str:

@@ -33,10 +33,10 @@ from marketplace.auctions.exceptions import (
 )
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
 from marketplace.errors import DomainError
 from marketplace.jobs import JobQueue, Publisher
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.orders.services import open_order
 from marketplace.settings import Settings

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from marketplace.auctions.schemas import channel_name, closed_message
 from marketplace.auctions.services import BidService, CloseResult
-from marketplace.catalog.models import Listing
 from marketplace.jobs import JobContext, JobQueue, job, periodic
+from marketplace.listings.models import Listing
 
 log = logging.getLogger(__name__)
 

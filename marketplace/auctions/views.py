@@ -23,9 +23,9 @@ from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import auction_fields
 from marketplace.auctions.services import bid_history, my_bids, price_points
-from marketplace.catalog.models import Listing
 from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AuthUser
 from marketplace.web.pages import render

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit, utcnow
 from marketplace.jobs import Publisher
+from marketplace.listings.models import Listing
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
 from marketplace.orders.models import Feedback, Order, OrderEvent

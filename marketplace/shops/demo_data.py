@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
 from marketplace.db import utcnow
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.shops.services import ShopService
 from marketplace.wallet import ledger

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
 from marketplace.cache import Cache
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
+from marketplace.listings.models import Listing
 
 # Imported at module level also because the ledger's accounts reference orders: the mapper needs that table known
 # before the first ledger write, even in a build whose orders domain registers no routes yet.
@@ -234,7 +234,7 @@ class ShopService:
                             per_page: int = 24) -> tuple[list[Any], int]:
         """The shop's active listings for its page: ``(cards, total)``. Listings in hidden categories are left
         out, as everywhere else in browse."""
-        from marketplace.catalog.services import CategoryService
+        from marketplace.categories.services import CategoryService
 
         if sort not in SORTS:
             raise InvalidShop(f"Unknown sort {sort!r}.")
@@ -259,8 +259,8 @@ class ShopService:
             select(Listing).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)
         ))
         # The same card data as every other listing grid (catalog's serializer: images, seller, shop, prices).
-        from marketplace.catalog.images import LocalStorage
-        from marketplace.catalog.listings import serialize_listings
+        from marketplace.listings.images import LocalStorage
+        from marketplace.listings.services import serialize_listings
 
         cards = await serialize_listings(self.session, rows, None, LocalStorage(self.settings.media_dir))
         return cards, total

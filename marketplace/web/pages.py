@@ -19,7 +19,7 @@ async def render(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    from marketplace.catalog.services import CategoryService
+    from marketplace.categories.services import CategoryService
 
     nav = await CategoryService(db, cache=request.app.state.cache).nav_tree()
     return Template(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category
+from marketplace.categories.models import Category
 from tests.factories import PASSWORD, api_login, db_user, html_login, html_post
 
 PAGES = ["/admin/", "/admin/categories", "/admin/users"]

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
 from marketplace.auctions.models import Bid
-from marketplace.catalog.models import Listing
 from marketplace.db import drain_after_commit, utcnow
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.wallet import ledger
 from tests.factories import api_user, fund, make_listing

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.auctions.models import Bid
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 from tests.factories import api_user, fund, html_login, html_post, make_listing
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
+from marketplace.listings.models import Listing
 from marketplace.shops.models import Shop
 from tests.factories import api_user, fund, make_category
 from tests.imagedata import jpeg_with_exif, png_bomb, png_bytes
@@ -431,7 +431,7 @@ async def test_upload_refuses_fakes_bombs_oversize_strangers_and_extra_images(cl
 
 
 async def test_search_count_stops_at_the_cap(client: Any, sessions: Any, monkeypatch: Any) -> None:
-    from marketplace.catalog import listings
+    from marketplace.listings import services as listings
 
     monkeypatch.setattr(listings, "SEARCH_COUNT_CAP", 2)
     cats = await tree(sessions)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 from marketplace.shops.models import Shop
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerTransaction

@@ -18,10 +18,10 @@ from marketplace.auctions import rules, services, tasks
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import state_of
 from marketplace.auctions.services import BidService
-from marketplace.catalog.models import Listing
 from marketplace.db import drain_after_commit, utcnow
 from marketplace.errors import DomainError
 from marketplace.jobs import JobContext
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger

@@ -19,11 +19,11 @@ from litestar.plugins.flash import flash
 from litestar.response import File, Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.listings import BrowseQuery, ListingService
-from marketplace.catalog.listings_api import after_publish
-from marketplace.catalog.services import CategoryService
+from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.listings.api import after_publish
+from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.catalog.listings import ListingService
-from marketplace.catalog.models import Listing
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
 from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger

@@ -16,7 +16,7 @@ class CatalogViews(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
-        from marketplace.catalog.listings import ListingService
+        from marketplace.listings.services import ListingService
         from marketplace.web.auth import current_user
 
         viewer = current_user(request)

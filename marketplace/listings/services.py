@@ -17,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import marketplace.models  # noqa: F401  (every mapper: the ledger's FK to orders must resolve in any process)
 from marketplace.accounts.models import User
-from marketplace.catalog import listing_rules as rules
-from marketplace.catalog.images import ImageStorage, LocalStorage, new_keys, process_image
-from marketplace.catalog.models import Category, Listing, ListingImage
-from marketplace.catalog.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
-from marketplace.catalog.search import search_condition
-from marketplace.catalog.services import CategoryService
+from marketplace.categories.models import Category
+from marketplace.categories.services import CategoryService
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.listings import rules
+from marketplace.listings.images import ImageStorage, LocalStorage, new_keys, process_image
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
+from marketplace.listings.search import search_condition
 from marketplace.settings import Settings
 from marketplace.shops.models import Shop
 from marketplace.wallet import ledger

@@ -10,8 +10,9 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from marketplace.catalog.listings import BrowseQuery, ListingService, image_out
-from marketplace.catalog.schemas import (
+from marketplace.db import after_commit
+from marketplace.errors import InvalidInput
+from marketplace.listings.schemas import (
     BuyIn,
     ImageOut,
     ImagePatch,
@@ -19,8 +20,7 @@ from marketplace.catalog.schemas import (
     ListingOut,
     ListingPage,
 )
-from marketplace.db import after_commit
-from marketplace.errors import InvalidInput
+from marketplace.listings.services import BrowseQuery, ListingService, image_out
 from marketplace.orders.schemas import OrderOut
 from marketplace.orders.services import OrderService
 from marketplace.web.auth import current_user, requires_login

@@ -10,10 +10,11 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.cache import Cache
-from marketplace.catalog import rules
-from marketplace.catalog.exceptions import CategoryNotFound, SlugTaken
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories import rules
+from marketplace.categories.exceptions import CategoryNotFound, SlugTaken
+from marketplace.categories.models import Category
 from marketplace.db import after_commit
+from marketplace.listings.models import Listing
 
 # Any constant works: it only has to be the same for every writer of the category tree.
 _TREE_LOCK_KEY = 0x0CA7E6
@@ -28,7 +29,7 @@ def category_out(cat: Category) -> dict[str, Any]:
 class CategoryService:
     """The category tree (RULES.md §10).
 
-    Every write first takes the tree lock, then reads a fresh snapshot and lets :mod:`catalog.rules` decide, so
+    Every write first takes the tree lock, then reads a fresh snapshot and lets :mod:`categories.rules` decide, so
     two admins moving nodes at once can never build a cycle between them, and sibling names stay unique even
     case-insensitively (which the database's (parent_id, name) constraint alone cannot promise).
     """
