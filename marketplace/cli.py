@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from marketplace import wiring
 from marketplace.settings import Settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -100,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
-    from marketplace.jobs import worker_settings
+    from marketplace.worker import worker_settings
 
     if not Settings.from_env().redis_url:
         print("error: the worker needs MARKETPLACE_REDIS_URL (embedded mode runs jobs inside `serve`)",
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    wiring.subscribe_all()  # the CLI is a composition root too (demo seeding, ledger audit, create-admin)
     return int(args.func(args) or 0)
 
 

@@ -10,19 +10,17 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from marketplace.db import after_commit
 from marketplace.errors import InvalidInput
+from marketplace.listings.deps import ListingPublished, Listings
 from marketplace.listings.schemas import (
-    BuyIn,
     ImageOut,
     ImagePatch,
     ListingCreate,
     ListingOut,
     ListingPage,
 )
-from marketplace.listings.services import BrowseQuery, ListingService, image_out
-from marketplace.orders.schemas import OrderOut
-from marketplace.orders.services import OrderService
+from marketplace.listings.serializers import image_out
+from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 
@@ -36,19 +34,6 @@ class ImageUpload:
     file: UploadFile
 
 
-def after_publish(request: Request[Any, Any, Any], db_session: Any, listing: Any) -> None:
-    """Queue an auction's close job once the publish has committed (the auctions domain owns the job; its sweeper
-    closes the auction anyway if this build has no such job)."""
-    if listing.mode != "auction":
-        return
-    try:
-        from marketplace.auctions.tasks import schedule_close
-    except ImportError:
-        return
-    app = request.app
-    after_commit(db_session, lambda: schedule_close(app, listing))
-
-
 def service(request: Request[Any, Any, Any], db_session: Any, settings: Any) -> ListingService:
     return ListingService(db_session, settings, publisher=request.app.state.publisher)
 
@@ -58,12 +43,11 @@ class ListingsController(Controller):
     tags = ("listings",)
 
     @post("/", status_code=201, guards=[requires_login], summary="Publish a listing (fees charged)")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ListingCreate], user: AuthUser,
-                     db_session: DB, settings: AppSettings) -> ListingOut:
-        svc = service(request, db_session, settings)
-        listing = await svc.create(user.id, msgspec.structs.asdict(data))
-        after_publish(request, db_session, listing)
-        return await svc.out(listing, user.id)
+    async def create(self, data: JSONBody[ListingCreate], user: AuthUser, db_session: DB,
+                     listing_service: Listings, listing_published: ListingPublished) -> ListingOut:
+        listing = await listing_service.create(user.id, msgspec.structs.asdict(data))
+        listing_published(db_session, listing)
+        return await listing_service.out(listing, user.id)
 
     @get("/", summary="Browse and search listings")
     async def browse(
@@ -105,16 +89,6 @@ class ListingsController(Controller):
                       db_session: DB, settings: AppSettings) -> ListingOut:
         svc = service(request, db_session, settings)
         return await svc.out(await svc.feature(listing_id, user.id), user.id)
-
-    @post("/{listing_id:int}/buy", status_code=201, guards=[requires_login],
-          summary="Buy at the fixed price (or Buy Now on an auction without bids)")
-    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
-                  settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
-        quantity = data.quantity if data is not None else 1  # an empty body buys one unit
-        order = await service(request, db_session, settings).buy(listing_id, user.id, quantity)
-        # The same order object as GET /orders/{id}.
-        view = await OrderService(db_session, settings).view(order.id)
-        return OrderOut.of(view, settings.auto_confirm_days)
 
     @post("/{listing_id:int}/images", status_code=201, guards=[requires_login],
           request_max_body_size=UPLOAD_BODY_LIMIT, summary="Add a photo (multipart field `file`)")

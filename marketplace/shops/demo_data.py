@@ -1,6 +1,6 @@
 """Demo data for shops: carol runs "Carol's Vintage 卡罗古董店" with a couple of free listings.
 
-Listed in :data:`marketplace.demo.DEMO_MODULES`.
+Listed in :data:`marketplace.demo.DOMAIN_SEEDERS`.
 """
 
 from __future__ import annotations
