@@ -17,10 +17,8 @@ from marketplace.auctions.services import BidService
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
-from marketplace.listings.rules import STATUSES
+from marketplace.listings.rules import STATUSES as STATUSES
 from marketplace.listings.services import ListingService
-
-__all__ = ["STATUSES", "ListingModeration"]
 
 
 class ListingModeration:

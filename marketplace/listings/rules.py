@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from marketplace import paging
 from marketplace.errors import Conflict, InvalidInput, PermissionDenied
 
 MODES = ("fixed", "auction")
@@ -213,12 +214,8 @@ def parse_sort(value: str | None) -> str:
 
 
 def page_window(page: int, per_page: int) -> tuple[int, int]:
-    """(offset, limit) for 1-based pages; per_page 1–100."""
-    if page < 1:
-        raise InvalidInput("page must be 1 or more.")
-    if per_page < 1 or per_page > 100:
-        raise InvalidInput("per_page must be between 1 and 100.")
-    return (page - 1) * per_page, per_page
+    """(offset, limit) for 1-based pages; per_page 1–100 (:func:`marketplace.paging.page_window`)."""
+    return paging.page_window(page, per_page)
 
 
 # --- auction prices as the listing object shows them (docs/rules.md §2, §3) ------------------------------------

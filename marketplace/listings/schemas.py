@@ -6,6 +6,8 @@ from typing import Annotated
 
 import msgspec
 
+from marketplace.accounts.schemas import UserRef
+
 # Generous transport limits only: the real rules (1–60 characters, …) live in listings.rules, which answers with a
 # clearer message than a schema error would.
 _Text = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -38,11 +40,6 @@ class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
     position: int
 
 
-class UserRefOut(msgspec.Struct):
-    id: int
-    username: str
-
-
 class ShopRefOut(msgspec.Struct):
     slug: str
     name: str
@@ -64,7 +61,7 @@ class ListingOut(msgspec.Struct):
     mode: str
     status: str
     category_id: int
-    seller: UserRefOut
+    seller: UserRef
     shop: ShopRefOut | None
     images: list[ImageOut]
     featured: bool

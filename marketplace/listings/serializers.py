@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
+from marketplace.accounts.schemas import UserRef
 from marketplace.db import iso
 from marketplace.listings import ports, rules
-from marketplace.listings.images import ImageStorage
 from marketplace.listings.models import Listing, ListingImage
-from marketplace.listings.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
+from marketplace.listings.schemas import ImageOut, ListingOut, ShopRefOut
+from marketplace.media.images import ImageStorage
 
 
 def auction_fields(listing: Listing, viewer_id: int | None = None) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         mode=listing.mode,
         status=listing.status,
         category_id=listing.category_id,
-        seller=UserRefOut(id=seller.id, username=seller.username),
+        seller=UserRef(id=seller.id, username=seller.username),
         shop=ShopRefOut(slug=shop.slug, name=shop.name) if shop is not None else None,
         images=sorted(images, key=lambda i: (i.position, i.id)),
         featured=listing.featured,

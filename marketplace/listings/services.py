@@ -8,6 +8,7 @@ fixed-price purchase is an order (``orders.services``), Buy Now ends an auction 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,11 +22,11 @@ from marketplace.categories.services import CategoryService
 from marketplace.db import after_commit, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
-from marketplace.listings.images import ImageStorage, LocalStorage, new_keys, process_image
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
+from marketplace.media.images import ImageStorage, LocalStorage, process_image
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -75,6 +76,12 @@ ORDERINGS: dict[str, tuple[Any, ...]] = {
     "price_asc": (Listing.current_price.asc(), Listing.id.asc()),
     "price_desc": (Listing.current_price.desc(), Listing.id.desc()),
 }
+
+
+def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
+    """(full, thumb) keys: random names, so a URL can be cached forever and never guessed from an id."""
+    token = secrets.token_urlsafe(12)
+    return f"listings/{listing_id}/{token}.{extension}", f"listings/{listing_id}/{token}_thumb.{extension}"
 
 
 class ListingService:

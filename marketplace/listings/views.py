@@ -205,7 +205,7 @@ class ListingViews(Controller):
                 raise
             await db_session.rollback()
             return await listing_page(request, db_session, settings, listing_id, listing_panel, error=exc.detail,
-                                            status_code=exc.status_code)
+                                      status_code=exc.status_code)
         flash(request, f"Featured! {settings.fee_featured} coins charged. 已设为精选。", category="success")
         return Redirect(f"/listings/{listing_id}", status_code=303)
 

@@ -7,11 +7,11 @@ from typing import Any
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from marketplace.accounts.schemas import UserRef
 from marketplace.accounts.services import CurrentUser
 from marketplace.db import utcnow
 from marketplace.shops.models import Shop
 from marketplace.shops.schemas import (
-    OwnerRef,
     PlanOut,
     RatingOut,
     ShopCreate,
@@ -31,7 +31,7 @@ async def shop_out(service: ShopService, shop: Shop, viewer: CurrentUser | None,
         "id": shop.id, "slug": shop.slug, "name": shop.name, "description": shop.description, "plan": shop.plan,
         "next_plan": shop.next_plan, "status": shop.status, "paid_until": shop.paid_until,
         "period_started_at": shop.period_started_at, "auto_renew": shop.auto_renew,
-        "owner": OwnerRef(id=owner.id, username=owner.username), "logo_url": media_url(shop.logo_key),
+        "owner": UserRef(id=owner.id, username=owner.username), "logo_url": media_url(shop.logo_key),
         "banner_url": media_url(shop.banner_key), "created_at": shop.created_at,
     }
     if service.may_see_suspended(shop, viewer):

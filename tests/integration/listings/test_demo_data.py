@@ -11,7 +11,7 @@ from marketplace.listings.models import Listing, ListingImage
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from tests.integration.listings.test_buy_race import assert_ledger_balances
+from tests.integration.orders.test_buy_race import assert_ledger_balances
 
 
 async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
