@@ -48,6 +48,7 @@ from marketplace.orders import views as orders_views
 from marketplace.settings import Settings
 from marketplace.shops import api as shops_api
 from marketplace.shops import views as shops_views
+from marketplace.shops.deps import provide_shop_service
 from marketplace.wallet import api as wallet_api
 from marketplace.wallet import views as wallet_views
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "optional_user": Provide(provide_optional_user),
             # the listings domain's service and the ports the auctions domain fills for its HTTP modules
             "listing_service": Provide(provide_listing_service, sync_to_thread=False),
+            "shop_service": Provide(provide_shop_service, sync_to_thread=False),
             "listing_published": Provide(provide_listing_published, sync_to_thread=False),
             "listing_panel": Provide(provide_listing_panel, sync_to_thread=False, use_cache=True),
         },
