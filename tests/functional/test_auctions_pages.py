@@ -71,7 +71,7 @@ async def test_form_bid_answers_json_to_the_page_script(client: Any, sessions: A
 async def test_anonymous_form_bid_goes_to_login(client: Any, sessions: Any) -> None:
     lid, _seller, _bidder = await setup(client, sessions)
     r = await html_post(client, f"/listings/{lid}/bid", {"max_amount": "150"})
-    assert r.status_code == 302
+    assert r.status_code == 401
     page = await client.get(f"/listings/{lid}/history")
     assert "Log in to bid" in page.text
 
