@@ -1,4 +1,4 @@
-"""catalog.rules: the category tree's invariants (RULES.md §10), decided over a plain snapshot."""
+"""categories.rules: the category tree's invariants (RULES.md §10), decided over a plain snapshot."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.catalog import rules
-from marketplace.catalog.exceptions import (
+from marketplace.categories import rules
+from marketplace.categories.exceptions import (
     CategoryCycle,
     CategoryNotEmpty,
     CategoryNotFound,

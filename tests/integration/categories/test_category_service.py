@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.cache import Cache
-from marketplace.catalog.exceptions import (
+from marketplace.categories.exceptions import (
     CategoryCycle,
     CategoryNotEmpty,
     CategoryNotFound,
@@ -22,10 +22,11 @@ from marketplace.catalog.exceptions import (
     SlugTaken,
     UnknownParent,
 )
-from marketplace.catalog.models import Category, Listing
-from marketplace.catalog.services import CategoryService
+from marketplace.categories.models import Category
+from marketplace.categories.services import CategoryService
 from marketplace.db import drain_after_commit
 from marketplace.errors import Conflict
+from marketplace.listings.models import Listing
 from tests.factories import make_user
 
 Sessions = async_sessionmaker[AsyncSession]

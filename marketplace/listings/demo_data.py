@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.catalog.listings import ListingService
-from marketplace.catalog.models import Category
+from marketplace.categories.models import Category
+from marketplace.listings.services import ListingService
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 

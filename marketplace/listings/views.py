@@ -19,11 +19,12 @@ from litestar.plugins.flash import flash
 from litestar.response import File, Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.listings import BrowseQuery, ListingService
-from marketplace.catalog.listings_api import after_publish
-from marketplace.catalog.services import CategoryService
+from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.listings import ports
+from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
+from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login
@@ -52,7 +53,7 @@ def _service(request: Request[Any, Any, Any], db: AsyncSession, settings: Settin
     return ListingService(db, settings, publisher=request.app.state.publisher)
 
 
-def _form_int(form: dict[str, Any], name: str, label: str) -> int | None:
+def form_int(form: dict[str, Any], name: str, label: str) -> int | None:
     raw = str(form.get(name) or "").strip()
     if raw == "":
         return None
@@ -66,14 +67,14 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": str(form.get("title") or ""),
         "description": str(form.get("description") or ""),
-        "category_id": _form_int(form, "category_id", "Category") or 0,
+        "category_id": form_int(form, "category_id", "Category") or 0,
         "mode": str(form.get("mode") or "fixed"),
-        "price": _form_int(form, "price", "Price"),
-        "quantity": _form_int(form, "quantity", "Quantity"),
-        "start_price": _form_int(form, "start_price", "Start price"),
-        "reserve_price": _form_int(form, "reserve_price", "Reserve price"),
-        "buy_now_price": _form_int(form, "buy_now_price", "Buy Now price"),
-        "duration_seconds": _form_int(form, "duration_seconds", "Duration"),
+        "price": form_int(form, "price", "Price"),
+        "quantity": form_int(form, "quantity", "Quantity"),
+        "start_price": form_int(form, "start_price", "Start price"),
+        "reserve_price": form_int(form, "reserve_price", "Reserve price"),
+        "buy_now_price": form_int(form, "buy_now_price", "Buy Now price"),
+        "duration_seconds": form_int(form, "duration_seconds", "Duration"),
         "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
         "featured": form.get("featured") not in (None, "", "0", "off"),
     }
@@ -103,9 +104,7 @@ def _durations(settings: Settings) -> list[tuple[int, str]]:
 
 
 async def _sell_context(db: AsyncSession, settings: Settings, user_id: int) -> dict[str, Any]:
-    from marketplace.shops.services import listing_terms
-
-    terms = await listing_terms(db, user_id, utcnow(), settings)
+    terms = await ports.shops().listing_terms(db, user_id, utcnow(), settings)
     available, _ = await ledger.wallet_balances(db, user_id)
     return {
         "categories": _leaf_choices(await CategoryService(db).tree()),
@@ -115,18 +114,6 @@ async def _sell_context(db: AsyncSession, settings: Settings, user_id: int) -> d
         "fees": {"fixed": 0 if terms.free else settings.fee_insertion_fixed,
                  "auction": 0 if terms.free else settings.fee_insertion_auction, "featured": settings.fee_featured},
     }
-
-
-def _has_template(request: Request[Any, Any, Any], name: str) -> bool:
-    """Whether another domain's template fragment is installed (the auctions bid box is optional here)."""
-    engine = request.app.template_engine
-    if engine is None:
-        return False
-    try:
-        engine.get_template(name)
-    except Exception:  # TemplateNotFoundException, or any loader problem: render without the fragment
-        return False
-    return True
 
 
 def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None) -> dict[str, Any]:
@@ -143,8 +130,35 @@ def _query_string(**params: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, listing_id: int,
+                       panel: ListingPanel, *, error: str | None = None, status_code: int = 200) -> Template:
+    """The listing page; ``panel`` adds the auction box's context (the auctions domain, injected)."""
+    svc = _service(request, db, settings)
+    viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
+    listing = await svc.get_visible(listing_id, viewer_id, is_admin=bool(viewer and viewer.is_admin))
+    out = await svc.out(listing, viewer_id)
+    has_auction_box = listing.mode == "auction"
+    extra = await panel(db, listing, viewer) if has_auction_box else {}
+    return await render(
+        request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
+        listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
+        breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,
+        can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
+                 and listing.quantity_available == listing.quantity),
+        has_auction_box=has_auction_box,
+        can_feature=viewer_id == listing.seller_id and listing.status == "active" and not listing.featured,
+    )
+
+
 class ListingViews(Controller):
     include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        viewer = current_user(request)
+        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
+        return await render(request, db_session, "catalog/home.html", blocks=blocks)
 
     # --- sell ------------------------------------------------------------------------------------------------
 
@@ -157,12 +171,13 @@ class ListingViews(Controller):
 
     @post("/sell", guards=[requires_login], request_max_body_size=SELL_BODY_LIMIT)
     async def sell(self, request: Request[Any, Any, Any], data: MultipartBody[dict[str, Any]], user: AuthUser,
-                   db_session: DB, settings: AppSettings) -> Template | Redirect:
+                   db_session: DB, settings: AppSettings,
+                   listing_published: ListingPublished) -> Template | Redirect:
         form = {k: v for k, v in data.items() if not isinstance(v, (UploadFile, list))}
         svc = _service(request, db_session, settings)
         try:
             listing = await svc.create(user.id, _draft_from_form(form))
-            after_publish(request, db_session, listing)
+            listing_published(db_session, listing)
             for upload in _files(data.get("images")):
                 await svc.add_image(listing.id, user.id, await upload.read())
         except DomainError as exc:
@@ -175,64 +190,22 @@ class ListingViews(Controller):
 
     # --- listing page ----------------------------------------------------------------------------------------
 
-    async def _listing_page(self, request: Request[Any, Any, Any], db: AsyncSession, settings: Settings,
-                            listing_id: int, *, error: str | None = None, status_code: int = 200) -> Template:
-        svc = _service(request, db, settings)
-        viewer = current_user(request)
-        viewer_id = viewer.id if viewer else None
-        listing = await svc.get_visible(listing_id, viewer_id, is_admin=bool(viewer and viewer.is_admin))
-        out = await svc.out(listing, viewer_id)
-        has_auction_box = listing.mode == "auction" and _has_template(request, "auctions/_auction_box.html")
-        extra: dict[str, Any] = {}
-        if has_auction_box:
-            try:  # server-rendered bid history and chart for the box, when the auctions domain offers them
-                from marketplace.auctions.views import auction_context
-            except ImportError:
-                pass
-            else:
-                extra = await auction_context(db, listing, viewer)
-        return await render(
-            request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
-            listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
-            breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,
-            can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
-                     and listing.quantity_available == listing.quantity),
-            has_auction_box=has_auction_box,
-            can_feature=viewer_id == listing.seller_id and listing.status == "active" and not listing.featured,
-        )
-
     @get("/listings/{listing_id:int}")
-    async def listing_page(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
-                           settings: AppSettings) -> Template:
-        return await self._listing_page(request, db_session, settings, listing_id)
-
-    @post("/listings/{listing_id:int}/buy", guards=[requires_login])
-    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
-                  db_session: DB, settings: AppSettings) -> Template | Redirect:
-        try:
-            quantity = _form_int(data, "quantity", "Quantity") or 1
-            order = await _service(request, db_session, settings).buy(listing_id, user.id, quantity)
-        except DomainError as exc:
-            if exc.status_code == 404:
-                raise
-            await db_session.rollback()
-            return await self._listing_page(request, db_session, settings, listing_id, error=exc.detail,
-                                            status_code=exc.status_code)
-        flash(request, f"Bought! Order #{order.id}: {order.total} coins are held in escrow until you confirm "
-                       f"receipt. 购买成功。", category="success")
-        return Redirect(f"/listings/{listing_id}", status_code=303)
+    async def show(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
+                   settings: AppSettings, listing_panel: ListingPagePanel) -> Template:
+        return await listing_page(request, db_session, settings, listing_id, listing_panel)
 
     @post("/listings/{listing_id:int}/feature", guards=[requires_login])
     async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
-                      db_session: DB, settings: AppSettings) -> Template | Redirect:
+                      db_session: DB, settings: AppSettings, listing_panel: ListingPagePanel) -> Template | Redirect:
         try:
             await _service(request, db_session, settings).feature(listing_id, user.id)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
             await db_session.rollback()
-            return await self._listing_page(request, db_session, settings, listing_id, error=exc.detail,
-                                            status_code=exc.status_code)
+            return await listing_page(request, db_session, settings, listing_id, listing_panel, error=exc.detail,
+                                      status_code=exc.status_code)
         flash(request, f"Featured! {settings.fee_featured} coins charged. 已设为精选。", category="success")
         return Redirect(f"/listings/{listing_id}", status_code=303)
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from marketplace.catalog.exceptions import (
+from marketplace.categories.exceptions import (
     CategoryCycle,
     CategoryNotEmpty,
     CategoryNotFound,

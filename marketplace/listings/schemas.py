@@ -1,57 +1,20 @@
-"""Catalog API schemas: categories (API.md Categories) and listings (API.md "Listings, bids, purchases")."""
+"""Listing API schemas (docs/api.md "Listings, bids, purchases")."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
-# Generous transport limits only: the real rules (1–60 characters, …) live in catalog.rules, which answers with a
+from marketplace.accounts.schemas import UserRef
+
+# Generous transport limits only: the real rules (1–60 characters, …) live in listings.rules, which answers with a
 # clearer message than a schema error would.
 _Text = Annotated[str, msgspec.Meta(max_length=1000)]
 
 
-class CategoryOut(msgspec.Struct):
-    id: int
-    name: str
-    slug: str
-    parent_id: int | None
-    position: int
-    hidden: bool
-
-
-class CategoryNode(msgspec.Struct):
-    id: int
-    name: str
-    slug: str
-    parent_id: int | None
-    position: int
-    hidden: bool
-    children: list[CategoryNode]
-
-
-class CategoryCreate(msgspec.Struct):
-    name: _Text
-    parent_id: int | None = None
-
-
-class CategoryPatch(msgspec.Struct):
-    """Only the fields present change; ``"parent_id": null`` (present) makes the category a root."""
-
-    name: _Text | UnsetType = UNSET
-    parent_id: int | UnsetType | None = UNSET
-    position: Annotated[int, msgspec.Meta(ge=0)] | UnsetType = UNSET
-    hidden: bool | UnsetType = UNSET
-    slug: _Text | UnsetType = UNSET
-
-
-class CategoryMerge(msgspec.Struct):
-    into_id: int
-
-
 class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
-    """``POST /listings``. Fields of the other mode are ignored; rules in catalog.listing_rules."""
+    """``POST /listings``. Fields of the other mode are ignored; rules in listings.rules."""
 
     title: Annotated[str, msgspec.Meta(max_length=500)]
     category_id: int
@@ -77,11 +40,6 @@ class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
     position: int
 
 
-class UserRefOut(msgspec.Struct):
-    id: int
-    username: str
-
-
 class ShopRefOut(msgspec.Struct):
     slug: str
     name: str
@@ -103,7 +61,7 @@ class ListingOut(msgspec.Struct):
     mode: str
     status: str
     category_id: int
-    seller: UserRefOut
+    seller: UserRef
     shop: ShopRefOut | None
     images: list[ImageOut]
     featured: bool
@@ -130,5 +88,5 @@ class ListingPage(msgspec.Struct):
     total: int
     page: int
     per_page: int
-    # True when a text search matched more than catalog.listings.SEARCH_COUNT_CAP listings: total is that cap.
+    # True when a text search matched more than listings.services.SEARCH_COUNT_CAP listings: total is that cap.
     total_capped: bool = False

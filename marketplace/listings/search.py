@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.sql import Select
 
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 
 MAX_TERMS = 8
 MAX_QUERY_CHARS = 200

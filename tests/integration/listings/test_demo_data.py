@@ -6,11 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import demo
-from marketplace.catalog.models import Category, Listing, ListingImage
+from marketplace.categories.models import Category
+from marketplace.listings.models import Listing, ListingImage
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from tests.integration.catalog.test_buy_race import assert_ledger_balances
+from tests.integration.orders.test_buy_race import assert_ledger_balances
 
 
 async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:

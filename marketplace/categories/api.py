@@ -10,8 +10,8 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.schemas import CategoryCreate, CategoryMerge, CategoryNode, CategoryOut, CategoryPatch
-from marketplace.catalog.services import CategoryService, category_out
+from marketplace.categories.schemas import CategoryCreate, CategoryMerge, CategoryNode, CategoryOut, CategoryPatch
+from marketplace.categories.services import CategoryService, category_out
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from marketplace.catalog import search
-from marketplace.catalog.models import Listing
+from marketplace.listings import search
+from marketplace.listings.models import Listing
 
 
 def test_terms_split_on_whitespace_dedupe_and_cap() -> None:

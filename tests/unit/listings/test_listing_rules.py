@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from marketplace.catalog import listing_rules as rules
 from marketplace.errors import Conflict, InvalidInput, PermissionDenied
+from marketplace.listings import rules
 
 LIMITS = {"min_auction_seconds": 3600, "max_auction_seconds": 14 * 24 * 3600}
 

@@ -10,11 +10,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from marketplace import paging
 from marketplace.errors import Conflict, InvalidInput, PermissionDenied
 
 MODES = ("fixed", "auction")
 STATUSES = ("active", "sold", "unsold", "ended", "removed")
 SORTS = ("ending_soon", "newest", "price_asc", "price_desc")
+
+# The one listing status state machine: which status may follow which. Only the listings service, the auctions
+# close/Buy Now and admin moderation change a status, each through :func:`next_status`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "active": frozenset({"sold", "unsold", "ended", "removed"}),
+    "sold": frozenset({"active", "removed"}),  # a cancelled order puts a sold-out fixed-price listing back
+    "unsold": frozenset({"removed"}),
+    "ended": frozenset({"removed"}),
+    "removed": frozenset(),
+}
+
+
+class IllegalTransition(Conflict):
+    pass
+
+
+def next_status(current: str, new: str) -> str:
+    """``new`` when a listing in ``current`` may move to it, else :class:`IllegalTransition` (409)."""
+    if new not in TRANSITIONS.get(current, frozenset()):
+        raise IllegalTransition(f"A listing cannot go from {current} to {new}.")
+    return new
 TITLE_MAX = 120
 DESCRIPTION_MAX = 10_000
 QUANTITY_MAX = 10_000
@@ -192,9 +214,41 @@ def parse_sort(value: str | None) -> str:
 
 
 def page_window(page: int, per_page: int) -> tuple[int, int]:
-    """(offset, limit) for 1-based pages; per_page 1–100."""
-    if page < 1:
-        raise InvalidInput("page must be 1 or more.")
-    if per_page < 1 or per_page > 100:
-        raise InvalidInput("per_page must be between 1 and 100.")
-    return (page - 1) * per_page, per_page
+    """(offset, limit) for 1-based pages; per_page 1–100 (:func:`marketplace.paging.page_window`)."""
+    return paging.page_window(page, per_page)
+
+
+# --- auction prices as the listing object shows them (docs/rules.md §2, §3) ------------------------------------
+
+# (lower bound of the current-price band, increment), highest band first.
+INCREMENT_BANDS: tuple[tuple[int, int], ...] = (
+    (50_000, 500),
+    (10_000, 100),
+    (5_000, 50),
+    (1_000, 25),
+    (500, 10),
+    (100, 5),
+    (0, 1),
+)
+
+
+def increment(price: int) -> int:
+    """The bid increment at ``price`` (RULES.md §2)."""
+    for floor, step in INCREMENT_BANDS:
+        if price >= floor:
+            return step
+    return 1
+
+
+def min_next_bid(start_price: int, current_price: int, bid_count: int) -> int:
+    """``start_price`` with no bids, otherwise ``price + increment(price)``."""
+    if bid_count == 0:
+        return start_price
+    return current_price + increment(current_price)
+
+
+def reserve_met(reserve_price: int | None, leader_max: int | None) -> bool | None:
+    """Public reserve state: None without a reserve; otherwise whether the leader's maximum reaches it."""
+    if reserve_price is None:
+        return None
+    return leader_max is not None and leader_max >= reserve_price

@@ -1,107 +1,39 @@
-"""Listing use cases: publish (with fees), browse and search, end early, photos, fixed-price purchase.
+"""Listing use cases: publish (with fees), browse and search (the one browse query of search, category pages,
+shop pages and home blocks), end early, feature, photos.
 
-The one serializer of the listing object, :func:`listing_out`, lives here too so that every producer (API, pages,
-the auctions websocket snapshot) shows the same fields.
+The listing object is produced by :mod:`marketplace.listings.serializers` only. Purchases live upstairs: a
+fixed-price purchase is an order (``orders.services``), Buy Now ends an auction (``auctions.services``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import marketplace.models  # noqa: F401  (every mapper: the ledger's FK to orders must resolve in any process)
-from marketplace.accounts.models import User
-from marketplace.catalog import listing_rules as rules
-from marketplace.catalog.images import ImageStorage, LocalStorage, new_keys, process_image
-from marketplace.catalog.models import Category, Listing, ListingImage
-from marketplace.catalog.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
-from marketplace.catalog.search import search_condition
-from marketplace.catalog.services import CategoryService
-from marketplace.db import after_commit, iso, utcnow
+from marketplace.categories.models import Category
+from marketplace.categories.services import CategoryService
+from marketplace.db import after_commit, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.listings import ports, rules
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.schemas import ListingOut
+from marketplace.listings.search import search_condition
+from marketplace.listings.serializers import serialize_listings
+from marketplace.media.images import ImageStorage, LocalStorage, process_image
 from marketplace.settings import Settings
-from marketplace.shops.models import Shop
 from marketplace.wallet import ledger
 
 
 class Publisher(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
-
-
-# --- serializers -------------------------------------------------------------------------------------------------
-
-
-def image_out(image: ListingImage, storage: ImageStorage) -> ImageOut:
-    return ImageOut(id=image.id, url=storage.url(image.storage_key), thumb_url=storage.url(image.thumb_key),
-                    position=image.position)
-
-
-def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop: Any | None,
-                viewer_id: int | None) -> ListingOut:
-    """The listing object of API.md. ``seller`` has ``id``/``username``; ``shop`` has ``slug``/``name`` or is None.
-
-    ``buy_now_price`` disappears once an auction has bids (RULES.md §3: Buy Now only while there are none);
-    the reserve itself is never shown, only ``reserve_met``.
-    """
-    # The auction fields come from the auctions domain, the same ones the live channel's snapshot uses.
-    from marketplace.auctions.schemas import auction_fields
-
-    auction = auction_fields(listing, viewer_id) if listing.mode == "auction" else None
-    return ListingOut(
-        id=listing.id,
-        title=listing.title,
-        description=listing.description,
-        mode=listing.mode,
-        status=listing.status,
-        category_id=listing.category_id,
-        seller=UserRefOut(id=seller.id, username=seller.username),
-        shop=ShopRefOut(slug=shop.slug, name=shop.name) if shop is not None else None,
-        images=sorted(images, key=lambda i: (i.position, i.id)),
-        featured=listing.featured,
-        created_at=iso(listing.created_at) or "",
-        price=None if auction else listing.price,
-        quantity=listing.quantity,
-        quantity_available=listing.quantity_available,
-        start_price=auction["start_price"] if auction else None,
-        current_price=listing.current_price,
-        min_next_bid=auction["min_next_bid"] if auction else None,
-        buy_now_price=auction["buy_now_price"] if auction else None,
-        reserve_met=auction["reserve_met"] if auction else None,
-        bid_count=listing.bid_count,
-        ends_at=iso(listing.ends_at),
-        auto_extend=auction["auto_extend"] if auction else False,
-        you_lead=auction["you_lead"] if auction else False,
-        ended_at=iso(listing.ended_at),
-    )
-
-
-async def serialize_listings(session: AsyncSession, listings: Sequence[Listing], viewer_id: int | None,
-                             storage: ImageStorage) -> list[ListingOut]:
-    """Many listings with their images, sellers and shops in three queries (no N+1 on browse pages)."""
-    if not listings:
-        return []
-    ids = [lst.id for lst in listings]
-    images: dict[int, list[ImageOut]] = {i: [] for i in ids}
-    for img in await session.scalars(select(ListingImage).where(ListingImage.listing_id.in_(ids))):
-        images[img.listing_id].append(image_out(img, storage))
-    seller_ids = {lst.seller_id for lst in listings}
-    sellers = {row.id: row for row in (await session.execute(
-        select(User.id, User.username).where(User.id.in_(seller_ids)))).all()}
-    shop_ids = {lst.shop_id for lst in listings if lst.shop_id is not None}
-    shops = {row.id: row for row in (await session.execute(
-        select(Shop.id, Shop.slug, Shop.name).where(Shop.id.in_(shop_ids)))).all()} if shop_ids else {}
-    return [
-        listing_out(lst, images[lst.id], sellers[lst.seller_id],
-                    shops.get(lst.shop_id) if lst.shop_id is not None else None, viewer_id)
-        for lst in listings
-    ]
 
 
 # --- browse ------------------------------------------------------------------------------------------------------
@@ -114,7 +46,8 @@ class BrowseQuery:
     mode: str | None = None
     status: str | None = "active"
     seller_id: int | None = None
-    shop: str | None = None
+    shop: str | None = None  # a shop slug (GET /listings?shop=)
+    shop_id: int | None = None  # a shop page (its visibility already checked by the caller)
     sort: str | None = None
     page: int = 1
     per_page: int = 20
@@ -145,11 +78,17 @@ ORDERINGS: dict[str, tuple[Any, ...]] = {
 }
 
 
+def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
+    """(full, thumb) keys: random names, so a URL can be cached forever and never guessed from an id."""
+    token = secrets.token_urlsafe(12)
+    return f"listings/{listing_id}/{token}.{extension}", f"listings/{listing_id}/{token}_thumb.{extension}"
+
+
 class ListingService:
-    def __init__(self, session: AsyncSession, settings: Settings, *, publisher: Publisher | None = None,
-                 storage: ImageStorage | None = None) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None, *,
+                 publisher: Publisher | None = None, storage: ImageStorage | None = None) -> None:
         self.session = session
-        self.settings = settings
+        self.settings = settings = settings or Settings()
         self.publisher = publisher
         self.storage = storage or LocalStorage(settings.media_dir)
         self.categories = CategoryService(session)
@@ -170,10 +109,8 @@ class ListingService:
             return listing
         if await self.categories.is_hidden(listing.category_id):
             raise NotFound("Listing not found.")
-        if listing.shop_id is not None:
-            status = await self.session.scalar(select(Shop.status).where(Shop.id == listing.shop_id))
-            if status == "suspended":
-                raise NotFound("Listing not found.")
+        if listing.shop_id is not None and await ports.shops().is_suspended(self.session, listing.shop_id):
+            raise NotFound("Listing not found.")
         return listing
 
     async def out(self, listing: Listing, viewer_id: int | None) -> ListingOut:
@@ -206,7 +143,9 @@ class ListingService:
         if query.featured is not None:
             conditions.append(Listing.featured.is_(query.featured))
         if query.shop:
-            conditions.append(Listing.shop_id.in_(select(Shop.id).where(Shop.slug == query.shop)))
+            conditions.append(Listing.shop_id.in_(ports.shops().ids_with_slug(query.shop)))
+        if query.shop_id is not None:
+            conditions.append(Listing.shop_id == query.shop_id)
         for bound, op in ((query.min_price, "ge"), (query.max_price, "le")):
             if bound is not None:
                 if bound < 0:
@@ -219,8 +158,9 @@ class ListingService:
             hidden = await self.categories.hidden_ids()
             if hidden:
                 conditions.append(Listing.category_id.not_in(hidden))
-            conditions.append(or_(Listing.shop_id.is_(None),
-                                  Listing.shop_id.not_in(select(Shop.id).where(Shop.status == "suspended"))))
+            if query.shop_id is None:  # a shop page has already decided that its viewer may see the shop
+                conditions.append(or_(Listing.shop_id.is_(None),
+                                      Listing.shop_id.not_in(ports.shops().suspended_ids())))
 
         if text_condition is None:
             total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
@@ -260,10 +200,8 @@ class ListingService:
         if not await self.categories.is_leaf(category.id):
             raise Conflict("Listings go only in the most specific category (a leaf): choose a sub-category.")
 
-        from marketplace.shops.services import listing_terms
-
         # lock=True: the shop row lock makes two simultaneous publishes count the free quota one after the other.
-        terms = await listing_terms(self.session, seller_id, now, self.settings, lock=True)
+        terms = await ports.shops().listing_terms(self.session, seller_id, now, self.settings, lock=True)
         if not terms.can_list:
             raise Conflict(terms.reason or "You cannot publish listings at the moment.")
         fee = rules.listing_fee(
@@ -299,7 +237,7 @@ class ListingService:
         listing = await self._lock(listing_id)
         rules.check_end_early(status=listing.status, seller_id=listing.seller_id, user_id=user_id,
                               bid_count=listing.bid_count, sold_units=listing.quantity - listing.quantity_available)
-        listing.status = "ended"
+        listing.status = rules.next_status(listing.status, "ended")
         listing.ended_at = now or utcnow()
         listing.version += 1
         await self.session.flush()
@@ -343,46 +281,60 @@ class ListingService:
         channel = f"listing:{listing_id}"
         after_commit(self.session, lambda: publisher.publish(channel, message))
 
-    # --- buying ----------------------------------------------------------------------------------------------
+    # --- selling stock (the orders domain opens the order) ---------------------------------------------------
 
-    async def buy(self, listing_id: int, buyer_id: int, quantity: object, now: datetime | None = None) -> Any:
-        """Buy ``quantity`` units at the fixed price (RULES.md §4), or Buy Now on an auction.
+    async def sell_units(self, listing_id: int, buyer_id: int, quantity: object,
+                         now: datetime | None = None) -> tuple[Listing, int]:
+        """Take ``quantity`` units of a fixed-price listing for ``buyer_id`` (docs/rules.md §4): the listing row
+        lock serialises buyers, so the stock checked is the stock decremented. Returns the listing and the units.
 
-        Lock, then decide: the listing row lock serialises buyers of the same listing, so the stock we check is
-        the stock we decrement; the coins move into the order's escrow in the same transaction (open_order), and
-        InsufficientCoins (402) rolls back the decrement with everything else.
+        The caller (``orders.services.buy_fixed``) opens the order in the same transaction; a refused payment
+        rolls the decrement back with it.
         """
         now = now or utcnow()
         listing = await self._lock(listing_id)
-        if listing.mode == "auction":
-            return await self._buy_now(listing, buyer_id, now)
         q = rules.check_purchase(mode=listing.mode, status=listing.status, seller_id=listing.seller_id,
                                  buyer_id=buyer_id, quantity=quantity, quantity_available=listing.quantity_available)
-        from marketplace.orders.services import open_order
-
-        assert listing.price is not None
         listing.quantity_available -= q
         if listing.quantity_available == 0:
-            listing.status = "sold"
+            listing.status = rules.next_status(listing.status, "sold")
             listing.ended_at = now
         listing.version += 1
-        order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=q,
-                                 unit_price=listing.price)
         await self.session.flush()
         self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available})
-        return order
+        return listing, q
 
-    async def _buy_now(self, listing: Listing, buyer_id: int, now: datetime) -> Any:
-        if buyer_id == listing.seller_id:
-            raise PermissionDenied("You cannot buy your own item.")
-        # Imported here: the auctions domain imports catalog models, so a module-level import would be circular.
-        from marketplace.auctions.schemas import closed_message
-        from marketplace.auctions.services import buy_now
+    async def restock(self, listing_id: int, units: int) -> None:
+        """Put a cancelled fixed-price order's units back on sale (called by ``orders``).
 
-        order = await buy_now(self.session, listing.id, buyer_id, now)
-        # the auctions domain leaves the "closed" announcement to its caller
-        self._publish(listing.id, closed_message(listing))
-        return order
+        An auction's listing is left as it is: the auction has closed (sold) and re-opening it would need new
+        bidding rules; the seller lists the item again (docs/decisions-orders.md). A fixed-price listing the seller
+        ended or that was removed gets its units counted back but stays off sale.
+        """
+        listing = await self.session.scalar(
+            select(Listing).where(Listing.id == listing_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if listing is None or listing.mode != "fixed":
+            return
+        listing.quantity_available = min(listing.quantity, listing.quantity_available + units)
+        if listing.status == "sold" and listing.quantity_available > 0:
+            listing.status = rules.next_status(listing.status, "active")
+            listing.ended_at = None
+        # Watchers of the listing page see the stock come back, once the refund is durable (docs/api.md "stock").
+        self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available,
+                                   "status": listing.status})
+
+    async def remove(self, listing_id: int, now: datetime) -> Listing:
+        """Moderation: take an active fixed-price listing off the market (auctions end through the auctions
+        service, which releases the leader's hold)."""
+        listing = await self._lock(listing_id)
+        listing.status = rules.next_status(listing.status, "removed")
+        listing.ended_at = now
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "closed", "status": "removed", "final_price": None})
+        return listing
 
     # --- images ----------------------------------------------------------------------------------------------
 
@@ -391,9 +343,7 @@ class ListingService:
         listing = await self._lock(listing_id)  # serialises concurrent uploads so the count limit holds
         if listing.seller_id != user_id:
             raise PermissionDenied("Only the seller may add photos.")
-        from marketplace.shops.services import listing_terms
-
-        terms = await listing_terms(self.session, listing.seller_id, now or utcnow(), self.settings)
+        terms = await ports.shops().listing_terms(self.session, listing.seller_id, now or utcnow(), self.settings)
         count = int(await self.session.scalar(
             select(func.count()).select_from(ListingImage).where(ListingImage.listing_id == listing.id)) or 0)
         if count >= terms.max_images:
@@ -473,3 +423,22 @@ class ListingService:
     async def seller_listings(self, seller_id: int, page: int = 1, per_page: int = 50) -> BrowseResult:
         return await self.browse(BrowseQuery(seller_id=seller_id, status="all", page=page, per_page=per_page,
                                              include_hidden=True))
+
+
+class ListingsByCategory:
+    """The listings side of category administration (the :class:`categories.ports.CategoryListings` port)."""
+
+    async def counts(self, session: AsyncSession) -> dict[int, int]:
+        rows = await session.execute(select(Listing.category_id, func.count()).group_by(Listing.category_id))
+        return dict(rows.tuples().all())
+
+    async def count(self, session: AsyncSession, category_id: int, *, active_only: bool = False) -> int:
+        conditions = [Listing.category_id == category_id]
+        if active_only:
+            conditions.append(Listing.status == "active")
+        return int(await session.scalar(select(func.count()).select_from(Listing).where(*conditions)) or 0)
+
+    async def move(self, session: AsyncSession, source_id: int, target_id: int) -> None:
+        await session.execute(
+            update(Listing).where(Listing.category_id == source_id).values(category_id=target_id)
+            .execution_options(synchronize_session=False))

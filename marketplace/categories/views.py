@@ -1,4 +1,4 @@
-"""Public catalog pages."""
+"""Public category pages (the home page and category listing pages are the listings domain's)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ from marketplace.web.pages import render
 
 class CatalogViews(Controller):
     include_in_schema = False
-
-    @get("/")
-    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
-        from marketplace.catalog.listings import ListingService
-        from marketplace.web.auth import current_user
-
-        viewer = current_user(request)
-        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
-        return await render(request, db_session, "catalog/home.html", blocks=blocks)
 
     @get("/categories")
     async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:

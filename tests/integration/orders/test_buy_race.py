@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.catalog.listings import ListingService
-from marketplace.catalog.models import Listing
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
+from marketplace.orders.services import buy_fixed
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from tests.factories import make_listing, make_user
@@ -65,7 +65,7 @@ async def test_twenty_buyers_race_for_the_last_three_units(sessions: async_sessi
             await start.wait()
             try:
                 async with s.begin():
-                    await ListingService(s, settings, publisher=publisher).buy(listing_id, buyer_id, 1)
+                    await buy_fixed(s, settings, listing_id, buyer_id, 1, publisher=publisher)
             except DomainError as exc:
                 return exc.status_code
             return 201

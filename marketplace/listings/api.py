@@ -10,19 +10,17 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from marketplace.catalog.listings import BrowseQuery, ListingService, image_out
-from marketplace.catalog.schemas import (
-    BuyIn,
+from marketplace.errors import InvalidInput
+from marketplace.listings.deps import ListingPublished, Listings
+from marketplace.listings.schemas import (
     ImageOut,
     ImagePatch,
     ListingCreate,
     ListingOut,
     ListingPage,
 )
-from marketplace.db import after_commit
-from marketplace.errors import InvalidInput
-from marketplace.orders.schemas import OrderOut
-from marketplace.orders.services import OrderService
+from marketplace.listings.serializers import image_out
+from marketplace.listings.services import BrowseQuery
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 
@@ -36,45 +34,27 @@ class ImageUpload:
     file: UploadFile
 
 
-def after_publish(request: Request[Any, Any, Any], db_session: Any, listing: Any) -> None:
-    """Queue an auction's close job once the publish has committed (the auctions domain owns the job; its sweeper
-    closes the auction anyway if this build has no such job)."""
-    if listing.mode != "auction":
-        return
-    try:
-        from marketplace.auctions.tasks import schedule_close
-    except ImportError:
-        return
-    app = request.app
-    after_commit(db_session, lambda: schedule_close(app, listing))
-
-
-def service(request: Request[Any, Any, Any], db_session: Any, settings: Any) -> ListingService:
-    return ListingService(db_session, settings, publisher=request.app.state.publisher)
-
-
 class ListingsController(Controller):
     path = "/listings"
     tags = ("listings",)
 
     @post("/", status_code=201, guards=[requires_login], summary="Publish a listing (fees charged)")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ListingCreate], user: AuthUser,
-                     db_session: DB, settings: AppSettings) -> ListingOut:
-        svc = service(request, db_session, settings)
-        listing = await svc.create(user.id, msgspec.structs.asdict(data))
-        after_publish(request, db_session, listing)
-        return await svc.out(listing, user.id)
+    async def create(self, data: JSONBody[ListingCreate], user: AuthUser, db_session: DB,
+                     listing_service: Listings, listing_published: ListingPublished) -> ListingOut:
+        listing = await listing_service.create(user.id, msgspec.structs.asdict(data))
+        listing_published(db_session, listing)
+        return await listing_service.out(listing, user.id)
 
     @get("/", summary="Browse and search listings")
     async def browse(
-        self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+        self, request: Request[Any, Any, Any], listing_service: Listings,
         category_id: FromQuery[int | None] = None, q: FromQuery[str | None] = None,
         mode: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
         seller_id: FromQuery[int | None] = None, shop: FromQuery[str | None] = None,
         sort: FromQuery[str | None] = None, page: FromQuery[int] = 1, per_page: FromQuery[int] = 20,
         min_price: FromQuery[int | None] = None, max_price: FromQuery[int | None] = None,
     ) -> ListingPage:
-        svc = service(request, db_session, settings)
+        svc = listing_service
         result = await svc.browse(BrowseQuery(
             category_id=category_id, q=q, mode=mode, status=status or "active", seller_id=seller_id, shop=shop,
             sort=sort, page=page, per_page=per_page, min_price=min_price, max_price=max_price,
@@ -86,8 +66,8 @@ class ListingsController(Controller):
 
     @get("/{listing_id:int}", summary="One listing")
     async def detail(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
-                     settings: AppSettings) -> ListingOut:
-        svc = service(request, db_session, settings)
+                     listing_service: Listings) -> ListingOut:
+        svc = listing_service
         viewer = current_user(request)
         listing = await svc.get_visible(listing_id, viewer.id if viewer else None,
                                         is_admin=bool(viewer and viewer.is_admin))
@@ -96,34 +76,24 @@ class ListingsController(Controller):
     @delete("/{listing_id:int}", status_code=204, guards=[requires_login],
             summary="End a listing early (seller; no bids or sales)")
     async def end(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
-                  settings: AppSettings) -> None:
-        await service(request, db_session, settings).end_early(listing_id, user.id)
+                  listing_service: Listings) -> None:
+        await listing_service.end_early(listing_id, user.id)
 
     @post("/{listing_id:int}/feature", status_code=200, guards=[requires_login],
           summary="Upgrade an active listing to featured (fee charged)")
     async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
-                      db_session: DB, settings: AppSettings) -> ListingOut:
-        svc = service(request, db_session, settings)
+                      db_session: DB, listing_service: Listings) -> ListingOut:
+        svc = listing_service
         return await svc.out(await svc.feature(listing_id, user.id), user.id)
-
-    @post("/{listing_id:int}/buy", status_code=201, guards=[requires_login],
-          summary="Buy at the fixed price (or Buy Now on an auction without bids)")
-    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
-                  settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
-        quantity = data.quantity if data is not None else 1  # an empty body buys one unit
-        order = await service(request, db_session, settings).buy(listing_id, user.id, quantity)
-        # The same order object as GET /orders/{id}.
-        view = await OrderService(db_session, settings).view(order.id)
-        return OrderOut.of(view, settings.auto_confirm_days)
 
     @post("/{listing_id:int}/images", status_code=201, guards=[requires_login],
           request_max_body_size=UPLOAD_BODY_LIMIT, summary="Add a photo (multipart field `file`)")
     async def add_image(self, request: Request[Any, Any, Any], listing_id: FromPath[int],
                         data: MultipartBody[ImageUpload], user: AuthUser, db_session: DB,
-                        settings: AppSettings) -> ImageOut:
+                        listing_service: Listings) -> ImageOut:
         if not isinstance(data.file, UploadFile):
             raise InvalidInput("Send the image in the multipart field `file`.")
-        svc = service(request, db_session, settings)
+        svc = listing_service
         image = await svc.add_image(listing_id, user.id, await data.file.read())
         return image_out(image, svc.storage)
 
@@ -131,16 +101,16 @@ class ListingsController(Controller):
            summary="Move a photo to another position (0 = cover)")
     async def move_image(self, request: Request[Any, Any, Any], listing_id: FromPath[int], image_id: FromPath[int],
                          data: JSONBody[ImagePatch], user: AuthUser, db_session: DB,
-                         settings: AppSettings) -> list[ImageOut]:
-        svc = service(request, db_session, settings)
+                         listing_service: Listings) -> list[ImageOut]:
+        svc = listing_service
         images = await svc.move_image(listing_id, image_id, user.id, data.position)
         return [image_out(i, svc.storage) for i in images]
 
     @delete("/{listing_id:int}/images/{image_id:int}", status_code=204, guards=[requires_login],
             summary="Remove a photo")
     async def delete_image(self, request: Request[Any, Any, Any], listing_id: FromPath[int],
-                           image_id: FromPath[int], user: AuthUser, db_session: DB, settings: AppSettings) -> None:
-        await service(request, db_session, settings).delete_image(listing_id, image_id, user.id)
+                           image_id: FromPath[int], user: AuthUser, db_session: DB, listing_service: Listings) -> None:
+        await listing_service.delete_image(listing_id, image_id, user.id)
 
 
 ROUTES = [ListingsController]

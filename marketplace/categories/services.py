@@ -6,14 +6,15 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.cache import Cache
-from marketplace.catalog import rules
-from marketplace.catalog.exceptions import CategoryNotFound, SlugTaken
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories import ports, rules
+from marketplace.categories.exceptions import CategoryNotFound, SlugTaken
+from marketplace.categories.models import Category
 from marketplace.db import after_commit
+from marketplace.errors import NotFound
 
 # Any constant works: it only has to be the same for every writer of the category tree.
 _TREE_LOCK_KEY = 0x0CA7E6
@@ -28,7 +29,7 @@ def category_out(cat: Category) -> dict[str, Any]:
 class CategoryService:
     """The category tree (RULES.md §10).
 
-    Every write first takes the tree lock, then reads a fresh snapshot and lets :mod:`catalog.rules` decide, so
+    Every write first takes the tree lock, then reads a fresh snapshot and lets :mod:`categories.rules` decide, so
     two admins moving nodes at once can never build a cycle between them, and sibling names stay unique even
     case-insensitively (which the database's (parent_id, name) constraint alone cannot promise).
     """
@@ -62,8 +63,6 @@ class CategoryService:
     # --- read helpers used by listings, search and pages ---------------------------------------------------
 
     async def get(self, category_id: int) -> Category:
-        from marketplace.errors import NotFound
-
         cat = await self.session.get(Category, category_id)
         if cat is None:
             raise NotFound("Category not found.")
@@ -71,8 +70,6 @@ class CategoryService:
 
     async def get_by_slug(self, slug: str, *, include_hidden: bool = False) -> Category:
         """A browsable category; hidden ones (or ones under a hidden ancestor) are 404 unless asked for."""
-        from marketplace.errors import NotFound
-
         cat = await self.session.scalar(select(Category).where(Category.slug == slug))
         if cat is None or (not include_hidden and await self.is_hidden(cat.id)):
             raise NotFound("Category not found.")
@@ -127,8 +124,7 @@ class CategoryService:
 
     async def listing_counts(self) -> dict[int, int]:
         """Listings of any status placed directly in each category (the admin page shows them)."""
-        rows = await self.session.execute(select(Listing.category_id, func.count()).group_by(Listing.category_id))
-        return dict(rows.tuples().all())
+        return await ports.listings().counts(self.session)
 
     # --- admin writes ----------------------------------------------------------------------------------------
 
@@ -237,9 +233,7 @@ class CategoryService:
         plan = rules.check_merge(tree, source_id, into_id, self.max_depth,
                                  source_listings=await self._active_listings(source_id),
                                  target_listings=await self._active_listings(into_id))
-        await self.session.execute(
-            update(Listing).where(Listing.category_id == source.id).values(category_id=target.id)
-            .execution_options(synchronize_session=False))
+        await ports.listings().move(self.session, source.id, target.id)
         position = rules.append_position(tree, target.id)
         children = {c.id: c for c in await self.session.scalars(
             select(Category).where(Category.id.in_(plan.children)).order_by(Category.id).with_for_update())}
@@ -256,9 +250,8 @@ class CategoryService:
         """Only an empty category goes: no sub-categories and no listings of any status."""
         tree = await self._lock_tree()
         cat = await self._locked(category_id)
-        count = await self.session.scalar(
-            select(func.count()).select_from(Listing).where(Listing.category_id == category_id))
-        rules.check_delete(tree, category_id, count or 0)
+        count = await ports.listings().count(self.session, category_id)
+        rules.check_delete(tree, category_id, count)
         await self.session.delete(cat)
         await self.session.flush()
         await self._changed()
@@ -289,9 +282,7 @@ class CategoryService:
         return cat
 
     async def _active_listings(self, category_id: int) -> int:
-        return await self.session.scalar(
-            select(func.count()).select_from(Listing)
-            .where(Listing.category_id == category_id, Listing.status == "active")) or 0
+        return await ports.listings().count(self.session, category_id, active_only=True)
 
     async def _free_slug(self, base: str) -> str:
         # The base is [a-z0-9-] only, so it carries no LIKE wildcards.
@@ -310,3 +301,13 @@ class CategoryService:
             return
         await cache.bump("categories")
         after_commit(self.session, lambda: cache.bump("categories"))
+
+
+class CategoryNavigation:
+    """The cached category navigation of every page (the :class:`web.pages.Navigation` port)."""
+
+    def __init__(self, cache: Cache | None) -> None:
+        self.cache = cache
+
+    async def nav_tree(self, db: AsyncSession) -> list[dict[str, Any]]:
+        return await CategoryService(db, cache=self.cache).nav_tree()

@@ -1,4 +1,5 @@
-"""Listing photos: check an upload with Pillow, normalise it, and keep it behind a storage port.
+"""The one image pipeline (listing photos, shop logos and banners): check an upload with Pillow, normalise it,
+and keep it behind a storage port.
 
 Uploads are hostile input (DESIGN.md §9): we open only JPEG/PNG/WebP judged by content (never by file name),
 refuse images whose declared size exceeds the pixel limit *before* decoding (a 100-byte PNG can declare
@@ -9,7 +10,6 @@ refuse images whose declared size exceeds the pixel limit *before* decoding (a 1
 from __future__ import annotations
 
 import io
-import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +61,11 @@ def _encode(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
-    """Validate and normalise one upload (blocking: run it in a thread).
+def open_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
+    """Validate and decode one upload (blocking: run it in a thread): the upright pixels and the format.
 
     Raises ImageTooLarge (413) over ``max_bytes``, NotAnImage (400) for anything that is not a decodable
-    JPEG/PNG/WebP within ``max_pixels``.
+    JPEG/PNG/WebP within ``max_pixels`` — decompression bombs included, also those Pillow only warns about.
     """
     if len(data) > max_bytes:
         raise ImageTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.")
@@ -79,15 +79,23 @@ def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedI
                 # Image.open reads only the header: the declared size is known before any pixel is decoded.
                 if probe.width * probe.height > max_pixels:
                     raise NotAnImage("The image has too many pixels.")
+                fmt = probe.format or ""
                 probe.verify()
             with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
                 img.load()
                 oriented = ImageOps.exif_transpose(img)  # phone photos are stored sideways plus an EXIF hint
-                rgb = _to_rgb(oriented)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise NotAnImage("The image has too many pixels.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise NotAnImage() from exc
+    if fmt not in ALLOWED_FORMATS:
+        raise NotAnImage()
+    return oriented, fmt
+
+
+def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
+    """A listing photo: :func:`open_upload`, then a full-size and a thumbnail JPEG (blocking)."""
+    rgb = _to_rgb(open_upload(data, max_bytes=max_bytes, max_pixels=max_pixels)[0])
     full = rgb.copy()
     full.thumbnail((FULL_MAX_SIDE, FULL_MAX_SIDE), Image.Resampling.LANCZOS)
     thumb = rgb.copy()
@@ -109,7 +117,7 @@ class ImageStorage(Protocol):
 
 
 class LocalStorage:
-    """Files under ``root`` (settings.media_dir), served at ``/media/<key>`` by listings_views.media."""
+    """Files under ``root`` (settings.media_dir), served at ``/media/<key>`` by listings/views.py."""
 
     def __init__(self, root: Path, url_prefix: str = "/media/") -> None:
         self.root = root
@@ -133,9 +141,3 @@ class LocalStorage:
 
     def url(self, key: str) -> str:
         return self.url_prefix + key
-
-
-def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
-    """(full, thumb) keys: random names, so a URL can be cached forever and never guessed from an id."""
-    token = secrets.token_urlsafe(12)
-    return f"listings/{listing_id}/{token}.{extension}", f"listings/{listing_id}/{token}_thumb.{extension}"
