@@ -14,14 +14,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.accounts.services import AccountService
 from marketplace.cards import rules
 from marketplace.cards.services import CardService
 from marketplace.db import utcnow
-from marketplace.demo import DEMO_PASSWORD
 from marketplace.settings import Settings
 
-AUDITOR = ("auditor", "auditor@example.com")
 DEMO_SEED = 20261201
 DEMO_COUNT = 20
 DEMO_FACE_VALUE = 500
@@ -37,11 +34,9 @@ def demo_card() -> tuple[str, str]:
 
 
 async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]) -> None:
-    admin = users.get("admin")
-    if admin is None:
+    admin, auditor = users.get("admin"), users.get("auditor")  # auditor: the second admin in demo.DEMO_USERS
+    if admin is None or auditor is None:
         return
-    auditor = await AccountService(session).register(*AUDITOR, DEMO_PASSWORD, is_admin=True)
-    users["auditor"] = auditor
     svc = CardService(session, settings)
     now = utcnow()
     batch = await svc.create_batch(
