@@ -38,6 +38,7 @@ from marketplace.auctions.deps import provide_listing_panel, provide_listing_pub
 from marketplace.cache import Cache
 from marketplace.cards import api as cards_api
 from marketplace.cards import views as cards_views
+from marketplace.cards.deps import provide_card_service
 from marketplace.categories import api as categories_api
 from marketplace.categories import views as categories_views
 from marketplace.categories.services import CategoryNavigation
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # the listings domain's service and the ports the auctions domain fills for its HTTP modules
             "listing_service": Provide(provide_listing_service, sync_to_thread=False),
             "shop_service": Provide(provide_shop_service, sync_to_thread=False),
+            "card_service": Provide(provide_card_service, sync_to_thread=False),
             "listing_published": Provide(provide_listing_published, sync_to_thread=False),
             "listing_panel": Provide(provide_listing_panel, sync_to_thread=False, use_cache=True),
         },

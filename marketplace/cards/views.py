@@ -19,11 +19,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.cards import rules
+from marketplace.cards.deps import Cards
 from marketplace.cards.exceptions import InvalidCard, InvalidCardInput
-from marketplace.cards.services import CardService
 from marketplace.errors import DomainError, NotFound, RateLimited
 from marketplace.web.auth import requires_admin, requires_login
-from marketplace.web.deps import DB, AppSettings, AuthUser
+from marketplace.web.deps import DB, AuthUser
 from marketplace.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -78,11 +78,10 @@ class RedeemViews(Controller):
 
     @post(REDEEM_PAGE)
     async def redeem(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> Template | Redirect:
+                     card_service: Cards) -> Template | Redirect:
         form = _form(data)
         try:
-            done = await CardService(db_session, settings).redeem(user.id, form.get("number", ""),
-                                                                  form.get("secret", ""))
+            done = await card_service.redeem(user.id, form.get("number", ""), form.get("secret", ""))
         except DomainError as exc:
             if isinstance(exc, InvalidCard):
                 await db_session.commit()  # keep the failure record (lockout and throttle) despite the 400
@@ -102,21 +101,20 @@ class CardAdminViews(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+    async def index(self, request: Request[Any, Any, Any], db_session: DB, card_service: Cards,
                     user: AuthUser, number: FromQuery[str | None] = None,
                     batch: FromQuery[int | None] = None) -> Template:
-        svc = CardService(db_session, settings)
         card = card_batch = None
         lookup_error = None
         if number:
             try:
-                card = await svc.card(number)
-                card_batch = await svc.batch_of(card)
+                card = await card_service.card(number)
+                card_batch = await card_service.batch_of(card)
             except NotFound:
                 lookup_error = "No card with that number."
-        events = await svc.events(card_id=card.id if card else None, batch_id=batch, limit=100)
+        events = await card_service.events(card_id=card.id if card else None, batch_id=batch, limit=100)
         return await render(
-            request, db_session, "admin/cards.html", summaries=await svc.list_batches(), card=card,
+            request, db_session, "admin/cards.html", summaries=await card_service.list_batches(), card=card,
             card_batch=card_batch, number=number or "", lookup_error=lookup_error, events=events,
             batch_filter=batch, me=user.id, format_number=rules.format_number,
             limits={"min_face": rules.MIN_FACE_VALUE, "max_face": rules.MAX_FACE_VALUE,
@@ -125,11 +123,11 @@ class CardAdminViews(Controller):
 
     @post("/batches")
     async def create_batch(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
-                           settings: AppSettings) -> Redirect:
+                           card_service: Cards) -> Redirect:
         form = _form(data)
 
         async def create() -> str:
-            b = await CardService(db_session, settings).create_batch(
+            b = await card_service.create_batch(
                 user.id, face_value=_int(form.get("face_value", ""), "face value"),
                 count=_int(form.get("count", ""), "count"), expires_on=_date(form.get("expires_on", "")),
                 note=form.get("note", ""))
@@ -140,19 +138,19 @@ class CardAdminViews(Controller):
 
     @post("/batches/{batch_id:int}/activate")
     async def activate(self, request: Request[Any, Any, Any], batch_id: FromPath[int], user: AuthUser,
-                       db_session: DB, settings: AppSettings) -> Redirect:
+                       db_session: DB, card_service: Cards) -> Redirect:
         async def activate() -> str:
-            await CardService(db_session, settings).activate(batch_id, user.id)
+            await card_service.activate(batch_id, user.id)
             return f"Batch #{batch_id} activated. 已开通。"
 
         return await _act(request, db_session, ADMIN_PAGE, activate)
 
     @post("/batches/{batch_id:int}/export")
     async def export(self, request: Request[Any, Any, Any], batch_id: FromPath[int], user: AuthUser,
-                     db_session: DB, settings: AppSettings) -> Response[str] | Redirect:
+                     db_session: DB, card_service: Cards) -> Response[str] | Redirect:
         """A POST (with the CSRF token), not a link: the export changes state, it wipes the secrets."""
         try:
-            body = await CardService(db_session, settings).export(batch_id, user.id)
+            body = await card_service.export(batch_id, user.id)
         except DomainError as exc:
             if exc.status_code not in (404, 409):
                 raise
@@ -166,42 +164,42 @@ class CardAdminViews(Controller):
 
     @post("/{number:str}/sell")
     async def sell(self, request: Request[Any, Any, Any], number: FromPath[str], data: Form, user: AuthUser,
-                   db_session: DB, settings: AppSettings) -> Redirect:
+                   db_session: DB, card_service: Cards) -> Redirect:
         form = _form(data)
 
         async def sell() -> str:
-            card = await CardService(db_session, settings).sell(number, user.id, form.get("buyer", ""),
-                                                                _int(form.get("price", ""), "price"))
+            card = await card_service.sell(number, user.id, form.get("buyer", ""),
+                                           _int(form.get("price", ""), "price"))
             return f"Card {card.number} sold to {card.sold_to}. 已售卡。"
 
         return await _act(request, db_session, _card_page(number), sell)
 
     @post("/{number:str}/void")
     async def void(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser, db_session: DB,
-                   settings: AppSettings) -> Redirect:
+                   card_service: Cards) -> Redirect:
         async def void() -> str:
-            card = await CardService(db_session, settings).void(number, user.id)
+            card = await card_service.void(number, user.id)
             return f"Card {card.number} voided. 已注销。"
 
         return await _act(request, db_session, _card_page(number), void)
 
     @post("/{number:str}/refund")
     async def refund(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> Redirect:
+                     card_service: Cards) -> Redirect:
         async def refund() -> str:
-            card = await CardService(db_session, settings).refund(number, user.id)
+            card = await card_service.refund(number, user.id)
             return f"Card {card.number} refunded and retired. 已退卡。"
 
         return await _act(request, db_session, _card_page(number), refund)
 
     @post("/{number:str}/exchange")
     async def exchange(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser,
-                       db_session: DB, settings: AppSettings) -> Redirect:
+                       db_session: DB, card_service: Cards) -> Redirect:
         back = _card_page(number)
 
         async def exchange() -> str:
             nonlocal back
-            done = await CardService(db_session, settings).exchange(number, user.id)
+            done = await card_service.exchange(number, user.id)
             back = _card_page(done.new.number)
             # Shown this once (the flash lives in the server-side session until this page displays it).
             return (f"Card {done.old.number} exchanged for {done.new.number} — secret {done.secret} "
