@@ -44,11 +44,11 @@ STATIC_DIR = ROOT / "static"
 # Each module listed exposes ROUTES: JSON handlers are mounted under /api/v1, HTML and websocket ones at the root.
 API_MODULES = (
     "accounts.api", "catalog.api", "catalog.listings_api", "wallet.api", "orders.api", "auctions.api",
-    "shops.api", "admin.api",
+    "shops.api", "admin.api", "notifications.api",
 )
 VIEW_MODULES = (
     "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
-    "auctions.views", "auctions.live", "shops.views", "admin.views",
+    "auctions.views", "auctions.live", "shops.views", "admin.views", "notifications.views", "notifications.live",
 )
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
             queue.start_periodic()
             app.state.jobs = queue
+            jobs.install_runtime(publisher, queue)
         else:
             from arq import create_pool
             from arq.connections import RedisSettings
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             assert settings.redis_url is not None
             app.state.arq_pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
             app.state.jobs = jobs.ArqJobQueue(app.state.arq_pool)
+            jobs.install_runtime(publisher, app.state.jobs)
 
     async def on_shutdown(app: Litestar) -> None:
         await drain_after_commit()

@@ -36,6 +36,7 @@ TASK_MODULES = (
     "marketplace.orders.tasks",
     "marketplace.auctions.tasks",
     "marketplace.shops.tasks",
+    "marketplace.notifications.tasks",
 )
 
 
@@ -65,6 +66,22 @@ class PeriodicJob:
     fn: JobFunction
     every: timedelta
     run_at_startup: bool = True
+
+
+@dataclass
+class Runtime:
+    """This process's publisher and job queue, for event handlers that only get a session (marketplace/events.py)
+    and must announce or enqueue after commit. Installed by the web app at startup and by the arq worker."""
+
+    publisher: Publisher
+    queue: JobQueue | None = None
+
+
+RUNTIME = Runtime(publisher=NullPublisher())
+
+
+def install_runtime(publisher: Publisher, queue: JobQueue | None) -> None:
+    RUNTIME.publisher, RUNTIME.queue = publisher, queue
 
 
 JOBS: dict[str, JobFunction] = {}
@@ -208,6 +225,7 @@ async def _worker_startup(ctx: dict[str, Any]) -> None:
         queue=ArqJobQueue(pool),
         publisher=RedisPublisher(redis),
     )
+    install_runtime(ctx["job_context"].publisher, ctx["job_context"].queue)
 
 
 async def _worker_shutdown(ctx: dict[str, Any]) -> None:

@@ -4,6 +4,13 @@ from marketplace.accounts.models import ApiToken, User
 from marketplace.auctions.models import Bid
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.db import Base
+from marketplace.notifications.models import (
+    EmailOutbox,
+    Notification,
+    NotificationSetting,
+    SavedSearch,
+    WatchlistItem,
+)
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
@@ -13,15 +20,20 @@ __all__ = [
     "Base",
     "Bid",
     "Category",
+    "EmailOutbox",
     "Feedback",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
     "Listing",
     "ListingImage",
+    "Notification",
+    "NotificationSetting",
     "Order",
     "OrderEvent",
+    "SavedSearch",
     "Shop",
     "TopUp",
     "User",
+    "WatchlistItem",
 ]

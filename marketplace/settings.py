@@ -88,6 +88,11 @@ class Settings:
     max_image_pixels: int = 40_000_000
     category_max_depth: int = 6
 
+    # Notifications (RULES.md §12): the ending-soon lead time; SMTP (unset → e-mails are logged, not sent).
+    ending_soon_seconds: int = 3600
+    smtp_url: str | None = None
+    smtp_from: str = "Coin Market <noreply@coin-market.local>"
+
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 
     @property

@@ -10,4 +10,6 @@ from __future__ import annotations
 def subscribe_all() -> None:
     """Register every domain-event handler of the application (idempotent)."""
     # Upper packages add their ``subscribe()`` calls here as they land (notifications, membership, site cache).
-    # (nothing subscribed yet)
+    from marketplace.notifications import handlers as notifications
+
+    notifications.subscribe()

@@ -16,8 +16,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import marketplace.models  # noqa: F401  (every mapper: the ledger's FK to orders must resolve in any process)
+from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.catalog import listing_rules as rules
+from marketplace.catalog.events import ListingPublished
 from marketplace.catalog.images import ImageStorage, LocalStorage, new_keys, process_image
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.catalog.schemas import ImageOut, ListingOut, ShopRefOut, UserRefOut
@@ -25,6 +27,7 @@ from marketplace.catalog.search import search_condition
 from marketplace.catalog.services import CategoryService
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.orders.events import ListingSold
 from marketplace.settings import Settings
 from marketplace.shops.models import Shop
 from marketplace.wallet import ledger
@@ -292,6 +295,7 @@ class ListingService:
                       ledger.Leg(ledger.platform("revenue"), fee.total)],
                 ref_type="listing", ref_id=listing.id, memo="listing fee: " + ", ".join(parts),
             )
+        await events.emit(self.session, ListingPublished(listing.id, seller_id, listing.category_id, listing.mode))
         return listing
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
@@ -369,6 +373,8 @@ class ListingService:
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=q,
                                  unit_price=listing.price)
         await self.session.flush()
+        await events.emit(self.session, ListingSold(listing.id, listing.seller_id, buyer_id, order.id, q,
+                                                    order.total))
         self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available})
         return order
 
