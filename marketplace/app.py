@@ -155,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_shutdown(app: Litestar) -> None:
         await drain_after_commit()
         queue = app.state.get("jobs")
+        if jobs.RUNTIME.queue is queue:
+            jobs.install_runtime(jobs.NullPublisher(), None)
         if isinstance(queue, jobs.InProcessJobQueue):
             await queue.close()
         if app.state.get("arq_pool") is not None:

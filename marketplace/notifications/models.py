@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import BigId, Base, Coins, UTCDateTime, utcnow
+from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
 
 
 class WatchlistItem(Base):

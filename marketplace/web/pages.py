@@ -22,8 +22,14 @@ async def render(
     from marketplace.catalog.services import CategoryService
 
     nav = await CategoryService(db, cache=request.app.state.cache).nav_tree()
+    user = current_user(request)
+    unread = None
+    if user is not None:  # the header's bell badge (the page's script keeps it live over /ws/me)
+        from marketplace.notifications.services import unread_count
+
+        unread = await unread_count(db, user.id)
     return Template(
         template_name=template_name,
-        context={"user": current_user(request), "nav_categories": nav, **context},
+        context={"user": user, "nav_categories": nav, "unread_count": unread, **context},
         status_code=status_code,
     )

@@ -1,0 +1,43 @@
+"""Everything this package needs from the listings domain, imported in ONE place.
+
+The listings code is moving (marketplace/catalog → marketplace/listings); only this module names its paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.catalog.listings import ListingService
+from marketplace.catalog.models import Category, Listing
+from marketplace.catalog.search import search_condition
+from marketplace.catalog.services import CategoryService
+from marketplace.settings import Settings
+
+__all__ = ["Category", "Listing", "category_and_descendants", "serialize", "text_condition"]
+
+
+async def serialize(session: AsyncSession, settings: Settings, listings: Sequence[Listing],
+                    viewer_id: int | None) -> list[dict[str, Any]]:
+    """The listing object of docs/api.md, as plain data (the listings domain's own serializer)."""
+    out = await ListingService(session, settings).out_many(listings, viewer_id)
+    return [msgspec.to_builtins(item) for item in out]
+
+
+async def serialize_raw(session: AsyncSession, settings: Settings, listings: Sequence[Listing],
+                        viewer_id: int | None) -> list[Any]:
+    """The serializer's own objects (templates use attribute access, like the listing cards)."""
+    return list(await ListingService(session, settings).out_many(listings, viewer_id))
+
+
+def text_condition(session: AsyncSession, q: str) -> ColumnElement[bool] | None:
+    bind = session.bind
+    return search_condition(bind.dialect.name, q)
+
+
+async def category_and_descendants(session: AsyncSession, category_id: int) -> list[int]:
+    return await CategoryService(session).descendant_ids(category_id)
