@@ -103,10 +103,9 @@ async def on_listing_published(session: AsyncSession, e: listing_events.ListingP
     """Saved searches are matched by a job; ask for a run now instead of waiting for the next period."""
 
     async def enqueue() -> None:
-        if RUNTIME.queue is not None:
-            from marketplace.notifications.tasks import MATCH_JOB
+        from marketplace.notifications.tasks import MATCH_JOB
 
-            await RUNTIME.queue.enqueue(MATCH_JOB, job_id="saved-search-match")
+        await RUNTIME.enqueue(MATCH_JOB, job_id="saved-search-match")
 
     after_commit(session, enqueue)
 

@@ -81,9 +81,9 @@ async def notify(session: AsyncSession, user_id: int, kind: str, title: str, *, 
     channel = user_channel(user_id)
 
     async def announce() -> None:
-        await RUNTIME.publisher.publish(channel, message)
-        if outbox_id is not None and RUNTIME.queue is not None:
-            await RUNTIME.queue.enqueue(SEND_EMAIL_JOB, outbox_id, job_id=f"email:{outbox_id}")
+        await RUNTIME.publish(channel, message)
+        if outbox_id is not None:
+            await RUNTIME.enqueue(SEND_EMAIL_JOB, outbox_id, job_id=f"email:{outbox_id}")
 
     after_commit(session, announce)
     return int(notification_id)
@@ -175,7 +175,7 @@ class NotificationService:
                                    .values(read_at=now))
         unread = await unread_count(self.session, user_id)
         channel, message = user_channel(user_id), {"type": "unread", "unread": unread}
-        after_commit(self.session, lambda: RUNTIME.publisher.publish(channel, message))
+        after_commit(self.session, lambda: RUNTIME.publish(channel, message))
         return unread
 
     async def email_settings(self, user_id: int) -> dict[str, bool]:

@@ -17,7 +17,8 @@
     if (!badge || !window.WebSocket) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + "/ws/me");
-    ws.onopen = function () { delay = 1000; };
+    var bell = document.getElementById("notif-bell");
+    ws.onopen = function () { delay = 1000; if (bell) bell.dataset.socket = "open"; };
     ws.onmessage = function (event) {
       var msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
@@ -27,6 +28,7 @@
       }
     };
     ws.onclose = function (event) {
+      if (bell) bell.dataset.socket = "closed";
       if (event.code === 4401) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace import jobs
 from marketplace.accounts.models import User
 from marketplace.db import drain_after_commit
 from marketplace.notifications import rules
@@ -30,16 +29,13 @@ async def listing(sessions: async_sessionmaker[AsyncSession], seller_id: int, **
 
 
 async def give_notifications(sessions: async_sessionmaker[AsyncSession], user_id: int, n: int) -> list[int]:
-    """Notifications made outside a request (no e-mail job enqueued on the app's queue from the test's loop)."""
     ids = []
-    queue, jobs.RUNTIME.queue = jobs.RUNTIME.queue, None
     async with sessions() as s, s.begin():
         for i in range(n):
             nid = await notify(s, user_id, "outbid", f"Note {i}", body="b", url=f"/listings/{i}")
             assert nid is not None
             ids.append(nid)
     await drain_after_commit()
-    jobs.RUNTIME.queue = queue
     return ids
 
 

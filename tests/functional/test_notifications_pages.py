@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace import jobs
 from marketplace.accounts.models import User
 from marketplace.db import drain_after_commit
 from marketplace.notifications.models import Notification, NotificationSetting, SavedSearch, WatchlistItem
@@ -17,7 +16,6 @@ from tests.factories import db_user, html_login, html_post, make_listing
 
 
 async def notes(sessions: async_sessionmaker[AsyncSession], user_id: int, titles: list[str]) -> list[int]:
-    queue, jobs.RUNTIME.queue = jobs.RUNTIME.queue, None
     ids = []
     async with sessions() as s, s.begin():
         for t in titles:
@@ -25,7 +23,6 @@ async def notes(sessions: async_sessionmaker[AsyncSession], user_id: int, titles
             assert nid is not None
             ids.append(nid)
     await drain_after_commit()
-    jobs.RUNTIME.queue = queue
     return ids
 
 

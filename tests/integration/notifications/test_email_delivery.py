@@ -62,7 +62,7 @@ def ctx(sessions: Any, settings: Settings, now: Any = None) -> jobs.JobContext:
 
 
 async def one_notification(sessions: Any, queue: NoQueue) -> tuple[int, str]:
-    saved = jobs.RUNTIME.publisher, jobs.RUNTIME.queue
+    saved = jobs.RUNTIME.publisher, jobs.RUNTIME.queue, jobs.RUNTIME.loop
     jobs.install_runtime(jobs.NullPublisher(), queue)
     try:
         async with sessions() as s, s.begin():
@@ -70,7 +70,7 @@ async def one_notification(sessions: Any, queue: NoQueue) -> tuple[int, str]:
             await notify(s, user.id, "won", "You won Film camera", body="At 300 coins.", url="/orders/7")
         await drain_after_commit()
     finally:
-        jobs.install_runtime(*saved)
+        jobs.RUNTIME.publisher, jobs.RUNTIME.queue, jobs.RUNTIME.loop = saved
     (name, (outbox_id,)), = queue.enqueued
     assert name == "send_email"
     return outbox_id, user.email

@@ -53,10 +53,10 @@ class Recorder:
 def recorder() -> Iterator[Recorder]:
     wiring.subscribe_all()
     rec = Recorder()
-    saved = jobs.RUNTIME.publisher, jobs.RUNTIME.queue
+    saved = jobs.RUNTIME.publisher, jobs.RUNTIME.queue, jobs.RUNTIME.loop
     jobs.install_runtime(rec, rec)
     yield rec
-    jobs.install_runtime(*saved)
+    jobs.RUNTIME.publisher, jobs.RUNTIME.queue, jobs.RUNTIME.loop = saved
 
 
 def ctx(sessions: async_sessionmaker[AsyncSession], rec: Recorder, now: Any = None,
