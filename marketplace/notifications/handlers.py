@@ -4,7 +4,6 @@ marketplace/wiring.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
@@ -21,8 +20,9 @@ from marketplace.wallet import events as wallet_events
 
 
 async def _title(session: AsyncSession, listing_id: int) -> str:
-    title = await session.scalar(select(Listing.title).where(Listing.id == listing_id))
-    return title or f"listing {listing_id}"
+    # The emitting service holds the row (identity map): no query on the bid path under the row lock.
+    listing = await session.get(Listing, listing_id)
+    return listing.title if listing is not None else f"listing {listing_id}"
 
 
 async def on_lead_lost(session: AsyncSession, e: auction_events.LeadLost) -> None:

@@ -89,27 +89,24 @@ async def notify(session: AsyncSession, user_id: int, kind: str, title: str, *, 
     return int(notification_id)
 
 
-async def wants_email(session: AsyncSession, user_id: int, kind: str) -> bool:
-    choice = await session.scalar(select(NotificationSetting.email).where(
-        NotificationSetting.user_id == user_id, NotificationSetting.kind == kind))
-    return True if choice is None else bool(choice)
-
-
 async def _queue_email(session: AsyncSession, user_id: int, kind: str, title: str, body: str, url: str,
                        notification_id: int, now: datetime) -> int | None:
-    if not await wants_email(session, user_id, kind):
+    # One query for the address and the user's choice for this kind (no row = on).
+    row = (await session.execute(
+        select(User.email, NotificationSetting.email)
+        .outerjoin(NotificationSetting, (NotificationSetting.user_id == User.id) & (NotificationSetting.kind == kind))
+        .where(User.id == user_id))).one_or_none()
+    if row is None or not row[0] or row[1] is False:
         return None
-    address = await session.scalar(select(User.email).where(User.id == user_id))
-    if not address:
-        return None
+    address = str(row[0])
     from marketplace.notifications.mail import email_text
 
-    row = EmailOutbox(notification_id=notification_id, to_address=address, subject=title[:200],
-                      body=email_text(title, body, url), status="pending", attempts=0, created_at=now,
-                      next_attempt_at=now)
-    session.add(row)
+    outbox = EmailOutbox(notification_id=notification_id, to_address=address, subject=title[:200],
+                         body=email_text(title, body, url), status="pending", attempts=0, created_at=now,
+                         next_attempt_at=now)
+    session.add(outbox)
     await session.flush()
-    return int(row.id)
+    return int(outbox.id)
 
 
 # --- reading and marking -----------------------------------------------------------------------------------------
