@@ -142,3 +142,38 @@ def test_parse_smtp_url() -> None:
     assert mail.parse_smtp_url("smtp://localhost:2525").port == 2525
     with pytest.raises(ValueError, match="SMTP_URL"):
         mail.parse_smtp_url("http://nope")
+
+
+async def test_outbid_over_http_is_emailed_by_the_apps_job(settings: Settings, sessions: Any,
+                                                           smtp: tuple[Inbox, int]) -> None:
+    """The whole path: a bid over the API → the outbid notification and its outbox row commit → the app's job
+    queue sends it → the SMTP server receives it."""
+    import asyncio
+
+    from litestar.testing import AsyncTestClient
+
+    from marketplace.app import create_app
+    from tests.factories import api_user, fund, make_listing
+
+    inbox, port = smtp
+    app = create_app(settings.with_(smtp_url=f"smtp://127.0.0.1:{port}"))
+    async with AsyncTestClient(app=app) as client:
+        seller, a, b = await api_user(client), await api_user(client), await api_user(client)
+        async with sessions() as s, s.begin():
+            for uid in (a["id"], b["id"]):
+                await fund(s, uid, 1000)
+            from marketplace.accounts.models import User
+
+            lid = (await make_listing(s, await s.get(User, seller["id"]), mode="auction", start_price=10)).id
+        for who, amount in ((a, 100), (b, 200)):
+            r = await client.post(f"/api/v1/listings/{lid}/bids", json={"max_amount": amount},
+                                  headers=who["headers"])
+            assert r.status_code == 201, r.text
+        for _ in range(100):
+            if inbox.messages:
+                break
+            await asyncio.sleep(0.05)
+    assert [m["To"] for m in inbox.messages] == [f"{a['username']}@example.com"]
+    assert inbox.messages[0]["Subject"].startswith("You were outbid on")
+    async with sessions() as s:
+        assert list(await s.scalars(select(EmailOutbox.status))) == ["sent"]
