@@ -12,13 +12,14 @@ import msgspec
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.catalog.events import ListingPublished
 from marketplace.catalog.listings import ListingService
 from marketplace.catalog.models import Category, Listing
 from marketplace.catalog.search import search_condition
 from marketplace.catalog.services import CategoryService
 from marketplace.settings import Settings
 
-__all__ = ["Category", "Listing", "category_and_descendants", "serialize", "text_condition"]
+__all__ = ["Category", "Listing", "ListingPublished", "category_and_descendants", "serialize", "text_condition"]
 
 
 async def serialize(session: AsyncSession, settings: Settings, listings: Sequence[Listing],

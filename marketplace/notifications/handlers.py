@@ -8,11 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
 from marketplace.auctions import events as auction_events
-from marketplace.catalog import events as listing_events
 from marketplace.db import after_commit
 from marketplace.jobs import RUNTIME
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import Listing
+from marketplace.notifications.catalog_port import Listing, ListingPublished
 from marketplace.notifications.services import notify
 from marketplace.orders import events as order_events
 from marketplace.shops import events as shop_events
@@ -99,7 +98,7 @@ async def on_shop_event(session: AsyncSession, e: shop_events.ShopEvent) -> None
     await notify(session, e.owner_id, kind, title, body=body, url="/shop/manage")
 
 
-async def on_listing_published(session: AsyncSession, e: listing_events.ListingPublished) -> None:
+async def on_listing_published(session: AsyncSession, e: ListingPublished) -> None:
     """Saved searches are matched by a job; ask for a run now instead of waiting for the next period."""
 
     async def enqueue() -> None:
@@ -120,4 +119,4 @@ def subscribe() -> None:
     events.subscribe(wallet_events.TopUpPaid, on_topup_paid)
     for shop_kind in (shop_events.ShopRenewed, shop_events.ShopRenewalFailed, shop_events.ShopSuspended):
         events.subscribe(shop_kind, on_shop_event)
-    events.subscribe(listing_events.ListingPublished, on_listing_published)
+    events.subscribe(ListingPublished, on_listing_published)
