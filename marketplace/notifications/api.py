@@ -10,8 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from marketplace.db import iso
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import serialize
 from marketplace.notifications.exceptions import InvalidNotificationInput
+from marketplace.notifications.listings_port import serialize
 from marketplace.notifications.services import (
     NotificationService,
     SavedSearchService,

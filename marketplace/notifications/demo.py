@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.notifications.catalog_port import Listing
+from marketplace.notifications.listings_port import Listing
 from marketplace.notifications.models import WatchlistItem
 from marketplace.notifications.services import SavedSearchService, notify
 from marketplace.settings import Settings

@@ -11,7 +11,7 @@ from marketplace.auctions import events as auction_events
 from marketplace.db import after_commit
 from marketplace.jobs import RUNTIME
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import Listing, ListingPublished
+from marketplace.notifications.listings_port import Listing, ListingPublished
 from marketplace.notifications.services import notify
 from marketplace.orders import events as order_events
 from marketplace.shops import events as shop_events

@@ -14,8 +14,9 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 
-from marketplace.accounts.services import AccountService, CurrentUser
+from marketplace.accounts.services import AccountService
 from marketplace.auctions.live import forget_empty_channel
+from marketplace.identity import CurrentUser
 from marketplace.notifications.services import unread_count, user_channel
 from marketplace.web.auth import current_user
 

@@ -23,7 +23,6 @@ from marketplace.accounts.models import User
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.jobs import RUNTIME
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import Category, Listing
 from marketplace.notifications.exceptions import (
     InvalidNotificationInput,
     ListingNotFound,
@@ -32,6 +31,7 @@ from marketplace.notifications.exceptions import (
     TooManySavedSearches,
     WatchlistFull,
 )
+from marketplace.notifications.listings_port import Category, Listing
 from marketplace.notifications.models import (
     EmailOutbox,
     Notification,
@@ -53,6 +53,13 @@ async def unread_count(session: AsyncSession, user_id: int) -> int:
     return int(await session.scalar(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0)
+
+
+class UnreadInbox:
+    """The header bell's unread count (the :class:`web.pages.Inbox` port, installed by the composition root)."""
+
+    async def unread_count(self, db: AsyncSession, user_id: int) -> int:
+        return await unread_count(db, user_id)
 
 
 def _insert(session: AsyncSession) -> Any:

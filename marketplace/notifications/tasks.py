@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auctions.models import Bid
 from marketplace.jobs import JobContext, job, periodic
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import Listing, category_and_descendants, text_condition
+from marketplace.notifications.listings_port import Listing, category_and_descendants, text_condition
 from marketplace.notifications.mail import send_outbox_row
 from marketplace.notifications.models import EmailOutbox, Notification, SavedSearch, WatchlistItem
 from marketplace.notifications.services import notify, query_of

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError
 from marketplace.notifications import rules
-from marketplace.notifications.catalog_port import serialize_raw
+from marketplace.notifications.listings_port import serialize_raw
 from marketplace.notifications.services import (
     NotificationService,
     SavedSearchService,

@@ -20,11 +20,11 @@ from marketplace import events, jobs, wiring
 from marketplace.accounts.models import User
 from marketplace.auctions import tasks as auction_tasks
 from marketplace.auctions.models import Bid
-from marketplace.auctions.services import BidService
-from marketplace.catalog.listings import ListingService
-from marketplace.catalog.models import Listing
+from marketplace.auctions.services import BidService, purchase
 from marketplace.db import drain_after_commit, utcnow
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
 from marketplace.notifications import tasks
 from marketplace.notifications.models import EmailOutbox, Notification, SavedSearch, WatchlistItem
 from marketplace.notifications.services import SavedSearchService
@@ -186,8 +186,8 @@ async def test_fixed_price_purchase_and_buy_now_tell_the_seller(sessions: Any, r
         fixed = (await make_listing(s, seller_row, price=100, quantity=3)).id
         bn = (await make_listing(s, seller_row, mode="auction", buy_now_price=500)).id
     async with sessions() as s, s.begin():
-        order = await ListingService(s, S).buy(fixed, buyer, 2)
-        await ListingService(s, S).buy(bn, buyer, 1)
+        order = await purchase(s, S, fixed, buyer, 2, utcnow())
+        await purchase(s, S, bn, buyer, 1, utcnow())
     got = await kinds(sessions)
     assert got == Counter({(seller, "sold"): 2})
     async with sessions() as s:
@@ -201,8 +201,8 @@ async def test_order_transitions_tell_the_other_side(sessions: Any, recorder: Re
         listing = await make_listing(s, await s.get(User, seller), price=100, quantity=5)
         lid = listing.id
     async with sessions() as s, s.begin():
-        o1 = (await ListingService(s, S).buy(lid, buyer, 1)).id
-        o2 = (await ListingService(s, S).buy(lid, buyer, 1)).id
+        o1 = (await purchase(s, S, lid, buyer, 1, utcnow())).id
+        o2 = (await purchase(s, S, lid, buyer, 1, utcnow())).id
     before = await kinds(sessions)
     async with sessions() as s, s.begin():
         svc = OrderService(s, S)
@@ -222,7 +222,7 @@ async def test_dispute_and_resolution(sessions: Any, recorder: Recorder) -> None
         admin = await make_user(s, is_admin=True)
         lid = (await make_listing(s, await s.get(User, seller), price=100)).id
     async with sessions() as s, s.begin():
-        oid = (await ListingService(s, S).buy(lid, buyer, 1)).id
+        oid = (await purchase(s, S, lid, buyer, 1, utcnow())).id
         await OrderService(s, S).ship(oid, seller)
         await OrderService(s, S).dispute(oid, buyer, "broken")
     async with sessions() as s, s.begin():
