@@ -46,6 +46,10 @@ from marketplace.db import Base, create_engine, drain_after_commit, session_fact
 from marketplace.listings import api as listings_api
 from marketplace.listings import views as listings_views
 from marketplace.listings.deps import provide_listing_service
+from marketplace.notifications import api as notifications_api
+from marketplace.notifications import live as notifications_live
+from marketplace.notifications import views as notifications_views
+from marketplace.notifications.services import UnreadInbox
 from marketplace.orders import api as orders_api
 from marketplace.orders import views as orders_views
 from marketplace.settings import Settings
@@ -68,12 +72,12 @@ STATIC_DIR = ROOT / "static"
 # the root. Each domain's HTTP modules expose ROUTES.
 API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
-    *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES,
+    *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
-    *cards_views.ROUTES,
+    *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES,
 ]
 
 log = logging.getLogger(__name__)
@@ -156,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
             queue.start_periodic()
             app.state.jobs = queue
+            jobs.install_runtime(publisher, queue)
         else:
             from arq import create_pool
             from arq.connections import RedisSettings
@@ -163,10 +168,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             assert settings.redis_url is not None
             app.state.arq_pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
             app.state.jobs = jobs.ArqJobQueue(app.state.arq_pool)
+            jobs.install_runtime(publisher, app.state.jobs)
 
     async def on_shutdown(app: Litestar) -> None:
         await drain_after_commit()
         queue = app.state.get("jobs")
+        if jobs.RUNTIME.queue is queue:
+            jobs.install_runtime(jobs.NullPublisher(), None)
         if isinstance(queue, jobs.InProcessJobQueue):
             await queue.close()
         if app.state.get("arq_pool") is not None:
@@ -216,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.rate_limiter = rate_limiter
     app.state.cache = cache
     app.state.navigation = CategoryNavigation(cache)
+    app.state.inbox = UnreadInbox()
     app.state.token_cache = token_cache
     app.state.publisher = publisher
     app.state.channels = channels

@@ -19,6 +19,7 @@ from marketplace.auctions import demo as auctions_demo
 from marketplace.cards import demo as cards_demo
 from marketplace.categories.models import Category
 from marketplace.listings import demo_data as listings_demo
+from marketplace.notifications import demo as notifications_demo
 from marketplace.settings import Settings
 from marketplace.shops import demo_data as shops_demo
 from marketplace.wallet import demo as wallet_demo
@@ -71,7 +72,8 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
-    wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, cards_demo.seed,
+    wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, notifications_demo.seed,
+    cards_demo.seed,
 )
 
 

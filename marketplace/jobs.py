@@ -65,6 +65,42 @@ class PeriodicJob:
     run_at_startup: bool = True
 
 
+@dataclass
+class Runtime:
+    """This process's publisher and job queue, for event handlers that only get a session (marketplace/events.py)
+    and must announce or enqueue after commit. Installed by the web app at startup and by the arq worker.
+
+    Both belong to the event loop that installed them (a connection pool is bound to its loop). A caller on
+    another loop (a test driving services beside a running app) is skipped: the periodic jobs pick up anything
+    durable (pending e-mails, saved-search matches), and a live push is only a hint the page re-reads anyway."""
+
+    publisher: Publisher
+    queue: JobQueue | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def _home(self) -> bool:
+        return self.loop is None or self.loop is asyncio.get_running_loop()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        if self._home():
+            await self.publisher.publish(channel, message)
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        if self.queue is not None and self._home():
+            await self.queue.enqueue(name, *args, job_id=job_id)
+
+
+RUNTIME = Runtime(publisher=NullPublisher())
+
+
+def install_runtime(publisher: Publisher, queue: JobQueue | None) -> None:
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    RUNTIME.publisher, RUNTIME.queue, RUNTIME.loop = publisher, queue, loop
+
+
 JOBS: dict[str, JobFunction] = {}
 PERIODIC: dict[str, PeriodicJob] = {}
 

@@ -6,6 +6,13 @@ from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailu
 from marketplace.categories.models import Category
 from marketplace.db import Base
 from marketplace.listings.models import Listing, ListingImage
+from marketplace.notifications.models import (
+    EmailOutbox,
+    Notification,
+    NotificationSetting,
+    SavedSearch,
+    WatchlistItem,
+)
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
@@ -19,15 +26,20 @@ __all__ = [
     "CardEvent",
     "CardRedeemFailure",
     "Category",
+    "EmailOutbox",
     "Feedback",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
     "Listing",
     "ListingImage",
+    "Notification",
+    "NotificationSetting",
     "Order",
     "OrderEvent",
+    "SavedSearch",
     "Shop",
     "TopUp",
     "User",
+    "WatchlistItem",
 ]

@@ -93,6 +93,11 @@ class Settings:
     card_user_failures: int = 10
     card_user_window_seconds: int = 3600
 
+    # Notifications (RULES.md §12): the ending-soon lead time; SMTP (unset → e-mails are logged, not sent).
+    ending_soon_seconds: int = 3600
+    smtp_url: str | None = None
+    smtp_from: str = "Coin Market <noreply@coin-market.local>"
+
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 
     @property

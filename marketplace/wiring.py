@@ -14,13 +14,15 @@ from marketplace.auctions import tasks as auction_tasks
 from marketplace.categories import ports as category_ports
 from marketplace.listings import ports as listing_ports
 from marketplace.listings.services import ListingsByCategory
+from marketplace.notifications import handlers as notifications_handlers
+from marketplace.notifications import tasks as notification_tasks
 from marketplace.orders import tasks as order_tasks
 from marketplace.shops import tasks as shop_tasks
 from marketplace.shops.services import ShopDirectory
 from marketplace.wallet import handlers as wallet_handlers
 
 # The job modules of the application (imported for their @job/@periodic registrations).
-TASK_MODULES = (auction_tasks, order_tasks, shop_tasks)
+TASK_MODULES = (auction_tasks, order_tasks, shop_tasks, notification_tasks)
 
 
 def install_ports() -> None:
@@ -33,4 +35,5 @@ def subscribe_all() -> None:
     """Install the ports and register every domain-event handler of the application (idempotent)."""
     install_ports()
     wallet_handlers.subscribe()
-    # Upper packages add their ``subscribe()`` calls here as they land (notifications, membership, site cache).
+    notifications_handlers.subscribe()
+    # Upper packages add their ``subscribe()`` calls here as they land (membership, site cache).

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from marketplace import wiring
 from marketplace.db import create_engine, session_factory
-from marketplace.jobs import JOBS, PERIODIC, ArqJobQueue, JobContext, JobFunction, RedisPublisher
+from marketplace.jobs import JOBS, PERIODIC, ArqJobQueue, JobContext, JobFunction, RedisPublisher, install_runtime
 from marketplace.settings import Settings
 
 # --- arq worker ------------------------------------------------------------------------------------------------
@@ -33,6 +33,8 @@ async def _worker_startup(ctx: dict[str, Any]) -> None:
         queue=ArqJobQueue(pool),
         publisher=RedisPublisher(redis),
     )
+    # event handlers (notifications) announce and enqueue after commit through the process's runtime
+    install_runtime(ctx["job_context"].publisher, ctx["job_context"].queue)
 
 
 async def _worker_shutdown(ctx: dict[str, Any]) -> None:

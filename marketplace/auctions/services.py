@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # marketplace.models: every mapped class, so the unit of work can resolve foreign keys to tables that no imported
 # module mentions yet (listings.shop_id → shops) in a process that has not loaded those domains.
+from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import mask_username
+from marketplace.auctions import events as auction_events
 from marketplace.auctions import rules
 from marketplace.auctions.exceptions import (
     AuctionClosed,
@@ -38,6 +40,7 @@ from marketplace.errors import DomainError, NotFound, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
+from marketplace.orders.events import ListingSold
 from marketplace.orders.models import Order
 from marketplace.orders.services import buy_fixed, open_order
 from marketplace.settings import Settings
@@ -156,6 +159,9 @@ class BidService:
         listing.ends_at = new.ends_at
         listing.version = listing.version + 1
         await self.session.flush()
+        if state.leader_id is not None and new.leader_id != state.leader_id:
+            await events.emit(self.session, auction_events.LeadLost(
+                listing.id, state.leader_id, bidder_id, new.current_price))
         self._announce(listing, bid_message(listing), reschedule=outcome.extended)
         return BidResult(listing=listing, bid=bid, outcome=outcome)
 
@@ -185,6 +191,7 @@ class BidService:
         listing.quantity_available = 0
         listing.version = listing.version + 1
         await self.session.flush()
+        await events.emit(self.session, ListingSold(listing.id, listing.seller_id, buyer_id, order.id, 1, price))
         self._announce(listing, closed_message(listing))
         return order
 
@@ -215,6 +222,11 @@ class BidService:
         listing.ended_at = now
         listing.version = listing.version + 1
         await self.session.flush()
+        bidder_ids = tuple(await self.session.scalars(
+            select(Bid.bidder_id).where(Bid.listing_id == listing.id).distinct().order_by(Bid.bidder_id)))
+        await events.emit(self.session, auction_events.AuctionClosed(
+            listing.id, listing.seller_id, outcome.winner_id, bidder_ids, listing.status, outcome.price,
+            order.id if order else None))
         return CloseResult(listing, closed=True, order=order)
 
     async def end_without_sale(self, listing_id: int, now: datetime, status: str = "removed") -> Listing:

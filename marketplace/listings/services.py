@@ -17,11 +17,13 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
 from marketplace.categories.models import Category
 from marketplace.categories.services import CategoryService
 from marketplace.db import after_commit, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
+from marketplace.listings.events import ListingPublished
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
@@ -230,6 +232,7 @@ class ListingService:
                       ledger.Leg(ledger.platform("revenue"), fee.total)],
                 ref_type="listing", ref_id=listing.id, memo="listing fee: " + ", ".join(parts),
             )
+        await events.emit(self.session, ListingPublished(listing.id, seller_id, listing.category_id, listing.mode))
         return listing
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:

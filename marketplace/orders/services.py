@@ -14,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.services import ListingService
+from marketplace.orders import events as order_events
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
 from marketplace.orders.models import Feedback, Order, OrderEvent
@@ -86,6 +88,8 @@ async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, 
     assert listing.price is not None
     order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price)
     await session.flush()
+    await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
+                                                        order.total))
     return order
 
 
@@ -216,6 +220,11 @@ class OrderService:
             return "admin"
         raise NotYourOrder()
 
+    async def _emit(self, kind: type[order_events.OrderTransition], order: Order, actor_id: int | None,
+                    **extra: Any) -> None:
+        await events.emit(self.session, kind(order.id, order.listing_id, order.buyer_id, order.seller_id, actor_id,
+                                             **extra))
+
     def _record(self, order: Order, actor_id: int | None, source: str | None, note: str, now: datetime) -> None:
         self.session.add(OrderEvent(order_id=order.id, actor_id=actor_id, from_status=source,
                                     to_status=order.status, note=note[:500], created_at=now))
@@ -240,6 +249,7 @@ class OrderService:
         order.tracking = tracking
         self._record(order, user_id, source, f"shipped, tracking {tracking}" if tracking else "shipped", now)
         await self.session.flush()
+        await self._emit(order_events.OrderShipped, order, user_id)
         return order
 
     async def confirm(self, order_id: int, user_id: int, *, is_admin: bool = False,
@@ -251,6 +261,7 @@ class OrderService:
         self._record(order, user_id, source, f"receipt confirmed; paid out {order.total - order.fee}, fee {order.fee}",
                      now)
         await self.session.flush()
+        await self._emit(order_events.OrderCompleted, order, user_id)
         return order
 
     async def cancel(self, order_id: int, user_id: int, *, is_admin: bool = False,
@@ -263,6 +274,7 @@ class OrderService:
         side = "buyer" if user_id == order.buyer_id else "seller"
         self._record(order, user_id, source, f"cancelled by the {side}; {order.total} refunded", now)
         await self.session.flush()
+        await self._emit(order_events.OrderCancelled, order, user_id)
         return order
 
     async def dispute(self, order_id: int, user_id: int, reason: str, *, is_admin: bool = False,
@@ -278,6 +290,7 @@ class OrderService:
         order.dispute_reason = reason
         self._record(order, user_id, source, f"dispute opened: {reason}", now)
         await self.session.flush()
+        await self._emit(order_events.DisputeOpened, order, user_id)
         return order
 
     async def resolve(self, order_id: int, admin_id: int, outcome: str, *, now: datetime | None = None) -> Order:
@@ -300,6 +313,7 @@ class OrderService:
             note = f"dispute resolved: {order.total} refunded to the buyer"
         self._record(order, admin_id, source, note, now)
         await self.session.flush()
+        await self._emit(order_events.DisputeResolved, order, admin_id, outcome=outcome)
         return order
 
     async def auto_confirm(self, order_id: int, now: datetime) -> bool:
@@ -316,6 +330,7 @@ class OrderService:
         self._record(order, None, source, f"confirmed automatically {self.settings.auto_confirm_days} days after "
                      f"shipping; paid out {order.total - order.fee}, fee {order.fee}", now)
         await self.session.flush()
+        await self._emit(order_events.OrderCompleted, order, None)
         return True
 
     # --- money and stock ----------------------------------------------------------------------------------------
@@ -412,6 +427,7 @@ class FeedbackService:
                 await self.session.flush()
         except IntegrityError as exc:
             raise FeedbackNotAllowed("You have already left feedback for this order.") from exc
+        await events.emit(self.session, order_events.FeedbackReceived(order.id, user_id, feedback.to_user_id, rating))
         return feedback
 
     async def left_by(self, order_ids: list[int], user_id: int) -> set[int]:

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
 from marketplace.cache import Cache
@@ -33,6 +34,7 @@ from marketplace.listings.services import BrowseQuery, ListingService
 # before the first ledger write, even in a build whose orders domain registers no routes yet.
 from marketplace.orders.services import FeedbackService
 from marketplace.settings import Settings, ShopPlan
+from marketplace.shops import events as shop_events
 from marketplace.shops import rules
 from marketplace.shops.exceptions import (
     AlreadyHasShop,
@@ -439,7 +441,17 @@ class ShopService:
         await self.session.flush()
         if outcome.step is not None:
             self._changed(shop)
+            await self._emit_outcome(shop, outcome)
         return outcome
+
+    async def _emit_outcome(self, shop: Shop, outcome: RenewalOutcome) -> None:
+        if outcome.step == "renewed":
+            await events.emit(self.session, shop_events.ShopRenewed(shop.id, shop.owner_id, shop.slug,
+                                                                    shop.plan, outcome.charged))
+        elif outcome.step == "grace":
+            await events.emit(self.session, shop_events.ShopRenewalFailed(shop.id, shop.owner_id, shop.slug))
+        elif outcome.step == "suspended":
+            await events.emit(self.session, shop_events.ShopSuspended(shop.id, shop.owner_id, shop.slug))
 
 
 def media_url(key: str | None) -> str | None:

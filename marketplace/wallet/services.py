@@ -15,11 +15,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.settings import Settings
 from marketplace.wallet import alipay, ledger, rules
+from marketplace.wallet.events import TopUpPaid
 from marketplace.wallet.exceptions import InsufficientCoins, TopUpNotFound, WouldGoNegative
 from marketplace.wallet.gateway import NOTIFY_PATH, gateway_for
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
@@ -197,6 +199,7 @@ class WalletService:
         topup.trade_no = notice.trade_no or None
         topup.paid_at = utcnow()
         await self.session.flush()
+        await events.emit(self.session, TopUpPaid(topup.id, topup.user_id, topup.coins))
         return True
 
     async def close_topup(self, out_trade_no: str) -> TopUp | None:

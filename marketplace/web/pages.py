@@ -1,4 +1,4 @@
-"""Rendering HTML pages with what every page shows (account menu, category navigation)."""
+"""Rendering HTML pages with what every page shows (account menu, category navigation, unread notifications)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ class Navigation(Protocol):
     async def nav_tree(self, db: AsyncSession) -> list[dict[str, Any]]: ...
 
 
+class Inbox(Protocol):
+    """The signed-in user's unread notification count for the header's bell (the notifications domain implements
+    it; the composition root puts it on the app state, docs/rules.md §12)."""
+
+    async def unread_count(self, db: AsyncSession, user_id: int) -> int: ...
+
+
 async def render(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -28,8 +35,14 @@ async def render(
 ) -> Template:
     navigation: Navigation = request.app.state.navigation
     nav = await navigation.nav_tree(db)
+    user = current_user(request)
+    unread = None
+    if user is not None:  # the header's bell badge (the page's script keeps it live over /ws/me)
+        inbox: Inbox | None = request.app.state.get("inbox")
+        if inbox is not None:
+            unread = await inbox.unread_count(db, user.id)
     return Template(
         template_name=template_name,
-        context={"user": current_user(request), "nav_categories": nav, **context},
+        context={"user": user, "nav_categories": nav, "unread_count": unread, **context},
         status_code=status_code,
     )

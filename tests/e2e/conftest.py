@@ -86,6 +86,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "MARKETPLACE_DATA_DIR": str(tmp / "var"),
         "MARKETPLACE_MEDIA_DIR": str(tmp / "var" / "media"),
         "MARKETPLACE_MIN_AUCTION_SECONDS": "60",
+        # the tests' auctions run 600 s: with the default hour, the ending_soon sweep (every 20 s) would add a
+        # notification at a random moment of a test that counts them
+        "MARKETPLACE_ENDING_SOON_SECONDS": "30",
         "MARKETPLACE_BASE_URL": f"http://127.0.0.1:{port}",
         "MARKETPLACE_SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
         "PYTHONPATH": str(ROOT),

@@ -1,0 +1,28 @@
+"""Events of the auctions domain (marketplace/events.py): emitted inside the transaction of the transition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LeadLost:
+    """``user_id`` led the auction and a bid took the lead from them (once per lead lost, not per proxy step)."""
+
+    listing_id: int
+    user_id: int
+    new_leader_id: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionClosed:
+    """The close transition ``active → sold|unsold`` happened (once: a retried close job emits nothing)."""
+
+    listing_id: int
+    seller_id: int
+    winner_id: int | None
+    bidder_ids: tuple[int, ...]
+    status: str  # sold | unsold
+    price: int
+    order_id: int | None = None

@@ -1,0 +1,1 @@
+"""Watchlist, notifications (in-app, live over ``/ws/me``, e-mail) and saved searches (docs/rules.md §12)."""

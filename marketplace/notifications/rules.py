@@ -1,0 +1,154 @@
+"""Pure rules of notifications, the watchlist and saved searches (docs/rules.md §12). No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+MAX_WATCHED = 500
+MAX_SAVED_SEARCHES = 50
+SAVED_SEARCH_EVERY = timedelta(hours=1)
+
+# Every kind of docs/rules.md §12, in the order the settings page lists them.
+KINDS: tuple[str, ...] = (
+    "outbid", "won", "lost", "sold", "unsold", "ending_soon",
+    "order_shipped", "order_completed", "order_cancelled", "dispute_opened", "dispute_resolved",
+    "feedback_received", "topup_paid", "shop_renewed", "shop_renewal_failed", "shop_suspended", "saved_search",
+    # membership (§13–§15): defined here so its events can notify once it lands
+    "points_unfrozen", "coupon_issued", "level_changed",
+)
+KIND_LABELS: dict[str, str] = {
+    "outbid": "Outbid · 被超越", "won": "Auction won · 得标", "lost": "Auction lost · 未得标",
+    "sold": "Item sold · 已售出", "unsold": "Auction unsold · 流拍", "ending_soon": "Ending soon · 即将结束",
+    "order_shipped": "Order shipped · 已发货", "order_completed": "Order completed · 已完成",
+    "order_cancelled": "Order cancelled · 已取消", "dispute_opened": "Dispute opened · 纠纷",
+    "dispute_resolved": "Dispute resolved · 纠纷处理", "feedback_received": "Feedback received · 收到评价",
+    "topup_paid": "Top-up credited · 充值到账", "shop_renewed": "Shop renewed · 店铺续费",
+    "shop_renewal_failed": "Shop renewal failed · 续费失败", "shop_suspended": "Shop suspended · 店铺暂停",
+    "saved_search": "Saved search matches · 搜索订阅", "points_unfrozen": "Points unfrozen · 积分解冻",
+    "coupon_issued": "Coupon issued · 优惠券", "level_changed": "Level changed · 等级变化",
+}
+
+
+class SettingsError(ValueError):
+    """An e-mail settings document that names an unknown kind or a value that is not a boolean."""
+
+
+def parse_email_settings(document: Any) -> dict[str, bool]:
+    """``{"email": {kind: bool}}`` → ``{kind: bool}``; raises :class:`SettingsError` (→ 400) on anything else."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("email"), Mapping):
+        raise SettingsError('Send {"email": {kind: true|false}}.')
+    result: dict[str, bool] = {}
+    for kind, value in document["email"].items():
+        if kind not in KINDS:
+            raise SettingsError(f"Unknown notification kind: {kind!r}.")
+        if not isinstance(value, bool):
+            raise SettingsError(f"email.{kind} must be true or false.")
+        result[kind] = value
+    return result
+
+
+def email_settings(overrides: Mapping[str, bool]) -> dict[str, bool]:
+    """Every kind with its e-mail choice; a kind the user never touched is on."""
+    return {kind: overrides.get(kind, True) for kind in KINDS}
+
+
+def other_parties(buyer_id: int, seller_id: int, actor_id: int | None) -> list[int]:
+    """"The other side of the order": whoever of buyer and seller did not make the transition (both when the
+    system or an admin did)."""
+    return [uid for uid in (buyer_id, seller_id) if uid != actor_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: int
+    kind: str
+
+
+def close_recipients(seller_id: int, winner_id: int | None, bidder_ids: Iterable[int], status: str
+                     ) -> list[Recipient]:
+    """Who hears about an auction close: the winner ``won`` and every other bidder ``lost`` (on unsold every
+    bidder ``lost``), the seller ``sold`` / ``unsold``."""
+    out = [Recipient(seller_id, "sold" if status == "sold" else "unsold")]
+    for uid in sorted(set(bidder_ids)):
+        if uid == seller_id:
+            continue
+        out.append(Recipient(uid, "won" if status == "sold" and uid == winner_id else "lost"))
+    return out
+
+
+def ending_soon_due(ends_at: datetime, now: datetime, lead: timedelta) -> bool:
+    """An active auction is "ending soon" from ``ends_at - lead`` until it ends."""
+    return ends_at - lead <= now < ends_at
+
+
+def saved_search_may_notify(last_notified_at: datetime | None, now: datetime,
+                            every: timedelta = SAVED_SEARCH_EVERY) -> bool:
+    """At most one ``saved_search`` notification per saved search per hour."""
+    return last_notified_at is None or now - last_notified_at >= every
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    q: str = ""
+    category_id: int | None = None
+    mode: str | None = None
+    max_price: int | None = None
+
+
+class SearchError(ValueError):
+    pass
+
+
+def _int_or_none(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise SearchError(f"{name} must be an integer.")
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise SearchError(f"{name} must be an integer.") from exc
+    if isinstance(value, float) and value != number:
+        raise SearchError(f"{name} must be an integer.")
+    if number < 0 or number > 2**62:
+        raise SearchError(f"{name} is out of range.")
+    return number
+
+
+def parse_search(data: Mapping[str, Any]) -> SearchQuery:
+    """A saved search from ``{q, category_id, mode, max_price}`` (any of them; all empty is "everything new")."""
+    q = data.get("q")
+    if q is not None and not isinstance(q, str):
+        raise SearchError("q must be text.")
+    q = (q or "").strip()
+    if len(q) > 200:
+        raise SearchError("q is at most 200 characters.")
+    mode = data.get("mode") or None
+    if mode is not None and mode not in ("fixed", "auction"):
+        raise SearchError("mode must be 'fixed' or 'auction'.")
+    return SearchQuery(q=q, category_id=_int_or_none(data.get("category_id"), "category_id"), mode=mode,
+                       max_price=_int_or_none(data.get("max_price"), "max_price"))
+
+
+def search_url(query: SearchQuery) -> str:
+    params = {k: v for k, v in (("q", query.q), ("category_id", query.category_id), ("mode", query.mode),
+                                ("max_price", query.max_price)) if v not in (None, "")}
+    return "/search?" + urlencode(params) if params else "/search"
+
+
+def describe_search(query: SearchQuery) -> str:
+    parts = [f"“{query.q}”" if query.q else "all items"]
+    if query.mode:
+        parts.append("auctions" if query.mode == "auction" else "fixed price")
+    if query.max_price is not None:
+        parts.append(f"≤ {query.max_price} coins")
+    return ", ".join(parts)
+
+
+def saved_search_title(query: SearchQuery, count: int) -> str:
+    noun = "listing" if count == 1 else "listings"
+    return f"{count} new {noun} for your search {describe_search(query)}"
