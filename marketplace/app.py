@@ -44,11 +44,11 @@ STATIC_DIR = ROOT / "static"
 # Each module listed exposes ROUTES: JSON handlers are mounted under /api/v1, HTML and websocket ones at the root.
 API_MODULES = (
     "accounts.api", "catalog.api", "catalog.listings_api", "wallet.api", "orders.api", "auctions.api",
-    "shops.api", "admin.api",
+    "shops.api", "admin.api", "membership.api",
 )
 VIEW_MODULES = (
     "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
-    "auctions.views", "auctions.live", "shops.views", "admin.views",
+    "auctions.views", "auctions.live", "shops.views", "admin.views", "membership.views",
 )
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ from marketplace.accounts.models import ApiToken, User
 from marketplace.auctions.models import Bid
 from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.db import Base
+from marketplace.membership.models import Membership, PointsLot, PointsLotUse
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
@@ -19,8 +20,11 @@ __all__ = [
     "LedgerTransaction",
     "Listing",
     "ListingImage",
+    "Membership",
     "Order",
     "OrderEvent",
+    "PointsLot",
+    "PointsLotUse",
     "Shop",
     "TopUp",
     "User",

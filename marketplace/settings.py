@@ -88,6 +88,11 @@ class Settings:
     max_image_pixels: int = 40_000_000
     category_max_depth: int = 6
 
+    # membership (docs/rules.md §13, §14)
+    level_window_days: int = 365
+    points_freeze_seconds: int = 604_800
+    timezone: str = "Asia/Shanghai"
+
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 
     @property

@@ -11,7 +11,7 @@ from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
 from marketplace.auctions.services import BidService, bid_history
 from marketplace.db import utcnow
-from marketplace.errors import RateLimited
+from marketplace.errors import InvalidInput, RateLimited
 from marketplace.web.auth import requires_login
 from marketplace.web.deps import DB, AuthUser
 
@@ -38,6 +38,8 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
     raw = await request.json()
     if not isinstance(raw, dict) or type(raw.get("max_amount")) is not int:
         raise InvalidBid()
+    if raw.get("points"):  # docs/rules.md §14: points are redeemed on purchases, never on bids
+        raise InvalidInput("Points cannot be redeemed on a bid; use them with Buy Now or a fixed-price purchase.")
     result = await bid_service(request, db_session).place_bid(listing_id, user.id, data.max_amount, utcnow())
     return BidPlaced.of(result.listing, user.id)
 

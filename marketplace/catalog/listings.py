@@ -35,6 +35,16 @@ class Publisher(Protocol):
 
 
 
+def _shipping_fee(value: object, mode: object) -> int:
+    """docs/rules.md §15: coins per order; fixed-price listings only (docs/decisions.md, Membership)."""
+    from marketplace.membership.rules import check_shipping_fee
+
+    fee = check_shipping_fee(value)
+    if fee and mode == "auction":
+        raise InvalidInput("shipping_fee is for fixed-price listings; an auction ships at the winner's cost.")
+    return fee
+
+
 # --- serializers -------------------------------------------------------------------------------------------------
 
 
@@ -79,6 +89,7 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         auto_extend=auction["auto_extend"] if auction else False,
         you_lead=auction["you_lead"] if auction else False,
         ended_at=iso(listing.ended_at),
+        shipping_fee=listing.shipping_fee or 0,
     )
 
 
@@ -248,6 +259,8 @@ class ListingService:
         transaction rolls back on InsufficientCoins (402), taking the row with it.
         """
         now = now or utcnow()
+        draft = dict(draft)
+        shipping_fee = _shipping_fee(draft.pop("shipping_fee", None), draft.get("mode"))
         new = rules.validate_new_listing(
             **draft, min_auction_seconds=self.settings.min_auction_seconds,
             max_auction_seconds=self.settings.max_auction_seconds,
@@ -278,7 +291,7 @@ class ListingService:
             current_price=new.sort_price, start_price=new.start_price, reserve_price=new.reserve_price,
             buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
             auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
-            bid_count=0, version=0,
+            bid_count=0, version=0, shipping_fee=shipping_fee,
         )
         self.session.add(listing)
         await self.session.flush()
@@ -345,7 +358,8 @@ class ListingService:
 
     # --- buying ----------------------------------------------------------------------------------------------
 
-    async def buy(self, listing_id: int, buyer_id: int, quantity: object, now: datetime | None = None) -> Any:
+    async def buy(self, listing_id: int, buyer_id: int, quantity: object, now: datetime | None = None,
+                  points: object = None) -> Any:
         """Buy ``quantity`` units at the fixed price (RULES.md §4), or Buy Now on an auction.
 
         Lock, then decide: the listing row lock serialises buyers of the same listing, so the stock we check is
@@ -355,7 +369,7 @@ class ListingService:
         now = now or utcnow()
         listing = await self._lock(listing_id)
         if listing.mode == "auction":
-            return await self._buy_now(listing, buyer_id, now)
+            return await self._buy_now(listing, buyer_id, now, points)
         q = rules.check_purchase(mode=listing.mode, status=listing.status, seller_id=listing.seller_id,
                                  buyer_id=buyer_id, quantity=quantity, quantity_available=listing.quantity_available)
         from marketplace.orders.services import open_order
@@ -367,19 +381,19 @@ class ListingService:
             listing.ended_at = now
         listing.version += 1
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=q,
-                                 unit_price=listing.price)
+                                 unit_price=listing.price, points=points)
         await self.session.flush()
         self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available})
         return order
 
-    async def _buy_now(self, listing: Listing, buyer_id: int, now: datetime) -> Any:
+    async def _buy_now(self, listing: Listing, buyer_id: int, now: datetime, points: object = None) -> Any:
         if buyer_id == listing.seller_id:
             raise PermissionDenied("You cannot buy your own item.")
         # Imported here: the auctions domain imports catalog models, so a module-level import would be circular.
         from marketplace.auctions.schemas import closed_message
         from marketplace.auctions.services import buy_now
 
-        order = await buy_now(self.session, listing.id, buyer_id, now)
+        order = await buy_now(self.session, listing.id, buyer_id, now, points=points)
         # the auctions domain leaves the "closed" announcement to its caller
         self._publish(listing.id, closed_message(listing))
         return order

@@ -111,7 +111,8 @@ class ListingsController(Controller):
     async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
                   settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
         quantity = data.quantity if data is not None else 1  # an empty body buys one unit
-        order = await service(request, db_session, settings).buy(listing_id, user.id, quantity)
+        points = data.points if data is not None else 0
+        order = await service(request, db_session, settings).buy(listing_id, user.id, quantity, points=points)
         # The same order object as GET /orders/{id}.
         view = await OrderService(db_session, settings).view(order.id)
         return OrderOut.of(view, settings.auto_confirm_days)

@@ -76,6 +76,7 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
         "duration_seconds": _form_int(form, "duration_seconds", "Duration"),
         "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
         "featured": form.get("featured") not in (None, "", "0", "off"),
+        "shipping_fee": _form_int(form, "shipping_fee", "Shipping fee"),
     }
 
 
@@ -211,7 +212,9 @@ class ListingViews(Controller):
                   db_session: DB, settings: AppSettings) -> Template | Redirect:
         try:
             quantity = _form_int(data, "quantity", "Quantity") or 1
-            order = await _service(request, db_session, settings).buy(listing_id, user.id, quantity)
+            points = _form_int(data, "points", "Points") or 0
+            order = await _service(request, db_session, settings).buy(listing_id, user.id, quantity,
+                                                                      points=points)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise

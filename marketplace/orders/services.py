@@ -36,35 +36,57 @@ async def open_order(
     unit_price: int,
     pay_from: Literal["available", "held"] = "available",
     held_amount: int | None = None,
+    points: object = None,
 ) -> Order:
-    """Create a ``paid`` order and move ``quantity × unit_price`` coins from the buyer into its escrow.
+    """Create a ``paid`` order and move its coins into its escrow.
+
+    The membership pricing (docs/rules.md §14, §15) decides the total: items + the listing's shipping fee −
+    platform-funded discounts (``points`` redeemed, free shipping by level). The buyer pays ``total``; the
+    platform's ``marketing`` account pays ``platform_paid``; escrow holds items + shipping, what the seller is
+    paid on. Points are spent and earned in the same transaction.
 
     ``pay_from="available"``: a fixed-price purchase or Buy Now (raises InsufficientCoins → 402, nothing kept
-    because the caller's transaction rolls back). ``pay_from="held"``: an auction win; ``held_amount`` is the
-    winner's whole hold (their maximum) and ``held_amount - total`` goes back to available in the same
-    transaction. The caller holds the listing row lock and has already decided the sale is valid.
+    because the caller's transaction rolls back). ``pay_from="held"``: an auction win (no points, no shipping);
+    ``held_amount`` is the winner's whole hold (their maximum) and ``held_amount - total`` goes back to available
+    in the same transaction. The caller holds the listing row lock and has already decided the sale is valid.
     """
-    total = quantity * unit_price
+    from marketplace.membership import services as membership
+
+    items_total = quantity * unit_price
+    if pay_from == "held":
+        if points:
+            raise InvalidOrderInput("Points are not redeemed on bids.")
+        points = 0
+    pricing = await membership.price_purchase(
+        session, buyer_id, items_total=items_total,
+        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points)
+    total = pricing.total
     order = Order(
         listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, quantity=quantity,
-        unit_price=unit_price, total=total, fee=0, status="paid",
+        unit_price=unit_price, total=total, fee=0, status="paid", items_total=items_total,
+        shipping_fee=pricing.shipping_fee, points_used=pricing.points_used, platform_paid=pricing.platform_paid,
+        discounts=list(pricing.discounts),
     )
     session.add(order)
     await session.flush()
     session.add(OrderEvent(order_id=order.id, actor_id=buyer_id, from_status=None, to_status="paid",
                            note="paid into escrow"))
+    gross = pricing.seller_gross
     if pay_from == "available":
-        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order.id), total)]
+        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order.id), gross)]
         kind = "purchase"
     else:
         hold = total if held_amount is None else held_amount
-        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order.id), total)]
+        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order.id), gross)]
         if hold > total:
             legs.append(ledger.Leg(ledger.available(buyer_id), hold - total))
         kind = "auction_settlement"
-    if total > 0:
+    if pricing.platform_paid:
+        legs.append(ledger.Leg(ledger.platform("marketing"), -pricing.platform_paid))
+    if gross > 0:
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
+    await membership.after_payment(session, order)
     return order
 
 
@@ -234,7 +256,7 @@ class OrderService:
         now = now or utcnow()
         order, source = await self._move(order_id, "confirm", user_id, is_admin=is_admin)
         await self._pay_seller(order, now)
-        self._record(order, user_id, source, f"receipt confirmed; paid out {order.total - order.fee}, fee {order.fee}",
+        self._record(order, user_id, source, f"receipt confirmed; paid out {order.payout}, fee {order.fee}",
                      now)
         await self.session.flush()
         return order
@@ -280,7 +302,7 @@ class OrderService:
         order.status = rules.transition(source, "release" if outcome == "release" else "refund", "admin")
         if outcome == "release":
             await self._pay_seller(order, now)
-            note = f"dispute resolved: released to the seller ({order.total - order.fee}, fee {order.fee})"
+            note = f"dispute resolved: released to the seller ({order.payout}, fee {order.fee})"
         else:
             await self._refund_buyer(order, now)
             note = f"dispute resolved: {order.total} refunded to the buyer"
@@ -300,17 +322,21 @@ class OrderService:
         order.status = rules.transition(source, "auto_confirm", "system")
         await self._pay_seller(order, now)
         self._record(order, None, source, f"confirmed automatically {self.settings.auto_confirm_days} days after "
-                     f"shipping; paid out {order.total - order.fee}, fee {order.fee}", now)
+                     f"shipping; paid out {order.payout}, fee {order.fee}", now)
         await self.session.flush()
         return True
 
     # --- money and stock ----------------------------------------------------------------------------------------
 
     async def _pay_seller(self, order: Order, now: datetime) -> None:
+        """Escrow (items + shipping) to the seller minus the final value fee on the items total at the sale price
+        (docs/rules.md §5, §15); then the membership follow-ups (points freeze clock, level)."""
+        from marketplace.membership import services as membership
+
         fees = self.settings.fees
-        order.fee = rules.final_value_fee(order.total, fees.final_value_percent, fees.final_value_min)
+        order.fee = rules.final_value_fee(order.items_total, fees.final_value_percent, fees.final_value_min)
         order.completed_at = order.closed_at = now
-        net = order.total - order.fee
+        net = order.items_total + order.shipping_fee - order.fee
         if net > 0:
             await ledger.post(self.session, kind="payout", ref_type="order", ref_id=order.id,
                               idempotency_key=f"order:{order.id}:payout", memo=f"order {order.id} payout",
@@ -322,14 +348,22 @@ class OrderService:
                               memo=f"final value fee, order {order.id}",
                               legs=[ledger.Leg(ledger.escrow(order.id), -order.fee),
                                     ledger.Leg(ledger.platform("revenue"), order.fee)])
+        await membership.after_completion(self.session, order, now, self.settings)
 
     async def _refund_buyer(self, order: Order, now: datetime) -> None:
+        """The buyer gets back what they paid, the platform what it paid (marketing), and the redeemed points."""
+        from marketplace.membership import services as membership
+
         order.closed_at = now
-        if order.total > 0:
+        legs = [ledger.Leg(ledger.available(order.buyer_id), order.total),
+                ledger.Leg(ledger.platform("marketing"), order.platform_paid)]
+        gross = order.total + order.platform_paid
+        if gross > 0:
             await ledger.post(self.session, kind="refund", ref_type="order", ref_id=order.id,
                               idempotency_key=f"order:{order.id}:refund", memo=f"order {order.id} refund",
-                              legs=[ledger.Leg(ledger.escrow(order.id), -order.total),
-                                    ledger.Leg(ledger.available(order.buyer_id), order.total)])
+                              legs=[ledger.Leg(ledger.escrow(order.id), -gross),
+                                    *(leg for leg in legs if leg.amount)])
+        await membership.after_refund(self.session, order, now, self.settings)
 
     async def _restore_stock(self, order: Order) -> None:
         """Put a cancelled fixed-price order's units back on sale.
@@ -384,8 +418,9 @@ class FeedbackService:
 
     RECENT = 20
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
         self.session = session
+        self.settings = settings or Settings()
 
     async def leave(self, order_id: int, user_id: int, rating: str, comment: str = "",
                     *, now: datetime | None = None) -> Feedback:
@@ -416,6 +451,11 @@ class FeedbackService:
                 await self.session.flush()
         except IntegrityError as exc:
             raise FeedbackNotAllowed("You have already left feedback for this order.") from exc
+        if actor == "buyer":  # docs/rules.md §14: a buyer's feedback earns points, once per order
+            from marketplace.membership import services as membership
+
+            await membership.earn_on_feedback(self.session, order, with_photo=False, now=feedback.created_at,
+                                              settings=self.settings)
         return feedback
 
     async def left_by(self, order_ids: list[int], user_id: int) -> set[int]:

@@ -7,9 +7,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
 
-USER_KINDS = ("available", "held")
-PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments")
+USER_KINDS = ("available", "held", "points_frozen", "points_available")
+# marketing funds platform-paid discounts (points, free shipping: docs/rules.md §14, §15).
+PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments", "marketing", "points_issued", "points_redeemed",
+                  "points_expired")
 # escrow: one account per order, with a running balance (it is locked like a user account).
+
+# Points are a second ledger in their own unit (docs/rules.md §14): the same engine, accounts of these kinds.
+# A transaction moves one unit only, so each unit balances on its own.
+POINT_KINDS = ("points_frozen", "points_available", "points_issued", "points_redeemed", "points_expired")
+ALL_KINDS = ("available", "held", "escrow", "revenue", "topup_clearing", "adjustments", "marketing",
+             *POINT_KINDS)
+
+
+def unit_of(kind: str) -> str:
+    """``"points"`` for the points ledger's accounts, ``"coins"`` for every other."""
+    return "points" if kind in POINT_KINDS else "coins"
 
 
 class LedgerAccount(Base):
@@ -21,9 +34,7 @@ class LedgerAccount(Base):
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('available', 'held', 'escrow', 'revenue', 'topup_clearing', 'adjustments')", name="kind"
-        ),
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in ALL_KINDS) + ")", name="kind"),
         CheckConstraint("balance >= 0", name="balance_nonnegative"),
     )
 
