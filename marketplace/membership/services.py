@@ -274,6 +274,21 @@ async def earn_on_feedback(session: AsyncSession, order: Order, *, with_photo: b
     return points
 
 
+async def grant_points(session: AsyncSession, user_id: int, points: int, *, now: datetime, settings: Settings,
+                       memo: str = "granted", source: str = "grant") -> PointsLot:
+    """Credit available points directly (demo data, goodwill): a lot expiring like any points credited now."""
+    await _lock_points(session, user_id)
+    lot = PointsLot(user_id=user_id, source=source, order_id=None, points=points, remaining=points, expired=0,
+                    state="available", created_at=now, credited_at=now,
+                    expires_at=rules.expiry_for(now, settings.timezone))
+    session.add(lot)
+    await session.flush()
+    await ledger.post(session, kind="points_grant", ref_type="points_lot", ref_id=lot.id, memo=memo,
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_available(user_id), points)])
+    return lot
+
+
 async def expire_lot(session: AsyncSession, lot_id: int, now: datetime) -> int:
     """Expire what is left of one lot past its expiry; 0 (and nothing) when there is nothing to expire."""
     lot = await session.scalar(select(PointsLot).where(PointsLot.id == lot_id))
