@@ -36,13 +36,12 @@ class Publisher(Protocol):
 
 
 def _shipping_fee(value: object, mode: object) -> int:
-    """docs/rules.md §15: coins per order; fixed-price listings only (docs/decisions.md, Membership)."""
+    """docs/rules.md §15: coins per order, fixed-price listings only (docs/decisions.md, Membership); like every
+    field of the other mode, it is ignored on an auction."""
     from marketplace.membership.rules import check_shipping_fee
 
     fee = check_shipping_fee(value)
-    if fee and mode == "auction":
-        raise InvalidInput("shipping_fee is for fixed-price listings; an auction ships at the winner's cost.")
-    return fee
+    return 0 if mode == "auction" else fee
 
 
 # --- serializers -------------------------------------------------------------------------------------------------

@@ -192,6 +192,10 @@ class ListingViews(Controller):
                 pass
             else:
                 extra = await auction_context(db, listing, viewer)
+        if viewer_id is not None and listing.mode == "fixed" and viewer_id != listing.seller_id:
+            from marketplace.membership.views import buy_box
+
+            extra["buy_box"] = await buy_box(db, viewer_id, settings)
         return await render(
             request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
             listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,

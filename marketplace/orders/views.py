@@ -95,7 +95,7 @@ class OrderViews(Controller):
         return await render(request, db_session, "orders/detail.html",
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
-                            labels=STATUS_LABELS)
+                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id))
 
     @post("/orders/{order_id:int}/ship")
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -158,3 +158,10 @@ class DisputeAdminViews(Controller):
 
 
 ROUTES = [OrderViews, DisputeAdminViews]
+
+
+async def _buyer_level(db: Any, buyer_id: int) -> str:
+    """The buyer's membership level, shown beside their name (docs/rules.md §13)."""
+    from marketplace.membership.services import current_level
+
+    return await current_level(db, buyer_id)

@@ -82,7 +82,15 @@ class WalletViews(Controller):
             request, db_session, "wallet/index.html", status_code=status_code,
             available=available, held=held, entries=entries, topups=topups, resume=resume,
             returned=returned, error=error, coins=coins, settings=settings,
+            points=await _points(db_session, user_id),
         )
+
+
+async def _points(db: Any, user_id: int) -> Any:
+    """The member's points beside the coins (docs/rules.md §14; the membership domain owns them)."""
+    from marketplace.membership.services import points_summary
+
+    return await points_summary(db, user_id)
 
 
 # --- the gateway's asynchronous notify -----------------------------------------------------------------------------

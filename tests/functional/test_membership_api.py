@@ -268,4 +268,5 @@ async def test_shipping_fee_on_publish(client: Any, sessions: Sessions) -> None:
     r = await client.post("/api/v1/listings", json={"title": "Vase", "category_id": cat["id"], "mode": "auction",
                                                     "start_price": 10, "duration_seconds": 3600, "shipping_fee": 5},
                           headers=seller["headers"])
-    assert r.status_code == 400
+    assert r.status_code == 201  # fixed-price field, ignored on an auction like the other mode's fields
+    assert r.json()["shipping_fee"] == 0
