@@ -97,7 +97,7 @@ async def audit(session: AsyncSession) -> AuditReport:
 
     # 2. each ledger (coins, points) sums to zero, and no transaction mixes them
     is_points = LedgerAccount.kind.in_(POINT_KINDS)
-    for points, label in ((False, "coin"), (True, "point")):
+    for points, label in ((False, "entries"), (True, "point entries")):
         unit_total = int(await session.scalar(
             select(func.coalesce(func.sum(LedgerEntry.amount), 0))
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
@@ -107,7 +107,7 @@ async def audit(session: AsyncSession) -> AuditReport:
         else:
             report.total = unit_total
         if unit_total != 0:
-            report.problems.append(f"all {label} entries sum to {unit_total:+,}, not 0")
+            report.problems.append(f"all {label} sum to {unit_total:+,}, not 0 ({'points' if points else 'coins'})")
     mixed = (await session.scalars(
         select(LedgerEntry.transaction_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
