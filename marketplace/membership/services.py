@@ -274,6 +274,23 @@ async def earn_on_feedback(session: AsyncSession, order: Order, *, with_photo: b
     return points
 
 
+async def earn_on_feedback_photo(session: AsyncSession, order: Order, *, now: datetime, settings: Settings) -> int:
+    """A photo on the buyer's feedback tops its points up to 20 (the 10 more), once per order."""
+    points = rules.FEEDBACK_PHOTO_POINTS - rules.FEEDBACK_POINTS
+    key = f"points:order:{order.id}:feedback_photo"
+    if await ledger.find_by_key(session, key) is not None:
+        return 0
+    await _lock_points(session, order.buyer_id)
+    session.add(PointsLot(user_id=order.buyer_id, source="feedback", order_id=order.id, points=points,
+                          remaining=points, expired=0, state="available", created_at=now, credited_at=now,
+                          expires_at=rules.expiry_for(now, settings.timezone)))
+    await ledger.post(session, kind="points_feedback", ref_type="order", ref_id=order.id, idempotency_key=key,
+                      memo=f"photo on the feedback of order {order.id}",
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_available(order.buyer_id), points)])
+    return points
+
+
 async def grant_points(session: AsyncSession, user_id: int, points: int, *, now: datetime, settings: Settings,
                        memo: str = "granted", source: str = "grant") -> PointsLot:
     """Credit available points directly (demo data, goodwill): a lot expiring like any points credited now."""

@@ -82,4 +82,7 @@ class Feedback(Base):
     role: Mapped[str] = mapped_column(String(8))  # the author's side: buyer or seller
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(String(1000), default="")
+    # one photo per feedback, through the listing photos' image pipeline (docs/rules.md §14: 20 points with one)
+    photo_key: Mapped[str | None] = mapped_column(String(200))
+    photo_thumb_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

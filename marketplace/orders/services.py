@@ -125,6 +125,8 @@ class FeedbackView:
     role: str  # the author's side of the order: buyer or seller
     author: str
     listing_title: str
+    photo_key: str | None = None
+    photo_thumb_key: str | None = None
 
 
 class OrderService:
@@ -487,7 +489,8 @@ class FeedbackService:
             .order_by(Feedback.id.desc())
             .limit(limit)
         )).all()
-        return [FeedbackView(f.rating, f.comment, f.created_at, f.role, author, title) for f, author, title in rows]
+        return [FeedbackView(f.rating, f.comment, f.created_at, f.role, author, title, f.photo_key, f.photo_thumb_key)
+                for f, author, title in rows]
 
     async def profile_context(self, user_id: int) -> dict[str, Any]:
         """What /users/{username} shows: ``feedback_score`` (positive − negative), ``positive_percent``

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError
 from marketplace.orders import rules
+from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
@@ -157,7 +158,7 @@ class DisputeAdminViews(Controller):
                           f"Order #{order_id} resolved: {done}.")
 
 
-ROUTES = [OrderViews, DisputeAdminViews]
+ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews]
 
 
 async def _buyer_level(db: Any, buyer_id: int) -> str:

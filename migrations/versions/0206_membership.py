@@ -43,6 +43,8 @@ def upgrade() -> None:
     op.add_column('orders', sa.Column('points_used', sa.Integer(), server_default='0', nullable=False))
     op.add_column('orders', sa.Column('platform_paid', BigId, server_default='0', nullable=False))
     op.add_column('orders', sa.Column('discounts', sa.JSON(), server_default='[]', nullable=False))
+    op.add_column('feedback', sa.Column('photo_key', sa.String(length=200), nullable=True))
+    op.add_column('feedback', sa.Column('photo_thumb_key', sa.String(length=200), nullable=True))
     # Orders before membership: the buyer paid the items, nothing else.
     op.execute("UPDATE orders SET items_total = total")
 
@@ -102,6 +104,8 @@ def downgrade() -> None:
     for column in ('discounts', 'platform_paid', 'points_used', 'shipping_fee', 'items_total'):
         op.drop_column('orders', column)
     op.drop_column('listings', 'shipping_fee')
+    op.drop_column('feedback', 'photo_thumb_key')
+    op.drop_column('feedback', 'photo_key')
     op.execute("DELETE FROM ledger_entries WHERE account_id IN (SELECT id FROM ledger_accounts WHERE kind IN "
                "('marketing', 'points_frozen', 'points_available', 'points_issued', 'points_redeemed', "
                "'points_expired'))")

@@ -270,3 +270,43 @@ async def test_shipping_fee_on_publish(client: Any, sessions: Sessions) -> None:
                           headers=seller["headers"])
     assert r.status_code == 201  # fixed-price field, ignored on an auction like the other mode's fields
     assert r.json()["shipping_fee"] == 0
+
+
+async def test_feedback_with_a_photo_earns_twenty_points(client: Any, sessions: Sessions,
+                                                         people: dict[str, Any], settings: Settings) -> None:
+    from tests.imagedata import png_bytes
+
+    seller, buyer = people["seller"], people["buyer"]
+    lid = await listing(sessions, seller, price=100)
+    oid = (await client.post(f"/api/v1/listings/{lid}/buy", json={}, headers=buyer["headers"])).json()["id"]
+    await client.post(f"/api/v1/orders/{oid}/ship", json={}, headers=seller["headers"])
+    await client.post(f"/api/v1/orders/{oid}/confirm", headers=buyer["headers"])
+    photo = {"file": ("teapot.png", png_bytes(), "image/png")}
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files=photo, headers=buyer["headers"])
+    assert r.status_code == 409  # feedback first
+    r = await client.post(f"/api/v1/orders/{oid}/feedback", json={"rating": "positive"}, headers=buyer["headers"])
+    assert r.status_code == 201
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files={"file": ("x.png", b"not an image",
+                                                                                   "image/png")},
+                          headers=buyer["headers"])
+    assert r.status_code == 400
+    stranger = await token_user(sessions)
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files=photo, headers=stranger["headers"])
+    assert r.status_code == 404
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files=photo, headers=buyer["headers"])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["points_earned"] == 10
+    assert body["thumb_url"].startswith("/media/feedback/")
+    assert (settings.media_dir / body["url"].removeprefix("/media/")).is_file()
+    # 3,000 granted + 10 for the feedback + 10 for its photo = 20 for the feedback
+    assert (await balances(sessions, buyer["id"]))["points_available"] == 3020
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files=photo, headers=buyer["headers"])
+    assert r.status_code == 409
+    assert (await balances(sessions, buyer["id"]))["points_available"] == 3020
+    # the seller's feedback may carry a photo too; it earns nobody points
+    await client.post(f"/api/v1/orders/{oid}/feedback", json={"rating": "positive"}, headers=seller["headers"])
+    r = await client.post(f"/api/v1/orders/{oid}/feedback/photo", files=photo, headers=seller["headers"])
+    assert r.status_code == 201
+    assert r.json()["points_earned"] == 0
+    await assert_audit_ok(sessions)

@@ -93,3 +93,31 @@ async def test_sell_form_has_a_shipping_fee(client: Any, sessions: Sessions) -> 
     await html_login(client, d["seller"])
     r = await client.get("/sell")
     assert 'name="shipping_fee"' in r.text
+
+
+async def test_feedback_photo_form(client: Any, sessions: Sessions) -> None:
+    from marketplace.orders.services import FeedbackService, OrderService
+    from tests.imagedata import png_bytes
+
+    d = await seed(sessions)
+    async with sessions() as s, s.begin():
+        from marketplace.catalog.listings import ListingService
+
+        order = await ListingService(s, Settings()).buy(d["listing"], d["buyer_id"], 1)
+        seller_id = order.seller_id
+        await OrderService(s, Settings()).ship(order.id, seller_id)
+        await OrderService(s, Settings()).confirm(order.id, d["buyer_id"])
+        await FeedbackService(s).leave(order.id, d["buyer_id"], "positive", "lovely")
+        oid = order.id
+    await html_login(client, d["buyer"])
+    r = await client.get(f"/orders/{oid}")
+    assert f'action="/orders/{oid}/feedback/photo"' in r.text
+    token = client.cookies.get("csrftoken")
+    r = await client.post(f"/orders/{oid}/feedback/photo", data={"_csrf_token": token},
+                          files={"file": ("p.png", png_bytes(), "image/png")}, follow_redirects=False)
+    assert r.status_code == 303
+    r = await client.get(f"/orders/{oid}")
+    assert 'class="feedback-photo"' in r.text
+    assert f'action="/orders/{oid}/feedback/photo"' not in r.text
+    async with sessions() as s:
+        assert await ledger.balance(s, ledger.points_available(d["buyer_id"])) == 1_000 + 20
