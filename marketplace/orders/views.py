@@ -74,7 +74,9 @@ class OrderViews(Controller):
         rated = await FeedbackService(db_session).left_by([v.order.id for v in views], user.id)
         rows = [_row(v, user.id, user.is_admin, rated, settings.auto_confirm_days) for v in views]
         return await render(request, db_session, "orders/list.html", role=role, rows=rows, total=total, page=page,
-                            per_page=PER_PAGE, status=status, statuses=rules.STATUSES, labels=STATUS_LABELS)
+                            per_page=PER_PAGE, status=status, statuses=rules.STATUSES, labels=STATUS_LABELS,
+                            buyer_levels=await _buyer_levels(db_session, [v.order.buyer_id for v in views])
+                            if role == "seller" else {})
 
     @get("/my/purchases")
     async def purchases(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
@@ -159,6 +161,12 @@ class DisputeAdminViews(Controller):
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews]
+
+
+async def _buyer_levels(db: Any, buyer_ids: list[int]) -> dict[int, str]:
+    from marketplace.membership.services import levels_of
+
+    return await levels_of(db, sorted(set(buyer_ids)))
 
 
 async def _buyer_level(db: Any, buyer_id: int) -> str:

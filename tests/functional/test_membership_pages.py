@@ -86,6 +86,8 @@ async def test_buy_form_with_points_and_order_breakdown(client: Any, sessions: S
     r = await client.get(f"/orders/{order.id}")
     assert r.status_code == 200
     assert 'data-kind="points">−20 🪙<' in r.text
+    r = await client.get("/my/sales")
+    assert "level-badge level-registered" in r.text  # the buyer's level beside their name
 
 
 async def test_sell_form_has_a_shipping_fee(client: Any, sessions: Sessions) -> None:
