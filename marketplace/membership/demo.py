@@ -1,10 +1,11 @@
 """Demo members (``marketplace demo``): buyers at several levels with points, made the real way — purchases
 through ListingService.buy, completed through OrderService, points granted through the ledger engine.
 
-* ``wang`` J2, ``liu`` J3, ``zhao`` J5 (password: the demo password): completed purchases from carol;
+* ``wang`` J2, ``liu`` J3, ``zhao`` J5 (password: the demo password): completed purchases from bob (who has no
+  shop, so carol's shop keeps the listings the shops demo gave it);
 * ``alice`` J1 with 2,500 available points (to try redeeming on the buy form) and 124 frozen points from a
   1,235-coin purchase that unfreeze 7 days after it completed;
-* carol's "Cast-iron teapot" has an 80-coin shipping fee: free shipping for an order of 2+ (1,880 coins ≥ 188 yuan).
+* bob's "Cast-iron teapot" has an 80-coin shipping fee: free shipping for an order of 2+ (1,880 coins ≥ 188 yuan).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
     from marketplace.demo import DEMO_PASSWORD
 
     categories = {c.slug: c.id for c in await session.scalars(select(Category))}
-    seller, admin = users.get("carol"), users.get("admin")
+    seller, admin = users.get("bob"), users.get("admin")
     category_id = categories.get("porcelain")
     if seller is None or category_id is None:
         return

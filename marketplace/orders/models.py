@@ -38,7 +38,7 @@ class Order(Base):
     shipping_fee: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
     points_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     platform_paid: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
-    discounts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=lambda: [], server_default="[]")
+    discounts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), default="paid")
     tracking: Mapped[str | None] = mapped_column(String(100))
     dispute_reason: Mapped[str | None] = mapped_column(Text)
