@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.events import emit
-from marketplace.membership import rules
+from marketplace.membership import ports, rules
 from marketplace.membership.events import LevelChanged, PointsUnfrozen
 from marketplace.membership.models import Membership, PointsLot, PointsLotUse
-from marketplace.orders.models import Order
+from marketplace.membership.ports import OrderRef
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -39,11 +39,7 @@ log = logging.getLogger(__name__)
 
 async def effective_spend(session: AsyncSession, user_id: int, now: datetime, window_days: int) -> int:
     """docs/rules.md §13: the ``total`` of the user's completed purchases completed in the window."""
-    value = await session.scalar(
-        select(func.coalesce(func.sum(Order.total), 0)).where(
-            Order.buyer_id == user_id, Order.status == "completed",
-            Order.completed_at > now - timedelta(days=window_days), Order.completed_at <= now))
-    return int(value or 0)
+    return await ports.purchases().effective_spend(session, user_id, now - timedelta(days=window_days), now)
 
 
 async def current_level(session: AsyncSession, user_id: int) -> str:
@@ -84,8 +80,7 @@ async def recompute_level(session: AsyncSession, user_id: int, now: datetime, se
 
 async def members_to_recompute(session: AsyncSession, now: datetime, settings: Settings) -> list[int]:
     """Everyone whose level may have changed as the window slid: recent buyers and members above registered."""
-    recent = select(Order.buyer_id).where(
-        Order.status == "completed", Order.completed_at > now - timedelta(days=settings.level_window_days + 2))
+    recent = ports.purchases().buyers_since(now - timedelta(days=settings.level_window_days + 2))
     ranked = select(Membership.user_id).where(Membership.level != "registered")
     return sorted(set(await session.scalars(recent.union(ranked))))
 
@@ -157,7 +152,7 @@ async def _lots(session: AsyncSession, *conds: Any) -> list[PointsLot]:
         .execution_options(populate_existing=True)))
 
 
-async def earn_on_order(session: AsyncSession, order: Order, now: datetime, *, plus: bool = False) -> int:
+async def earn_on_order(session: AsyncSession, order: OrderRef, now: datetime, *, plus: bool = False) -> int:
     """At payment: ``round_half_up(total / 10)`` points into the buyer's frozen points, one lot per order."""
     points = rules.points_earned(order.total, plus=plus)
     if points <= 0:
@@ -172,7 +167,7 @@ async def earn_on_order(session: AsyncSession, order: Order, now: datetime, *, p
     return points
 
 
-async def redeem(session: AsyncSession, order: Order, points: int, now: datetime) -> None:
+async def redeem(session: AsyncSession, order: OrderRef, points: int, now: datetime) -> None:
     """Spend ``points`` of the buyer's available points on ``order``, soonest-expiring lots first."""
     if points <= 0:
         return
@@ -194,7 +189,7 @@ async def redeem(session: AsyncSession, order: Order, points: int, now: datetime
     await session.flush()
 
 
-async def on_order_refunded(session: AsyncSession, order: Order, now: datetime) -> None:
+async def on_order_refunded(session: AsyncSession, order: OrderRef, now: datetime) -> None:
     """Cancel or refund: redeemed points go back to their lots (original expiry), frozen earned points are lost."""
     await _lock_points(session, order.buyer_id)
     uses = list(await session.scalars(select(PointsLotUse).where(
@@ -224,7 +219,7 @@ async def on_order_refunded(session: AsyncSession, order: Order, now: datetime) 
     await session.flush()
 
 
-async def on_order_completed(session: AsyncSession, order: Order, now: datetime, settings: Settings) -> None:
+async def on_order_completed(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
     """Start the freeze clock of the order's earned points (the unfreeze job runs at ``unfreeze_at``)."""
     for lot in await _lots(session, PointsLot.order_id == order.id, PointsLot.source == "purchase",
                            PointsLot.state == "frozen"):
@@ -256,7 +251,7 @@ async def unfreeze_lot(session: AsyncSession, lot_id: int, now: datetime, settin
     return True
 
 
-async def earn_on_feedback(session: AsyncSession, order: Order, *, with_photo: bool, now: datetime,
+async def earn_on_feedback(session: AsyncSession, order: OrderRef, *, with_photo: bool, now: datetime,
                            settings: Settings) -> int:
     """The buyer's feedback on a completed order: 10 points at once (20 with a photo), once per order."""
     points = rules.feedback_points(with_photo)
@@ -274,7 +269,7 @@ async def earn_on_feedback(session: AsyncSession, order: Order, *, with_photo: b
     return points
 
 
-async def earn_on_feedback_photo(session: AsyncSession, order: Order, *, now: datetime, settings: Settings) -> int:
+async def earn_on_feedback_photo(session: AsyncSession, order: OrderRef, *, now: datetime, settings: Settings) -> int:
     """A photo on the buyer's feedback tops its points up to 20 (the 10 more), once per order."""
     points = rules.FEEDBACK_PHOTO_POINTS - rules.FEEDBACK_POINTS
     key = f"points:order:{order.id}:feedback_photo"
@@ -358,19 +353,19 @@ async def price_purchase(session: AsyncSession, buyer_id: int, *, items_total: i
     return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=level, points=used)
 
 
-async def after_payment(session: AsyncSession, order: Order, now: datetime | None = None) -> None:
+async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None) -> None:
     """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones."""
     now = now or utcnow()
     await redeem(session, order, order.points_used, now)
     await earn_on_order(session, order, now)
 
 
-async def after_completion(session: AsyncSession, order: Order, now: datetime, settings: Settings) -> None:
+async def after_completion(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
     await on_order_completed(session, order, now, settings)
     await recompute_level(session, order.buyer_id, now, settings)
 
 
-async def after_refund(session: AsyncSession, order: Order, now: datetime, settings: Settings) -> None:
+async def after_refund(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
     await on_order_refunded(session, order, now)
     await recompute_level(session, order.buyer_id, now, settings)
 

@@ -22,9 +22,10 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.images import ImageStorage, LocalStorage, process_image
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.media.images import ImageStorage, LocalStorage, process_image
+from marketplace.membership.services import earn_on_feedback_photo
 from marketplace.orders.exceptions import FeedbackNotAllowed, OrderNotFound
 from marketplace.orders.models import Feedback, Order
 from marketplace.settings import Settings
@@ -61,8 +62,6 @@ async def add_photo(session: AsyncSession, settings: Settings, order_id: int, us
     await session.flush()
     points = 0
     if feedback.role == "buyer":
-        from marketplace.membership.services import earn_on_feedback_photo
-
         points = await earn_on_feedback_photo(session, order, now=now, settings=settings)
     return feedback, points
 

@@ -14,11 +14,13 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from marketplace.accounts.services import AccountService
 from marketplace.errors import DomainError
+from marketplace.membership.services import current_level, levels_of
 from marketplace.orders import rules
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
-from marketplace.web.auth import requires_admin, requires_login
+from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
 
@@ -160,17 +162,23 @@ class DisputeAdminViews(Controller):
                           f"Order #{order_id} resolved: {done}.")
 
 
-ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews]
+@get("/users/{username:str}", include_in_schema=False)
+async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
+    """A user's public profile with their feedback summary (the feedback belongs to orders)."""
+    profile = await AccountService(db_session).by_username(username)
+    extra = await FeedbackService(db_session).profile_context(profile.id)
+    me = current_user(request)
+    return await render(request, db_session, "accounts/profile.html", profile=profile,
+                        is_me=bool(me and me.id == profile.id), **extra)
+
+
+ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]
 
 
 async def _buyer_levels(db: Any, buyer_ids: list[int]) -> dict[int, str]:
-    from marketplace.membership.services import levels_of
-
     return await levels_of(db, sorted(set(buyer_ids)))
 
 
 async def _buyer_level(db: Any, buyer_id: int) -> str:
     """The buyer's membership level, shown beside their name (docs/rules.md §13)."""
-    from marketplace.membership.services import current_level
-
     return await current_level(db, buyer_id)

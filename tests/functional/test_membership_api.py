@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
+from marketplace.listings.models import Listing
 from marketplace.membership import services as membership
 from marketplace.membership.events import LevelChanged
 from marketplace.membership.models import PointsLot

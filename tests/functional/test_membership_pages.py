@@ -103,9 +103,9 @@ async def test_feedback_photo_form(client: Any, sessions: Sessions) -> None:
 
     d = await seed(sessions)
     async with sessions() as s, s.begin():
-        from marketplace.catalog.listings import ListingService
+        from marketplace.orders.services import buy_fixed
 
-        order = await ListingService(s, Settings()).buy(d["listing"], d["buyer_id"], 1)
+        order = await buy_fixed(s, Settings(), d["listing"], d["buyer_id"], 1)
         seller_id = order.seller_id
         await OrderService(s, Settings()).ship(order.id, seller_id)
         await OrderService(s, Settings()).confirm(order.id, d["buyer_id"])

@@ -15,12 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from marketplace.catalog.listings import ListingService
 from marketplace.db import session_factory
 from marketplace.errors import DomainError
 from marketplace.membership import services as membership
 from marketplace.membership.models import PointsLot
-from marketplace.orders.services import FeedbackService, OrderService
+from marketplace.orders.services import FeedbackService, OrderService, buy_fixed
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.audit import audit
@@ -60,7 +59,7 @@ async def _run(url: str, ops: list[tuple[str, int, int]]) -> None:
                 async with sessions() as s, s.begin():
                     svc = OrderService(s, conf)
                     if name == "buy":
-                        orders.append((await ListingService(s, conf).buy(listings[a], buyer_id, 1, now=now,
+                        orders.append((await buy_fixed(s, conf, listings[a], buyer_id, 1, now=now,
                                                                           points=b)).id)
                     elif name == "wait":
                         now += STEPS[a]

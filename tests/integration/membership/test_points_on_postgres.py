@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.catalog.listings import ListingService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.jobs import JobContext, NullPublisher
@@ -17,7 +16,7 @@ from marketplace.membership import services as membership
 from marketplace.membership import tasks
 from marketplace.membership.models import Membership, PointsLot, PointsLotUse
 from marketplace.orders.models import Order
-from marketplace.orders.services import OrderService
+from marketplace.orders.services import OrderService, buy_fixed
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.audit import audit
@@ -45,7 +44,7 @@ async def test_concurrent_redemptions_by_one_user_never_over_spend(sessions: Ses
             await start.wait()
             try:
                 async with s.begin():
-                    await ListingService(s, settings).buy(listing_id, buyer_id, 1, points=POINTS_EACH)
+                    await buy_fixed(s, settings, listing_id, buyer_id, 1, points=POINTS_EACH)
             except DomainError as exc:
                 return exc.status_code
             return 201
@@ -89,7 +88,7 @@ async def test_unfreeze_is_scheduled_at_the_second_and_runs_once(sessions: Sessi
     async with sessions() as s, s.begin():
         seller, buyer = await make_user(s), await make_user(s, coins=2_000)
         listing = await make_listing(s, seller, price=1_235)
-        order = await ListingService(s, settings).buy(listing.id, buyer.id, 1, now=t0)
+        order = await buy_fixed(s, settings, listing.id, buyer.id, 1, now=t0)
         oid, buyer_id = order.id, buyer.id
     svc_now = t0 + timedelta(hours=1)
     async with sessions() as s, s.begin():
