@@ -86,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
     print(f"  open {url}")
-    print(f"  users: admin, alice, bob, carol — password {demo.DEMO_PASSWORD!r}\n")
+    print(f"  users: admin, alice, bob, carol (and the members wang, liu, zhao) — password {demo.DEMO_PASSWORD!r}\n")
     _serve(settings, args.host, args.port, 1)
     return 0
 
