@@ -46,6 +46,8 @@ from marketplace.db import Base, create_engine, drain_after_commit, session_fact
 from marketplace.listings import api as listings_api
 from marketplace.listings import views as listings_views
 from marketplace.listings.deps import provide_listing_service
+from marketplace.membership import api as membership_api
+from marketplace.membership import views as membership_views
 from marketplace.notifications import api as notifications_api
 from marketplace.notifications import live as notifications_live
 from marketplace.notifications import views as notifications_views
@@ -73,11 +75,12 @@ STATIC_DIR = ROOT / "static"
 API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
     *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
+    *membership_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
-    *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES,
+    *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES, *membership_views.ROUTES,
 ]
 
 log = logging.getLogger(__name__)

@@ -88,7 +88,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
     print(f"  open {url}")
-    print(f"  users: admin, alice, bob, carol (and auditor, a second admin) — password {demo.DEMO_PASSWORD!r}")
+    print(f"  users: admin, alice, bob, carol (and auditor, a second admin; the members wang, liu, zhao)"
+          f" — password {demo.DEMO_PASSWORD!r}")
     number, secret = demo_card()
     print(f"  prepaid card to redeem at {url}/cards/redeem: number {number}, secret {secret}\n")
     _serve(settings, args.host, args.port, 1)

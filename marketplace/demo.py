@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import demo_membership as membership_demo
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
 from marketplace.auctions import demo as auctions_demo
@@ -31,6 +32,10 @@ DEMO_USERS = (
     ("bob", "bob@example.com", False),
     ("carol", "carol@example.com", False),
     ("auditor", "auditor@example.com", True),  # a second admin: the checker of the demo card batch
+    # the membership demo's buyers (marketplace/demo_membership.py makes their levels)
+    ("wang", "wang@example.com", False),
+    ("liu", "liu@example.com", False),
+    ("zhao", "zhao@example.com", False),
 )
 
 # (name, slug, children)
@@ -72,8 +77,8 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
-    wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, notifications_demo.seed,
-    cards_demo.seed,
+    wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, membership_demo.seed,
+    notifications_demo.seed, cards_demo.seed,
 )
 
 

@@ -34,6 +34,7 @@ TASK_MODULES = (
     "marketplace.orders.tasks",
     "marketplace.auctions.tasks",
     "marketplace.shops.tasks",
+    "marketplace.membership.tasks",
 )
 
 

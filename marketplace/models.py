@@ -6,6 +6,7 @@ from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailu
 from marketplace.categories.models import Category
 from marketplace.db import Base
 from marketplace.listings.models import Listing, ListingImage
+from marketplace.membership.models import Membership, PointsLot, PointsLotUse
 from marketplace.notifications.models import (
     EmailOutbox,
     Notification,
@@ -33,10 +34,13 @@ __all__ = [
     "LedgerTransaction",
     "Listing",
     "ListingImage",
+    "Membership",
     "Notification",
     "NotificationSetting",
     "Order",
     "OrderEvent",
+    "PointsLot",
+    "PointsLotUse",
     "SavedSearch",
     "Shop",
     "TopUp",

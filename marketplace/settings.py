@@ -98,6 +98,11 @@ class Settings:
     smtp_url: str | None = None
     smtp_from: str = "Coin Market <noreply@coin-market.local>"
 
+    # membership (docs/rules.md §13, §14)
+    level_window_days: int = 365
+    points_freeze_seconds: int = 604_800
+    timezone: str = "Asia/Shanghai"
+
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 
     @property

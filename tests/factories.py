@@ -13,6 +13,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
 from marketplace.categories.models import Category
 from marketplace.wallet import ledger
+from marketplace.wallet.models import PLATFORM_KINDS
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
@@ -167,8 +168,9 @@ async def ledger_problems(session: AsyncSession) -> list[str]:
     ))).all()]
     problems += [f"account {k} balance {b} != entries {s}" for k, b, s in (await session.execute(text(
         "SELECT a.key, a.balance, COALESCE(SUM(e.amount), 0) FROM ledger_accounts a "
-        "LEFT JOIN ledger_entries e ON e.account_id = a.id WHERE a.kind NOT IN ('revenue','topup_clearing',"
-        "'adjustments','card_float') GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
+        "LEFT JOIN ledger_entries e ON e.account_id = a.id WHERE a.kind NOT IN ("
+        + ", ".join(f"'{k}'" for k in PLATFORM_KINDS)
+        + ") GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
     ))).all()]
     total = await session.scalar(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries"))
     if total:

@@ -11,7 +11,7 @@ from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
 from marketplace.auctions.services import BidService, bid_history, purchase
 from marketplace.db import utcnow
-from marketplace.errors import RateLimited
+from marketplace.errors import InvalidInput, RateLimited
 from marketplace.listings.schemas import BuyIn
 from marketplace.orders.schemas import OrderOut
 from marketplace.orders.services import OrderService
@@ -41,6 +41,8 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
     raw = await request.json()
     if not isinstance(raw, dict) or type(raw.get("max_amount")) is not int:
         raise InvalidBid()
+    if raw.get("points"):  # docs/rules.md §14: points are redeemed on purchases, never on bids
+        raise InvalidInput("Points cannot be redeemed on a bid; use them with Buy Now or a fixed-price purchase.")
     result = await bid_service(request, db_session).place_bid(listing_id, user.id, data.max_amount, utcnow())
     return BidPlaced.of(result.listing, user.id)
 
@@ -55,8 +57,9 @@ async def list_bids(listing_id: FromPath[int], db_session: DB) -> list[BidStep]:
 async def buy(request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
               settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
     quantity = data.quantity if data is not None else 1  # an empty body buys one unit
+    points = data.points if data is not None else 0  # docs/rules.md §14: redeemed on this order
     order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
-                           publisher=request.app.state.publisher)
+                           publisher=request.app.state.publisher, points=points)
     # The same order object as GET /orders/{id}.
     view = await OrderService(db_session, settings).view(order.id)
     return OrderOut.of(view, settings.auto_confirm_days)

@@ -165,7 +165,7 @@ class BidService:
         self._announce(listing, bid_message(listing), reschedule=outcome.extended)
         return BidResult(listing=listing, bid=bid, outcome=outcome)
 
-    async def buy_now(self, listing_id: int, buyer_id: int, now: datetime) -> Order:
+    async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None) -> Order:
         """Buy Now on an auction without bids: it ends at once as sold, the buyer pays the Buy Now price from
         available coins into the order's escrow (402 when short, and then nothing changes)."""
         listing = await lock_auction(self.session, listing_id)
@@ -183,7 +183,7 @@ class BidService:
             raise BuyNowUnavailable("This auction has no Buy Now price.")
         price = listing.buy_now_price
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=1, unit_price=price,
-                                 pay_from="available")
+                                 pay_from="available", points=points)
         listing.status = listing_rules.next_status(listing.status, "sold")
         listing.ended_at = now
         listing.current_price = price
@@ -267,15 +267,15 @@ class BidService:
 
 
 async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: datetime, *,
-                  publisher: Publisher | None = None) -> Order:
+                  publisher: Publisher | None = None, points: object = None) -> Order:
     """Buy Now on an auction (called by the listings' POST /listings/{id}/buy). With ``publisher`` (e.g.
     ``request.app.state.publisher``) the ``closed`` message goes out after commit; without it the caller publishes
     ``schemas.closed_message(listing)`` on ``schemas.channel_name(listing_id)`` itself."""
-    return await BidService(session, publisher=publisher).buy_now(listing_id, buyer_id, now)
+    return await BidService(session, publisher=publisher).buy_now(listing_id, buyer_id, now, points)
 
 
 async def purchase(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
-                   now: datetime, *, publisher: Publisher | None = None) -> Order:
+                   now: datetime, *, publisher: Publisher | None = None, points: object = None) -> Order:
     """``POST /listings/{id}/buy``: a fixed-price purchase (the orders domain) or Buy Now on an auction.
 
     The auctions package is the top of the trading layers (listings ← orders ← auctions), so it is the one that
@@ -286,10 +286,11 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
     if listing is None or listing.status == "removed":
         raise NotFound("Listing not found.")
     if listing.mode != "auction":
-        return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher)
+        return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
+                               points=points)
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
-    return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now)
+    return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points)
 
 
 # --- read models -------------------------------------------------------------------------------------------------

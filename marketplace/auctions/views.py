@@ -62,8 +62,9 @@ class AuctionViews(Controller):
         """The listing page's buy form (fixed price or Buy Now): see :func:`services.purchase`."""
         try:
             quantity = form_int(data, "quantity", "Quantity") or 1
+            points = form_int(data, "points", "Points") or 0
             order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
-                                   publisher=request.app.state.publisher)
+                                   publisher=request.app.state.publisher, points=points)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise

@@ -57,6 +57,8 @@ class Listing(Base):
 
     # fixed price
     price: Mapped[int | None] = mapped_column(Coins)
+    # coins per order, paid by the buyer unless free shipping applies (docs/rules.md §15)
+    shipping_fee: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     quantity_available: Mapped[int] = mapped_column(Integer, default=1)
 

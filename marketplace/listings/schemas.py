@@ -28,10 +28,12 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
     duration_seconds: int | None = None
     auto_extend: bool | None = None
     featured: bool = False
+    shipping_fee: int | None = None
 
 
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
     quantity: int = 1
+    points: int = 0  # redeemed on this order (docs/rules.md §14): multiples of 50, ≤ 2,000
 
 
 class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
@@ -81,6 +83,7 @@ class ListingOut(msgspec.Struct):
     auto_extend: bool
     you_lead: bool
     ended_at: str | None = None
+    shipping_fee: int = 0
 
 
 class ListingPage(msgspec.Struct):

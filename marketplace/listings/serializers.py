@@ -76,6 +76,7 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         auto_extend=auction["auto_extend"] if auction else False,
         you_lead=auction["you_lead"] if auction else False,
         ended_at=iso(listing.ended_at),
+        shipping_fee=listing.shipping_fee or 0,
     )
 
 

@@ -29,6 +29,7 @@ from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
 from marketplace.media.images import ImageStorage, LocalStorage, process_image
+from marketplace.membership.rules import check_shipping_fee
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -36,6 +37,13 @@ from marketplace.wallet import ledger
 class Publisher(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
+
+
+def _shipping_fee(value: object, mode: object) -> int:
+    """docs/rules.md §15: coins per order, fixed-price listings only (docs/decisions.md, Membership); like every
+    field of the other mode, it is ignored on an auction."""
+    fee = check_shipping_fee(value)
+    return 0 if mode == "auction" else fee
 
 
 # --- browse ------------------------------------------------------------------------------------------------------
@@ -190,6 +198,8 @@ class ListingService:
         transaction rolls back on InsufficientCoins (402), taking the row with it.
         """
         now = now or utcnow()
+        draft = dict(draft)
+        shipping_fee = _shipping_fee(draft.pop("shipping_fee", None), draft.get("mode"))
         new = rules.validate_new_listing(
             **draft, min_auction_seconds=self.settings.min_auction_seconds,
             max_auction_seconds=self.settings.max_auction_seconds,
@@ -218,7 +228,7 @@ class ListingService:
             current_price=new.sort_price, start_price=new.start_price, reserve_price=new.reserve_price,
             buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
             auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
-            bid_count=0, version=0,
+            bid_count=0, version=0, shipping_fee=shipping_fee,
         )
         self.session.add(listing)
         await self.session.flush()

@@ -25,6 +25,7 @@ from marketplace.errors import DomainError, InvalidInput
 from marketplace.listings import ports
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
+from marketplace.membership.views import buy_box
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login
@@ -77,6 +78,7 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
         "duration_seconds": form_int(form, "duration_seconds", "Duration"),
         "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
         "featured": form.get("featured") not in (None, "", "0", "off"),
+        "shipping_fee": form_int(form, "shipping_fee", "Shipping fee"),
     }
 
 
@@ -140,6 +142,8 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     out = await svc.out(listing, viewer_id)
     has_auction_box = listing.mode == "auction"
     extra = await panel(db, listing, viewer) if has_auction_box else {}
+    if viewer_id is not None and listing.mode == "fixed" and viewer_id != listing.seller_id:
+        extra["buy_box"] = await buy_box(db, viewer_id, settings)  # points input, docs/rules.md §14
     return await render(
         request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
         listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
+from marketplace.orders.feedback_photos import FeedbackPhotoApi
 from marketplace.orders.schemas import (
     DisputeIn,
     FeedbackIn,
@@ -92,4 +93,4 @@ async def resolve_dispute(order_id: FromPath[int], data: JSONBody[ResolveIn], us
     return await _out(svc, order_id)
 
 
-ROUTES = [OrderController, resolve_dispute]
+ROUTES = [OrderController, resolve_dispute, FeedbackPhotoApi]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
@@ -29,8 +29,16 @@ class Order(Base):
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_price: Mapped[int] = mapped_column(Coins)
+    # what the buyer paid (docs/rules.md §15: items + shipping − discounts)
     total: Mapped[int] = mapped_column(Coins)
     fee: Mapped[int] = mapped_column(Coins, default=0)
+    # How the total was made (docs/rules.md §14, §15). The escrow holds items_total + shipping_fee: the buyer's
+    # total plus platform_paid from the platform's marketing account; the seller is paid on that.
+    items_total: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
+    shipping_fee: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
+    points_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    platform_paid: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
+    discounts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), default="paid")
     tracking: Mapped[str | None] = mapped_column(String(100))
     dispute_reason: Mapped[str | None] = mapped_column(Text)
@@ -38,6 +46,11 @@ class Order(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def payout(self) -> int:
+        """What the seller receives on completion: items + shipping − final value fee (docs/rules.md §15)."""
+        return self.items_total + self.shipping_fee - self.fee
 
 
 class OrderEvent(Base):
@@ -69,4 +82,7 @@ class Feedback(Base):
     role: Mapped[str] = mapped_column(String(8))  # the author's side: buyer or seller
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(String(1000), default="")
+    # one photo per feedback, through the listing photos' image pipeline (docs/rules.md §14: 20 points with one)
+    photo_key: Mapped[str | None] = mapped_column(String(200))
+    photo_thumb_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,11 @@ from marketplace.orders.rules import auto_confirm_at
 from marketplace.orders.services import OrderView
 
 
+class DiscountOut(msgspec.Struct):
+    kind: str  # points | coupon | member_day | plus_price | free_shipping
+    coins: int
+
+
 class OrderOut(msgspec.Struct):
     """API.md's order, plus names and the shipping details the pages show."""
 
@@ -32,6 +37,13 @@ class OrderOut(msgspec.Struct):
     dispute_reason: str | None
     closed_at: datetime | None
     auto_confirm_at: datetime | None
+    # docs/rules.md §15: how the total was made (total = items_total + shipping_fee − discounts)
+    items_total: int = 0
+    shipping_fee: int = 0
+    points_used: int = 0
+    discounts: list[DiscountOut] = msgspec.field(default_factory=list)
+    platform_paid: int = 0
+    payout: int = 0
 
     @classmethod
     def of(cls, view: OrderView, auto_confirm_days: int) -> OrderOut:
@@ -45,6 +57,9 @@ class OrderOut(msgspec.Struct):
             closed_at=o.closed_at,
             auto_confirm_at=auto_confirm_at(o.shipped_at, auto_confirm_days)
             if o.status == "shipped" and o.shipped_at else None,
+            items_total=o.items_total, shipping_fee=o.shipping_fee, points_used=o.points_used,
+            discounts=[DiscountOut(kind=str(d["kind"]), coins=int(str(d["coins"]))) for d in o.discounts or []],
+            platform_paid=o.platform_paid, payout=o.payout if o.status == "completed" else 0,
         )
 
 

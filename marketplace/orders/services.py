@@ -20,6 +20,7 @@ from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.services import ListingService
+from marketplace.membership import services as membership
 from marketplace.orders import events as order_events
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
@@ -39,35 +40,55 @@ async def open_order(
     unit_price: int,
     pay_from: Literal["available", "held"] = "available",
     held_amount: int | None = None,
+    points: object = None,
 ) -> Order:
-    """Create a ``paid`` order and move ``quantity × unit_price`` coins from the buyer into its escrow.
+    """Create a ``paid`` order and move its coins into its escrow.
+
+    The membership pricing (docs/rules.md §14, §15) decides the total: items + the listing's shipping fee −
+    platform-funded discounts (``points`` redeemed, free shipping by level). The buyer pays ``total``; the
+    platform's ``marketing`` account pays ``platform_paid``; escrow holds items + shipping, what the seller is
+    paid on. Points are spent and earned in the same transaction.
 
     ``pay_from="available"``: a fixed-price purchase or Buy Now (raises InsufficientCoins → 402, nothing kept
-    because the caller's transaction rolls back). ``pay_from="held"``: an auction win; ``held_amount`` is the
-    winner's whole hold (their maximum) and ``held_amount - total`` goes back to available in the same
-    transaction. The caller holds the listing row lock and has already decided the sale is valid.
+    because the caller's transaction rolls back). ``pay_from="held"``: an auction win (no points, no shipping);
+    ``held_amount`` is the winner's whole hold (their maximum) and ``held_amount - total`` goes back to available
+    in the same transaction. The caller holds the listing row lock and has already decided the sale is valid.
     """
-    total = quantity * unit_price
+    items_total = quantity * unit_price
+    if pay_from == "held":
+        if points:
+            raise InvalidOrderInput("Points are not redeemed on bids.")
+        points = 0
+    pricing = await membership.price_purchase(
+        session, buyer_id, items_total=items_total,
+        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points)
+    total = pricing.total
     order = Order(
         listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, quantity=quantity,
-        unit_price=unit_price, total=total, fee=0, status="paid",
+        unit_price=unit_price, total=total, fee=0, status="paid", items_total=items_total,
+        shipping_fee=pricing.shipping_fee, points_used=pricing.points_used, platform_paid=pricing.platform_paid,
+        discounts=list(pricing.discounts),
     )
     session.add(order)
     await session.flush()
     session.add(OrderEvent(order_id=order.id, actor_id=buyer_id, from_status=None, to_status="paid",
                            note="paid into escrow"))
+    gross = pricing.seller_gross
     if pay_from == "available":
-        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order.id), total)]
+        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order.id), gross)]
         kind = "purchase"
     else:
         hold = total if held_amount is None else held_amount
-        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order.id), total)]
+        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order.id), gross)]
         if hold > total:
             legs.append(ledger.Leg(ledger.available(buyer_id), hold - total))
         kind = "auction_settlement"
-    if total > 0:
+    if pricing.platform_paid:
+        legs.append(ledger.Leg(ledger.platform("marketing"), -pricing.platform_paid))
+    if gross > 0:
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
+    await membership.after_payment(session, order)
     return order
 
 
@@ -79,18 +100,35 @@ async def open_order(
 
 
 async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
-                    now: datetime | None = None, *, publisher: Publisher | None = None) -> Order:
+                    now: datetime | None = None, *, publisher: Publisher | None = None,
+                    points: object = None) -> Order:
     """Buy ``quantity`` units at the fixed price (docs/rules.md §4): the listings service takes the units under
     the listing row lock, the coins move into the order's escrow in the same transaction (InsufficientCoins, 402,
     rolls the decrement back with everything else)."""
     listing, units = await ListingService(session, settings, publisher=publisher).sell_units(
         listing_id, buyer_id, quantity, now)
     assert listing.price is not None
-    order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price)
+    order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price,
+                             points=points)
     await session.flush()
     await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
                                                         order.total))
     return order
+
+
+class PurchaseHistory:
+    """The membership port (``membership.ports.PurchaseHistory``): a level is made of completed purchases
+    (docs/rules.md §13), the orders' own data."""
+
+    async def effective_spend(self, session: AsyncSession, user_id: int, since: datetime, until: datetime) -> int:
+        value = await session.scalar(
+            select(func.coalesce(func.sum(Order.total), 0)).where(
+                Order.buyer_id == user_id, Order.status == "completed",
+                Order.completed_at > since, Order.completed_at <= until))
+        return int(value or 0)
+
+    def buyers_since(self, since: datetime) -> Select[tuple[int]]:
+        return select(Order.buyer_id).where(Order.status == "completed", Order.completed_at > since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +159,8 @@ class FeedbackView:
     role: str  # the author's side of the order: buyer or seller
     author: str
     listing_title: str
+    photo_key: str | None = None
+    photo_thumb_key: str | None = None
 
 
 class OrderService:
@@ -258,7 +298,7 @@ class OrderService:
         now = now or utcnow()
         order, source = await self._move(order_id, "confirm", user_id, is_admin=is_admin)
         await self._pay_seller(order, now)
-        self._record(order, user_id, source, f"receipt confirmed; paid out {order.total - order.fee}, fee {order.fee}",
+        self._record(order, user_id, source, f"receipt confirmed; paid out {order.payout}, fee {order.fee}",
                      now)
         await self.session.flush()
         await self._emit(order_events.OrderCompleted, order, user_id)
@@ -307,7 +347,7 @@ class OrderService:
         order.status = rules.transition(source, "release" if outcome == "release" else "refund", "admin")
         if outcome == "release":
             await self._pay_seller(order, now)
-            note = f"dispute resolved: released to the seller ({order.total - order.fee}, fee {order.fee})"
+            note = f"dispute resolved: released to the seller ({order.payout}, fee {order.fee})"
         else:
             await self._refund_buyer(order, now)
             note = f"dispute resolved: {order.total} refunded to the buyer"
@@ -328,7 +368,7 @@ class OrderService:
         order.status = rules.transition(source, "auto_confirm", "system")
         await self._pay_seller(order, now)
         self._record(order, None, source, f"confirmed automatically {self.settings.auto_confirm_days} days after "
-                     f"shipping; paid out {order.total - order.fee}, fee {order.fee}", now)
+                     f"shipping; paid out {order.payout}, fee {order.fee}", now)
         await self.session.flush()
         await self._emit(order_events.OrderCompleted, order, None)
         return True
@@ -336,10 +376,12 @@ class OrderService:
     # --- money and stock ----------------------------------------------------------------------------------------
 
     async def _pay_seller(self, order: Order, now: datetime) -> None:
+        """Escrow (items + shipping) to the seller minus the final value fee on the items total at the sale price
+        (docs/rules.md §5, §15); then the membership follow-ups (points freeze clock, level)."""
         fees = self.settings.fees
-        order.fee = rules.final_value_fee(order.total, fees.final_value_percent, fees.final_value_min)
+        order.fee = rules.final_value_fee(order.items_total, fees.final_value_percent, fees.final_value_min)
         order.completed_at = order.closed_at = now
-        net = order.total - order.fee
+        net = order.items_total + order.shipping_fee - order.fee
         if net > 0:
             await ledger.post(self.session, kind="payout", ref_type="order", ref_id=order.id,
                               idempotency_key=f"order:{order.id}:payout", memo=f"order {order.id} payout",
@@ -351,14 +393,20 @@ class OrderService:
                               memo=f"final value fee, order {order.id}",
                               legs=[ledger.Leg(ledger.escrow(order.id), -order.fee),
                                     ledger.Leg(ledger.platform("revenue"), order.fee)])
+        await membership.after_completion(self.session, order, now, self.settings)
 
     async def _refund_buyer(self, order: Order, now: datetime) -> None:
+        """The buyer gets back what they paid, the platform what it paid (marketing), and the redeemed points."""
         order.closed_at = now
-        if order.total > 0:
+        legs = [ledger.Leg(ledger.available(order.buyer_id), order.total),
+                ledger.Leg(ledger.platform("marketing"), order.platform_paid)]
+        gross = order.total + order.platform_paid
+        if gross > 0:
             await ledger.post(self.session, kind="refund", ref_type="order", ref_id=order.id,
                               idempotency_key=f"order:{order.id}:refund", memo=f"order {order.id} refund",
-                              legs=[ledger.Leg(ledger.escrow(order.id), -order.total),
-                                    ledger.Leg(ledger.available(order.buyer_id), order.total)])
+                              legs=[ledger.Leg(ledger.escrow(order.id), -gross),
+                                    *(leg for leg in legs if leg.amount)])
+        await membership.after_refund(self.session, order, now, self.settings)
 
     async def _restore_stock(self, order: Order) -> None:
         """Put a cancelled fixed-price order's units back on sale (the listings service decides how)."""
@@ -395,8 +443,9 @@ class FeedbackService:
 
     RECENT = 20
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
         self.session = session
+        self.settings = settings or Settings()
 
     async def leave(self, order_id: int, user_id: int, rating: str, comment: str = "",
                     *, now: datetime | None = None) -> Feedback:
@@ -427,6 +476,9 @@ class FeedbackService:
                 await self.session.flush()
         except IntegrityError as exc:
             raise FeedbackNotAllowed("You have already left feedback for this order.") from exc
+        if actor == "buyer":  # docs/rules.md §14: a buyer's feedback earns points, once per order
+            await membership.earn_on_feedback(self.session, order, with_photo=False, now=feedback.created_at,
+                                              settings=self.settings)
         await events.emit(self.session, order_events.FeedbackReceived(order.id, user_id, feedback.to_user_id, rating))
         return feedback
 
@@ -463,7 +515,8 @@ class FeedbackService:
             .order_by(Feedback.id.desc())
             .limit(limit)
         )).all()
-        return [FeedbackView(f.rating, f.comment, f.created_at, f.role, author, title) for f, author, title in rows]
+        return [FeedbackView(f.rating, f.comment, f.created_at, f.role, author, title, f.photo_key, f.photo_thumb_key)
+                for f, author, title in rows]
 
     async def profile_context(self, user_id: int) -> dict[str, Any]:
         """What /users/{username} shows: ``feedback_score`` (positive − negative), ``positive_percent``

@@ -16,7 +16,9 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.services import AccountService
 from marketplace.errors import DomainError
+from marketplace.membership.services import current_level, levels_of
 from marketplace.orders import rules
+from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
 from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
@@ -74,7 +76,9 @@ class OrderViews(Controller):
         rated = await FeedbackService(db_session).left_by([v.order.id for v in views], user.id)
         rows = [_row(v, user.id, user.is_admin, rated, settings.auto_confirm_days) for v in views]
         return await render(request, db_session, "orders/list.html", role=role, rows=rows, total=total, page=page,
-                            per_page=PER_PAGE, status=status, statuses=rules.STATUSES, labels=STATUS_LABELS)
+                            per_page=PER_PAGE, status=status, statuses=rules.STATUSES, labels=STATUS_LABELS,
+                            buyer_levels=await _buyer_levels(db_session, [v.order.buyer_id for v in views])
+                            if role == "seller" else {})
 
     @get("/my/purchases")
     async def purchases(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
@@ -96,7 +100,7 @@ class OrderViews(Controller):
         return await render(request, db_session, "orders/detail.html",
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
-                            labels=STATUS_LABELS)
+                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id))
 
     @post("/orders/{order_id:int}/ship")
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -168,4 +172,13 @@ async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_s
                         is_me=bool(me and me.id == profile.id), **extra)
 
 
-ROUTES = [OrderViews, DisputeAdminViews, profile]
+ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]
+
+
+async def _buyer_levels(db: Any, buyer_ids: list[int]) -> dict[int, str]:
+    return await levels_of(db, sorted(set(buyer_ids)))
+
+
+async def _buyer_level(db: Any, buyer_id: int) -> str:
+    """The buyer's membership level, shown beside their name (docs/rules.md §13)."""
+    return await current_level(db, buyer_id)

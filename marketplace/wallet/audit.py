@@ -8,7 +8,9 @@ Checks, each reported with the ids involved:
    entries, and each entry's ``balance_after`` equals the running sum up to it (entries ordered by id — ids of
    one account grow in lock order, because :func:`ledger.post` inserts them while it holds the row lock);
 4. no user or escrow balance is negative (stored or recomputed);
-5. platform accounts keep no running balance (``balance`` 0, ``balance_after`` NULL).
+5. platform accounts keep no running balance (``balance`` 0, ``balance_after`` NULL);
+6. both ledgers — coins and points (docs/rules.md §14) — balance on their own: no transaction mixes the units
+   and each unit's entries sum to zero.
 
 Tests call ``await audit(session)`` after concurrent work and assert ``report.ok``.
 """
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import create_engine, session_factory
 from marketplace.settings import Settings
-from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
+from marketplace.wallet.models import PLATFORM_KINDS, POINT_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
 
 MAX_LISTED = 50  # problems of one kind listed before "and N more"
 
@@ -37,6 +39,8 @@ class AuditReport:
     platform_balances: dict[str, int] = field(default_factory=dict)
     user_total: int = 0
     escrow_total: int = 0
+    points_total: int = 0
+    user_points: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -49,8 +53,13 @@ class AuditReport:
             f"  users hold     {self.user_total:>14,} coins (available + held)",
             f"  escrow holds   {self.escrow_total:>14,} coins",
         ]
-        lines += [f"  platform {kind:<15}{amount:>12,}" for kind, amount in sorted(self.platform_balances.items())]
-        lines.append(f"  sum of all entries {self.total:,}")
+        lines += [f"  platform {kind:<15}{amount:>12,}" for kind, amount in sorted(self.platform_balances.items())
+                  if kind not in POINT_KINDS]
+        lines.append(f"  sum of all coin entries {self.total:,}")
+        lines.append(f"  users hold     {self.user_points:>14,} points (available + frozen)")
+        lines += [f"  platform {kind:<15}{amount:>12,}" for kind, amount in sorted(self.platform_balances.items())
+                  if kind in POINT_KINDS]
+        lines.append(f"  sum of all point entries {self.points_total:,}")
         if self.ok:
             lines.append("OK: balanced — every transaction sums to zero and every balance matches its entries")
         else:
@@ -87,10 +96,27 @@ async def audit(session: AsyncSession) -> AuditReport:
     )).all()
     _listed(report, [f"transaction {tid} has no entries" for tid in empty])
 
-    # 2. the whole ledger sums to zero
-    report.total = int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))) or 0)
-    if report.total != 0:
-        report.problems.append(f"all entries sum to {report.total:+,}, not 0")
+    # 2. each ledger (coins, points) sums to zero, and no transaction mixes them
+    is_points = LedgerAccount.kind.in_(POINT_KINDS)
+    for points, label in ((False, "entries"), (True, "point entries")):
+        unit_total = int(await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(is_points if points else ~is_points)) or 0)
+        if points:
+            report.points_total = unit_total
+        else:
+            report.total = unit_total
+        if unit_total != 0:
+            report.problems.append(f"all {label} sum to {unit_total:+,}, not 0 ({'points' if points else 'coins'})")
+    mixed = (await session.scalars(
+        select(LedgerEntry.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.count(func.distinct(is_points)) > 1)
+        .order_by(LedgerEntry.transaction_id)
+    )).all()
+    _listed(report, [f"transaction {tid} mixes coins and points" for tid in mixed])
 
     # 3./4./5. per account: stored balance against the sum of its entries
     sums = (await session.execute(
@@ -111,6 +137,8 @@ async def audit(session: AsyncSession) -> AuditReport:
             continue
         if kind == "escrow":
             report.escrow_total += summed
+        elif kind in POINT_KINDS:
+            report.user_points += summed
         else:
             report.user_total += summed
         if stored != summed:

@@ -9,6 +9,14 @@ class InsufficientCoins(PaymentRequired):
         super().__init__(detail or f"Not enough coins: {shortfall} more needed.")
 
 
+class InsufficientPoints(Conflict):
+    """Points are not coins: too few of them is a conflict with the balance (409), never a 402."""
+
+    def __init__(self, shortfall: int, detail: str | None = None) -> None:
+        self.shortfall = shortfall
+        super().__init__(detail or f"Not enough points: {shortfall} more needed.")
+
+
 class UnbalancedTransaction(ValueError):
     """A programming error: a ledger transaction whose entries do not sum to zero."""
 

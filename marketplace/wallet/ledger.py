@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # nothing else imported the orders models yet (a bare `serve` before the orders domain is loaded).
 from marketplace import models as _all_models  # noqa: F401
 from marketplace.wallet import rules
-from marketplace.wallet.exceptions import InsufficientCoins
-from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
+from marketplace.wallet.exceptions import InsufficientCoins, InsufficientPoints, UnbalancedTransaction
+from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction, unit_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,11 @@ class AccountKey:
     def has_running_balance(self) -> bool:
         return self.kind not in PLATFORM_KINDS
 
+    @property
+    def unit(self) -> str:
+        """``"coins"`` or ``"points"`` (docs/rules.md §14: points are a second ledger in their own unit)."""
+        return unit_of(self.kind)
+
 
 def available(user_id: int) -> AccountKey:
     return AccountKey("available", user_id=user_id)
@@ -53,6 +58,14 @@ def held(user_id: int) -> AccountKey:
 
 def escrow(order_id: int) -> AccountKey:
     return AccountKey("escrow", order_id=order_id)
+
+
+def points_available(user_id: int) -> AccountKey:
+    return AccountKey("points_available", user_id=user_id)
+
+
+def points_frozen(user_id: int) -> AccountKey:
+    return AccountKey("points_frozen", user_id=user_id)
 
 
 def platform(kind: str) -> AccountKey:
@@ -116,8 +129,9 @@ async def post(
 ) -> LedgerTransaction:
     """Write one balanced transaction and update running balances.
 
-    Invariants kept: the legs sum to zero; no user or escrow account goes below zero (``InsufficientCoins``
-    with the shortfall, nothing written); balances change only here. The running-balance rows are locked in
+    Invariants kept: the legs sum to zero and are all of one unit (coins or points: docs/rules.md §14); no user
+    or escrow account goes below zero (``InsufficientCoins``, or ``InsufficientPoints`` for points, with the
+    shortfall, nothing written); balances change only here. The running-balance rows are locked in
     ascending id order, so two transactions touching the same accounts queue instead of deadlocking.
 
     With an ``idempotency_key`` the transaction is written at most once: a second post with the same key writes
@@ -128,6 +142,9 @@ async def post(
     other accounts are looked up (and created when missing).
     """
     rules.check_balanced(leg.amount for leg in legs)
+    units = {leg.account.unit for leg in legs}
+    if len(units) != 1:  # each unit balances on its own: never coins against points in one transaction
+        raise UnbalancedTransaction("a transaction moves coins or points, not both")
     if idempotency_key is not None:
         existing = await find_by_key(session, idempotency_key)
         if existing is not None:
@@ -178,7 +195,7 @@ async def post(
                 # Release the claimed key: callers may catch the refusal and carry on in this transaction.
                 await session.delete(txn)
                 await session.flush()
-            raise InsufficientCoins(shortfall)
+            raise InsufficientPoints(shortfall) if units == {"points"} else InsufficientCoins(shortfall)
 
     if idempotency_key is None:
         session.add(txn)

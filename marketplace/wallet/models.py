@@ -7,10 +7,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
 
-USER_KINDS = ("available", "held")
-# card_float: face value of redeemed prepaid cards (docs/rules.md §17), paid out to users' available coins.
-PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments", "card_float")
+USER_KINDS = ("available", "held", "points_frozen", "points_available")
+# marketing funds platform-paid discounts (points, free shipping: docs/rules.md §14, §15).
+PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments", "marketing", "points_issued", "points_redeemed",
+                  "points_expired",
+                  # card_float: face value of redeemed prepaid cards (docs/rules.md §17), paid out to available coins.
+                  "card_float")
 # escrow: one account per order, with a running balance (it is locked like a user account).
+
+# Points are a second ledger in their own unit (docs/rules.md §14): the same engine, accounts of these kinds.
+# A transaction moves one unit only, so each unit balances on its own.
+POINT_KINDS = ("points_frozen", "points_available", "points_issued", "points_redeemed", "points_expired")
+ALL_KINDS = ("available", "held", "escrow", "revenue", "topup_clearing", "adjustments", "card_float", "marketing",
+             *POINT_KINDS)
+
+
+def unit_of(kind: str) -> str:
+    """``"points"`` for the points ledger's accounts, ``"coins"`` for every other."""
+    return "points" if kind in POINT_KINDS else "coins"
 
 
 class LedgerAccount(Base):
@@ -22,10 +36,7 @@ class LedgerAccount(Base):
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('available', 'held', 'escrow', 'revenue', 'topup_clearing', 'adjustments', 'card_float')",
-            name="kind"
-        ),
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in ALL_KINDS) + ")", name="kind"),
         CheckConstraint("balance >= 0", name="balance_nonnegative"),
     )
 

@@ -84,7 +84,8 @@ class WalletService:
     async def entries(self, user_id: int, page: int = 1, per_page: int = 20) -> EntryPage:
         """The user's available and held entries, newest first."""
         rules.check_page(page, per_page)
-        where = LedgerAccount.user_id == user_id
+        # coins only: the points ledger's entries are listed by GET /me/points/entries (docs/rules.md §14)
+        where = (LedgerAccount.user_id == user_id) & LedgerAccount.kind.in_(("available", "held"))
         total = await self.session.scalar(
             select(func.count(LedgerEntry.id)).join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(where)

@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.settings import Settings
-from marketplace.wallet import alipay, rules, sandbox
+from marketplace.wallet import alipay, ledger, rules, sandbox
 from marketplace.wallet.api import site_url
 from marketplace.wallet.gateway import NOTIFY_PATH, SANDBOX_PATH, GatewayConfig, gateway_for
 from marketplace.wallet.services import WalletService
@@ -82,7 +82,15 @@ class WalletViews(Controller):
             request, db_session, "wallet/index.html", status_code=status_code,
             available=available, held=held, entries=entries, topups=topups, resume=resume,
             returned=returned, error=error, coins=coins, settings=settings,
+            points=await _points(db_session, user_id),
         )
+
+
+async def _points(db: Any, user_id: int) -> dict[str, Any]:
+    """The member's points beside the coins (docs/rules.md §14): the balances of their two points accounts; the
+    lots and their expiry are on /me/membership (the membership domain, above wallet)."""
+    return {"available": await ledger.balance(db, ledger.points_available(user_id)),
+            "frozen": await ledger.balance(db, ledger.points_frozen(user_id)), "expiring": []}
 
 
 # --- the gateway's asynchronous notify -----------------------------------------------------------------------------

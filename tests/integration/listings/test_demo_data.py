@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace import demo
 from marketplace.categories.models import Category
 from marketplace.listings.models import Listing, ListingImage
+from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -32,6 +33,30 @@ async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], setting
                                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
                                .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
                                .where(LedgerTransaction.kind == "shop_plan", LedgerAccount.key == "platform:revenue"))
-        assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans
+        # ... and the final value fees of the membership demo's completed purchases
+        final_value = await s.scalar(select(func.coalesce(func.sum(Order.fee), 0)))
+        assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans + final_value
         assert await s.scalar(select(func.count()).select_from(Listing).where(Listing.featured.is_(True))) >= 1
         await assert_ledger_balances(s)
+
+
+async def test_demo_members(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    from marketplace.accounts.models import User
+    from marketplace.membership.models import Membership
+    from marketplace.wallet.audit import audit
+
+    async with sessions() as s, s.begin():
+        assert await demo.seed(s, settings)
+    async with sessions() as s:
+        levels = dict((await s.execute(select(User.username, Membership.level)
+                                       .join(Membership, Membership.user_id == User.id))).tuples().all())
+        assert levels == {"wang": "J2", "liu": "J3", "zhao": "J5", "alice": "J1"}
+        alice = await s.scalar(select(User.id).where(User.username == "alice"))
+        assert alice is not None
+        assert await ledger.balance(s, ledger.points_available(alice)) == 2_500
+        assert await ledger.balance(s, ledger.points_frozen(alice)) == 124
+        teapot = await s.scalar(select(Listing).where(Listing.title == "铸铁茶壶 Cast-iron teapot"))
+        assert teapot is not None
+        assert teapot.shipping_fee == 80
+        report = await audit(s)
+        assert report.ok, report.text()

@@ -40,8 +40,10 @@ async def in_tx(sessions: Sessions, fn: Callable[[OrderService], Awaitable[Any]]
 
 
 async def kinds_for(session: AsyncSession, order_id: int) -> list[str]:
+    """The order's coin transactions (its points ledger entries, docs/rules.md §14, are checked elsewhere)."""
     return sorted(await session.scalars(text(
-        "SELECT kind FROM ledger_transactions WHERE ref_type = 'order' AND ref_id = :id"), {"id": order_id}))
+        "SELECT kind FROM ledger_transactions WHERE ref_type = 'order' AND ref_id = :id "
+        "AND kind NOT LIKE 'points%'"), {"id": order_id}))
 
 
 async def test_buyer_confirm_racing_the_auto_confirm_job_pays_out_once(sessions: Sessions) -> None:

@@ -13,7 +13,7 @@ from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.audit import audit, run_audit_cli
 from marketplace.wallet.exceptions import InsufficientCoins
-from marketplace.wallet.models import LedgerEntry, LedgerTransaction
+from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from tests.factories import fund, make_user
 
 # A web process's pool is about this big; it also keeps us well inside PostgreSQL's 100 connections while other
@@ -163,3 +163,43 @@ async def test_crossing_multi_post_transactions_do_not_deadlock_with_lock_accoun
         assert await ledger.wallet_balances(s, a) == (90, 10)
         assert await ledger.wallet_balances(s, b) == (90, 10)
         assert (await audit(s)).ok
+
+
+async def test_points_are_a_second_unit_checked_by_the_audit(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """docs/rules.md §14: one engine, two units. A post mixing coins and points is refused; the audit sums each
+    unit on its own and reports a mixed transaction written behind the engine's back."""
+    from marketplace.wallet.exceptions import InsufficientPoints, UnbalancedTransaction
+
+    async with sessions() as s, s.begin():
+        user = await make_user(s)
+        await fund(s, user.id, 100)
+        await ledger.post(s, kind="points_grant", legs=[ledger.Leg(ledger.platform("points_issued"), -500),
+                                                        ledger.Leg(ledger.points_available(user.id), 500)])
+        with pytest.raises(UnbalancedTransaction):
+            await ledger.post(s, kind="bad", legs=[ledger.Leg(ledger.available(user.id), -10),
+                                                   ledger.Leg(ledger.points_available(user.id), 10)])
+        with pytest.raises(InsufficientPoints) as info:
+            await ledger.post(s, kind="points_redeem", legs=[
+                ledger.Leg(ledger.points_available(user.id), -550),
+                ledger.Leg(ledger.platform("points_redeemed"), 550)])
+        assert info.value.status_code == 409
+    async with sessions() as s:
+        report = await audit(s)
+        assert report.ok, report.text()
+        assert report.user_points == 500
+        assert report.platform_balances["points_issued"] == -500
+        assert "sum of all point entries 0" in report.text()
+
+    # tamper: move one coin entry onto a points account — both units now fail to sum to zero, and it is mixed
+    async with sessions() as s, s.begin():
+        points_acc = await s.scalar(text("SELECT id FROM ledger_accounts WHERE kind = 'points_available' "
+                                         "AND user_id = :u"), {"u": user.id})
+        entry = await s.scalar(select(LedgerEntry).join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+                               .where(LedgerAccount.kind == "available", LedgerAccount.user_id == user.id))
+        assert entry is not None
+        entry.account_id = points_acc
+    async with sessions() as s:
+        report = await audit(s)
+    assert any("mixes coins and points" in p for p in report.problems)
+    assert any("all point entries sum to +100, not 0 (points)" in p for p in report.problems)
+    assert any("all entries sum to -100, not 0 (coins)" in p for p in report.problems)

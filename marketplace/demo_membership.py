@@ -1,0 +1,69 @@
+"""Demo members (``marketplace demo``): buyers at several levels with points, made the real way — purchases
+through orders.services.buy_fixed, completed through OrderService, points granted through the ledger engine.
+
+* ``wang`` J2, ``liu`` J3, ``zhao`` J5 (password: the demo password): completed purchases from bob (who has no
+  shop, so carol's shop keeps the listings the shops demo gave it);
+* ``alice`` J1 with 2,500 available points (to try redeeming on the buy form) and 124 frozen points from a
+  1,235-coin purchase that unfreeze 7 days after it completed;
+* bob's "Cast-iron teapot" has an 80-coin shipping fee: free shipping for an order of 2+ (1,880 coins ≥ 188 yuan).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import User
+from marketplace.categories.models import Category
+from marketplace.db import utcnow
+from marketplace.listings.services import ListingService
+from marketplace.membership import services
+from marketplace.orders.services import OrderService, buy_fixed
+from marketplace.settings import Settings
+from marketplace.wallet.services import WalletService
+
+# (username, spend in coins): J2 from 10,001, J3 from 80,001, J5 above 800,000
+MEMBERS = (("wang", 12_000), ("liu", 100_000), ("zhao", 850_000))
+
+
+async def _buy_completed(session: AsyncSession, settings: Settings, seller: User, buyer: User, category_id: int,
+                         title: str, price: int) -> None:
+    listings = ListingService(session, settings)
+    listing = await listings.create(seller.id, {"title": title, "mode": "fixed", "price": price, "quantity": 1,
+                                                "category_id": category_id,
+                                                "description": "Membership demo purchase. 会员演示订单。"})
+    order = await buy_fixed(session, settings, listing.id, buyer.id, 1)
+    orders = OrderService(session, settings)
+    await orders.ship(order.id, seller.id, "SF1234567890")
+    await orders.confirm(order.id, buyer.id)
+
+
+async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]) -> None:
+    categories = {c.slug: c.id for c in await session.scalars(select(Category))}
+    seller, admin = users.get("bob"), users.get("admin")
+    category_id = categories.get("porcelain")
+    if seller is None or category_id is None:
+        return
+    wallet = WalletService(session, settings)
+    admin_id = admin.id if admin else None
+    await wallet.adjust(seller.id, 100, "demo: listing fees for membership demo items", admin_id=admin_id)
+    for username, spend in MEMBERS:
+        member = users.get(username)
+        if member is None:
+            continue
+        await wallet.adjust(member.id, spend + 2_000, "demo starting balance", admin_id=admin_id)
+        await _buy_completed(session, settings, seller, member, category_id, f"青花瓷瓶 Blue-and-white vase "
+                             f"({username}'s purchase)", spend)
+    alice = users.get("alice")
+    if alice is not None:
+        await wallet.adjust(alice.id, 1_235, "demo: a J1 purchase", admin_id=admin_id)
+        await _buy_completed(session, settings, seller, alice, category_id, "粉彩小碗 Famille-rose bowl", 1_235)
+        await services.grant_points(session, alice.id, 2_500, now=utcnow(), settings=settings,
+                                    memo="demo: welcome points")
+    kitchen = categories.get("kitchen")
+    if kitchen is not None:
+        teapot = await ListingService(session, settings).create(seller.id, {
+            "title": "铸铁茶壶 Cast-iron teapot", "mode": "fixed", "price": 940, "quantity": 10,
+            "category_id": kitchen, "shipping_fee": 80,
+            "description": "Shipping 80 coins; free from an items total of 188 yuan (buy two). 满188包邮。"})
+        assert teapot.shipping_fee == 80

@@ -1,0 +1,63 @@
+"""Membership JSON API (docs/api.md "Membership, points, coupons, PLUS": levels and points)."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.params import FromPath, FromQuery
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.membership import services
+from marketplace.membership.schemas import (
+    ExpiringOut,
+    GrowthOut,
+    MembershipOut,
+    PlusOut,
+    PointsEntryOut,
+    PointsEntryPage,
+    PointsOut,
+    PublicMembershipOut,
+)
+from marketplace.web.auth import requires_login
+from marketplace.web.deps import DB, AppSettings, AuthUser
+
+
+@get("/me/membership", guards=[requires_login], tags=["membership"],
+     summary="Level, progress to the next level, points (coupons, PLUS, growth and badges: defaults)")
+async def my_membership(user: AuthUser, db_session: DB, settings: AppSettings) -> MembershipOut:
+    view = await services.member_view(db_session, user.id, utcnow(), settings)
+    return MembershipOut(
+        level=view.level, effective_spend=view.effective_spend, next_level=view.next_level,
+        next_level_spend=view.next_level_spend, plus=PlusOut(),
+        points=PointsOut(available=view.points.available, frozen=view.points.frozen,
+                         expiring=[ExpiringOut(points=p, expires_at=at) for p, at in view.points.expiring]),
+        growth_score=GrowthOut(), badges=[], progress_percent=view.progress_percent,
+        free_shipping_from=view.free_shipping_from,
+    )
+
+
+@get("/me/points/entries", guards=[requires_login], tags=["membership"],
+     summary="Points ledger entries (available and frozen), newest first")
+async def my_points_entries(user: AuthUser, db_session: DB, page: FromQuery[int] = 1,
+                            per_page: FromQuery[int] = 20) -> PointsEntryPage:
+    if page < 1 or not 1 <= per_page <= 100:
+        raise InvalidInput("page ≥ 1 and 1 ≤ per_page ≤ 100.")
+    items, total = await services.points_entries(db_session, user.id, page, per_page)
+    return PointsEntryPage(
+        items=[PointsEntryOut(id=e.id, account=e.account, points=e.points, kind=e.kind, ref=e.ref,
+                              created_at=e.created_at, memo=e.memo) for e in items],
+        total=total, page=page, per_page=per_page)
+
+
+@get("/users/{username:str}/membership", tags=["membership"], summary="A member's public level")
+async def public_membership(username: FromPath[str], db_session: DB, settings: AppSettings) -> PublicMembershipOut:
+    user_id = await db_session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if user_id is None:
+        raise NotFound("User not found.")
+    view = await services.member_view(db_session, user_id, utcnow(), settings)
+    return PublicMembershipOut(level=view.level, growth_score=GrowthOut(), badges=[])
+
+
+ROUTES = [my_membership, my_points_entries, public_membership]

@@ -1,0 +1,71 @@
+"""Membership rows. Balances live in the ledger (points_frozen / points_available accounts); the lots below only
+say *which* points those balances are made of, so spending takes the oldest first and a refund gives points back
+with their original expiry (docs/rules.md §14)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import Base, BigId, UTCDateTime, utcnow
+
+
+class Membership(Base):
+    """A user's last computed level (so a change can be noticed and announced)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("level IN ('registered', 'J1', 'J2', 'J3', 'J4', 'J5')", name="level"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), default="registered")
+    effective_spend: Mapped[int] = mapped_column(BigId, default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointsLot(Base):
+    """Points credited together: earned on one order, or for one feedback.
+
+    ``state``: ``frozen`` (earned on a purchase, not spendable; ``unfreeze_at`` set once the order completes),
+    ``available`` (``remaining`` of them spendable until ``expires_at``), ``revoked`` (the order was cancelled
+    or refunded while they were frozen). Expiry zeroes ``remaining`` and counts the points in ``expired``.
+    Invariant: per user, the sum of ``remaining`` over frozen lots is the points_frozen balance and over
+    available lots the points_available balance.
+    """
+
+    __tablename__ = "points_lots"
+    __table_args__ = (
+        CheckConstraint("state IN ('frozen', 'available', 'revoked')", name="state"),
+        CheckConstraint("points > 0 AND remaining >= 0 AND remaining <= points AND expired >= 0",
+                        name="amounts"),
+        Index("ix_points_lots_user_id_state_expires_at", "user_id", "state", "expires_at"),
+        Index("ix_points_lots_state_unfreeze_at", "state", "unfreeze_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16))  # purchase | feedback
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    expired: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    unfreeze_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PointsLotUse(Base):
+    """Points of one lot spent on one order; ``restored_at`` once a cancel/refund gave them back to the lot."""
+
+    __tablename__ = "points_lot_uses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,397 @@
+"""Membership use cases: levels, the points ledger with its lots, and the checkout hooks the order paths call.
+
+Points move only through :func:`marketplace.wallet.ledger.post`, in their own unit (docs/rules.md §14): per user
+``points_frozen`` / ``points_available``, platform ``points_issued`` / ``points_redeemed`` / ``points_expired``.
+The lots (:class:`PointsLot`) say which points a balance is made of, so spending takes the soonest-expiring
+first and a refund puts them back with their original expiry.
+
+Lock order (after any order / listing row and the coin accounts the caller already locked): the user's two points
+accounts (:func:`ledger.lock_accounts`, ascending id), then the user's lot rows. Every path that changes a lot
+takes both, so a lot's ``remaining`` is never decided on a stale read and the lots always add up to the balances.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.db import utcnow
+from marketplace.events import emit
+from marketplace.membership import ports, rules
+from marketplace.membership.events import LevelChanged, PointsUnfrozen
+from marketplace.membership.models import Membership, PointsLot, PointsLotUse
+from marketplace.membership.ports import OrderRef
+from marketplace.settings import Settings
+from marketplace.wallet import ledger
+from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+log = logging.getLogger(__name__)
+
+
+# --- levels ------------------------------------------------------------------------------------------------------
+
+
+async def effective_spend(session: AsyncSession, user_id: int, now: datetime, window_days: int) -> int:
+    """docs/rules.md §13: the ``total`` of the user's completed purchases completed in the window."""
+    return await ports.purchases().effective_spend(session, user_id, now - timedelta(days=window_days), now)
+
+
+async def current_level(session: AsyncSession, user_id: int) -> str:
+    """The stored level (recomputed on completion, refund and daily); ``registered`` before any."""
+    level = await session.scalar(select(Membership.level).where(Membership.user_id == user_id))
+    return level or "registered"
+
+
+async def levels_of(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
+    """Levels of several users at once (badges beside usernames)."""
+    if not user_ids:
+        return {}
+    rows = (await session.execute(select(Membership.user_id, Membership.level)
+                                  .where(Membership.user_id.in_(user_ids)))).tuples().all()
+    found = dict(rows)
+    return {uid: found.get(uid, "registered") for uid in user_ids}
+
+
+async def recompute_level(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> str:
+    """Store the user's level for ``now``; emit :class:`LevelChanged` when it differs from the stored one."""
+    spend = await effective_spend(session, user_id, now, settings.level_window_days)
+    new = rules.level_for(spend).code
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(Membership).values(
+        user_id=user_id, level="registered", effective_spend=0, computed_at=now,
+    ).on_conflict_do_nothing(index_elements=["user_id"]))
+    row = await session.scalar(select(Membership).where(Membership.user_id == user_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    assert row is not None
+    old = row.level
+    row.level, row.effective_spend, row.computed_at = new, spend, now
+    await session.flush()
+    if old != new:
+        await emit(session, LevelChanged(user_id=user_id, old_level=old, new_level=new, effective_spend=spend,
+                                         at=now))
+    return new
+
+
+async def members_to_recompute(session: AsyncSession, now: datetime, settings: Settings) -> list[int]:
+    """Everyone whose level may have changed as the window slid: recent buyers and members above registered."""
+    recent = ports.purchases().buyers_since(now - timedelta(days=settings.level_window_days + 2))
+    ranked = select(Membership.user_id).where(Membership.level != "registered")
+    return sorted(set(await session.scalars(recent.union(ranked))))
+
+
+# --- points: reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PointsSummary:
+    available: int
+    frozen: int
+    expiring: list[tuple[int, datetime]]  # (points, expires_at), soonest first
+
+
+@dataclass(frozen=True, slots=True)
+class PointsEntry:
+    id: int
+    account: str  # available | frozen
+    points: int
+    kind: str
+    ref: str | None
+    memo: str
+    created_at: datetime
+
+
+async def points_summary(session: AsyncSession, user_id: int) -> PointsSummary:
+    rows = (await session.execute(select(LedgerAccount.kind, LedgerAccount.balance).where(
+        LedgerAccount.user_id == user_id, LedgerAccount.kind.in_(("points_available", "points_frozen"))))).all()
+    balances: dict[str, int] = {kind: int(balance) for kind, balance in rows}
+    expiring = (await session.execute(
+        select(PointsLot.expires_at, func.sum(PointsLot.remaining))
+        .where(PointsLot.user_id == user_id, PointsLot.state == "available", PointsLot.remaining > 0)
+        .group_by(PointsLot.expires_at).order_by(PointsLot.expires_at))).all()
+    return PointsSummary(
+        available=balances.get("points_available", 0), frozen=balances.get("points_frozen", 0),
+        expiring=[(int(points), expires_at) for expires_at, points in expiring if expires_at is not None],
+    )
+
+
+async def points_entries(session: AsyncSession, user_id: int, page: int = 1,
+                         per_page: int = 20) -> tuple[list[PointsEntry], int]:
+    """The user's points entries (frozen and available), newest first."""
+    where = and_(LedgerAccount.user_id == user_id,
+                 LedgerAccount.kind.in_(("points_available", "points_frozen")))
+    total = await session.scalar(select(func.count(LedgerEntry.id))
+                                 .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id).where(where))
+    rows = (await session.execute(
+        select(LedgerEntry, LedgerAccount.kind, LedgerTransaction)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(where).order_by(LedgerEntry.id.desc()).offset((page - 1) * per_page).limit(per_page))).all()
+    return [
+        PointsEntry(id=e.id, account=kind.removeprefix("points_"), points=e.amount, kind=t.kind,
+                    ref=f"{t.ref_type}:{t.ref_id}" if t.ref_type else None, memo=t.memo, created_at=e.created_at)
+        for e, kind, t in rows
+    ], int(total or 0)
+
+
+# --- points: moving ----------------------------------------------------------------------------------------------
+
+
+async def _lock_points(session: AsyncSession, user_id: int) -> None:
+    await ledger.lock_accounts(session, [ledger.points_frozen(user_id), ledger.points_available(user_id)])
+
+
+async def _lots(session: AsyncSession, *conds: Any) -> list[PointsLot]:
+    return list(await session.scalars(
+        select(PointsLot).where(*conds).order_by(PointsLot.id).with_for_update()
+        .execution_options(populate_existing=True)))
+
+
+async def earn_on_order(session: AsyncSession, order: OrderRef, now: datetime, *, plus: bool = False) -> int:
+    """At payment: ``round_half_up(total / 10)`` points into the buyer's frozen points, one lot per order."""
+    points = rules.points_earned(order.total, plus=plus)
+    if points <= 0:
+        return 0
+    await _lock_points(session, order.buyer_id)
+    session.add(PointsLot(user_id=order.buyer_id, source="purchase", order_id=order.id, points=points,
+                          remaining=points, expired=0, state="frozen", created_at=now))
+    await ledger.post(session, kind="points_earn", ref_type="order", ref_id=order.id,
+                      idempotency_key=f"points:order:{order.id}:earn", memo=f"earned on order {order.id} (frozen)",
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_frozen(order.buyer_id), points)])
+    return points
+
+
+async def redeem(session: AsyncSession, order: OrderRef, points: int, now: datetime) -> None:
+    """Spend ``points`` of the buyer's available points on ``order``, soonest-expiring lots first."""
+    if points <= 0:
+        return
+    await _lock_points(session, order.buyer_id)
+    lots = await _lots(session, PointsLot.user_id == order.buyer_id, PointsLot.state == "available",
+                       PointsLot.remaining > 0)
+    by_id = {lot.id: lot for lot in lots}
+    taken = rules.consume_oldest_first(
+        [rules.LotBalance(lot.id, lot.remaining, lot.expires_at or now) for lot in lots], points)
+    # The ledger re-checks the balance under the same lock: the lots and the balance can never disagree silently.
+    await ledger.post(session, kind="points_redeem", ref_type="order", ref_id=order.id,
+                      idempotency_key=f"points:order:{order.id}:redeem",
+                      memo=f"{points} points = {rules.points_to_coins(points)} coins off order {order.id}",
+                      legs=[ledger.Leg(ledger.points_available(order.buyer_id), -points),
+                            ledger.Leg(ledger.platform("points_redeemed"), points)])
+    for lot_id, take in taken:
+        by_id[lot_id].remaining -= take
+        session.add(PointsLotUse(lot_id=lot_id, order_id=order.id, points=take))
+    await session.flush()
+
+
+async def on_order_refunded(session: AsyncSession, order: OrderRef, now: datetime) -> None:
+    """Cancel or refund: redeemed points go back to their lots (original expiry), frozen earned points are lost."""
+    await _lock_points(session, order.buyer_id)
+    uses = list(await session.scalars(select(PointsLotUse).where(
+        PointsLotUse.order_id == order.id, PointsLotUse.restored_at.is_(None)).with_for_update()))
+    if uses:
+        lots = {lot.id: lot for lot in await _lots(session, PointsLot.id.in_([u.lot_id for u in uses]))}
+        back = sum(u.points for u in uses)
+        await ledger.post(session, kind="points_restore", ref_type="order", ref_id=order.id,
+                          idempotency_key=f"points:order:{order.id}:restore",
+                          memo=f"order {order.id} cancelled or refunded: redeemed points back",
+                          legs=[ledger.Leg(ledger.platform("points_redeemed"), -back),
+                                ledger.Leg(ledger.points_available(order.buyer_id), back)])
+        for use in uses:
+            lots[use.lot_id].remaining += use.points
+            use.restored_at = now
+    earned = await _lots(session, PointsLot.order_id == order.id, PointsLot.source == "purchase",
+                         PointsLot.state == "frozen")
+    for lot in earned:
+        if lot.remaining > 0:
+            await ledger.post(session, kind="points_revoke", ref_type="order", ref_id=order.id,
+                              idempotency_key=f"points:lot:{lot.id}:revoke",
+                              memo=f"order {order.id} cancelled or refunded: frozen points lost",
+                              legs=[ledger.Leg(ledger.points_frozen(order.buyer_id), -lot.remaining),
+                                    ledger.Leg(ledger.platform("points_issued"), lot.remaining)])
+        lot.remaining = 0
+        lot.state = "revoked"
+    await session.flush()
+
+
+async def on_order_completed(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
+    """Start the freeze clock of the order's earned points (the unfreeze job runs at ``unfreeze_at``)."""
+    for lot in await _lots(session, PointsLot.order_id == order.id, PointsLot.source == "purchase",
+                           PointsLot.state == "frozen"):
+        lot.unfreeze_at = now + timedelta(seconds=settings.points_freeze_seconds)
+    await session.flush()
+
+
+async def unfreeze_lot(session: AsyncSession, lot_id: int, now: datetime, settings: Settings) -> bool:
+    """Frozen → available once ``unfreeze_at`` has passed; exactly once (state checked under the lot lock)."""
+    lot = await session.scalar(select(PointsLot).where(PointsLot.id == lot_id))
+    if lot is None:
+        return False
+    await _lock_points(session, lot.user_id)
+    locked = await _lots(session, PointsLot.id == lot_id)
+    lot = locked[0]
+    if lot.state != "frozen" or lot.unfreeze_at is None or lot.unfreeze_at > now:
+        return False
+    expires_at = rules.expiry_for(now, settings.timezone)
+    if lot.remaining > 0:
+        await ledger.post(session, kind="points_unfreeze", ref_type="order", ref_id=lot.order_id,
+                          idempotency_key=f"points:lot:{lot.id}:unfreeze",
+                          memo=f"points of order {lot.order_id} unfrozen",
+                          legs=[ledger.Leg(ledger.points_frozen(lot.user_id), -lot.remaining),
+                                ledger.Leg(ledger.points_available(lot.user_id), lot.remaining)])
+    lot.state, lot.credited_at, lot.expires_at = "available", now, expires_at
+    await session.flush()
+    await emit(session, PointsUnfrozen(user_id=lot.user_id, order_id=lot.order_id, points=lot.remaining,
+                                       expires_at=expires_at, at=now))
+    return True
+
+
+async def earn_on_feedback(session: AsyncSession, order: OrderRef, *, with_photo: bool, now: datetime,
+                           settings: Settings) -> int:
+    """The buyer's feedback on a completed order: 10 points at once (20 with a photo), once per order."""
+    points = rules.feedback_points(with_photo)
+    key = f"points:order:{order.id}:feedback"
+    if await ledger.find_by_key(session, key) is not None:
+        return 0
+    await _lock_points(session, order.buyer_id)
+    session.add(PointsLot(user_id=order.buyer_id, source="feedback", order_id=order.id, points=points,
+                          remaining=points, expired=0, state="available", created_at=now, credited_at=now,
+                          expires_at=rules.expiry_for(now, settings.timezone)))
+    await ledger.post(session, kind="points_feedback", ref_type="order", ref_id=order.id, idempotency_key=key,
+                      memo=f"feedback on order {order.id}" + (" with a photo" if with_photo else ""),
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_available(order.buyer_id), points)])
+    return points
+
+
+async def earn_on_feedback_photo(session: AsyncSession, order: OrderRef, *, now: datetime, settings: Settings) -> int:
+    """A photo on the buyer's feedback tops its points up to 20 (the 10 more), once per order."""
+    points = rules.FEEDBACK_PHOTO_POINTS - rules.FEEDBACK_POINTS
+    key = f"points:order:{order.id}:feedback_photo"
+    if await ledger.find_by_key(session, key) is not None:
+        return 0
+    await _lock_points(session, order.buyer_id)
+    session.add(PointsLot(user_id=order.buyer_id, source="feedback", order_id=order.id, points=points,
+                          remaining=points, expired=0, state="available", created_at=now, credited_at=now,
+                          expires_at=rules.expiry_for(now, settings.timezone)))
+    await ledger.post(session, kind="points_feedback", ref_type="order", ref_id=order.id, idempotency_key=key,
+                      memo=f"photo on the feedback of order {order.id}",
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_available(order.buyer_id), points)])
+    return points
+
+
+async def grant_points(session: AsyncSession, user_id: int, points: int, *, now: datetime, settings: Settings,
+                       memo: str = "granted", source: str = "grant") -> PointsLot:
+    """Credit available points directly (demo data, goodwill): a lot expiring like any points credited now."""
+    await _lock_points(session, user_id)
+    lot = PointsLot(user_id=user_id, source=source, order_id=None, points=points, remaining=points, expired=0,
+                    state="available", created_at=now, credited_at=now,
+                    expires_at=rules.expiry_for(now, settings.timezone))
+    session.add(lot)
+    await session.flush()
+    await ledger.post(session, kind="points_grant", ref_type="points_lot", ref_id=lot.id, memo=memo,
+                      legs=[ledger.Leg(ledger.platform("points_issued"), -points),
+                            ledger.Leg(ledger.points_available(user_id), points)])
+    return lot
+
+
+async def expire_lot(session: AsyncSession, lot_id: int, now: datetime) -> int:
+    """Expire what is left of one lot past its expiry; 0 (and nothing) when there is nothing to expire."""
+    lot = await session.scalar(select(PointsLot).where(PointsLot.id == lot_id))
+    if lot is None:
+        return 0
+    await _lock_points(session, lot.user_id)
+    lot = (await _lots(session, PointsLot.id == lot_id))[0]
+    if lot.state != "available" or lot.remaining <= 0 or lot.expires_at is None or lot.expires_at > now:
+        return 0
+    points = lot.remaining
+    await ledger.post(session, kind="points_expire", ref_type="points_lot", ref_id=lot.id,
+                      memo=f"points expired {lot.expires_at.isoformat()}",
+                      legs=[ledger.Leg(ledger.points_available(lot.user_id), -points),
+                            ledger.Leg(ledger.platform("points_expired"), points)])
+    lot.remaining = 0
+    lot.expired += points
+    await session.flush()
+    return points
+
+
+async def lots_due(session: AsyncSession, now: datetime, *, horizon: timedelta = timedelta(0),
+                   limit: int = 500) -> list[tuple[int, datetime]]:
+    """Frozen lots whose unfreeze time is at or before ``now + horizon``: ``(lot_id, unfreeze_at)``."""
+    rows = (await session.execute(
+        select(PointsLot.id, PointsLot.unfreeze_at)
+        .where(PointsLot.state == "frozen", PointsLot.unfreeze_at.is_not(None),
+               PointsLot.unfreeze_at <= now + horizon)
+        .order_by(PointsLot.unfreeze_at).limit(limit))).tuples().all()
+    return [(lot_id, at) for lot_id, at in rows if at is not None]
+
+
+async def lots_expired(session: AsyncSession, now: datetime, limit: int = 1000) -> list[int]:
+    return list(await session.scalars(
+        select(PointsLot.id).where(PointsLot.state == "available", PointsLot.remaining > 0,
+                                   PointsLot.expires_at <= now).order_by(PointsLot.id).limit(limit)))
+
+
+# --- checkout and order hooks (called by marketplace.orders.services) --------------------------------------------
+
+
+async def price_purchase(session: AsyncSession, buyer_id: int, *, items_total: int, shipping_fee: int,
+                         points: object, now: datetime | None = None, window_days: int = 365) -> rules.Pricing:
+    """Validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under the lock) and
+    price the order for the buyer's level (from the live effective spend, as /me/membership shows it)."""
+    available = await ledger.balance(session, ledger.points_available(buyer_id)) if points else 0
+    used = rules.check_redemption(points, items_total=items_total, available=available)
+    level = "registered"
+    if shipping_fee > 0:  # the level matters only for free shipping
+        level = rules.level_for(await effective_spend(session, buyer_id, now or utcnow(), window_days)).code
+    return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=level, points=used)
+
+
+async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None) -> None:
+    """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones."""
+    now = now or utcnow()
+    await redeem(session, order, order.points_used, now)
+    await earn_on_order(session, order, now)
+
+
+async def after_completion(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
+    await on_order_completed(session, order, now, settings)
+    await recompute_level(session, order.buyer_id, now, settings)
+
+
+async def after_refund(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
+    await on_order_refunded(session, order, now)
+    await recompute_level(session, order.buyer_id, now, settings)
+
+
+# --- the member's view (API and page) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    level: str
+    effective_spend: int
+    next_level: str | None
+    next_level_spend: int | None  # the effective spend at which the next level starts (coins)
+    progress_percent: int
+    free_shipping_from: int  # coins of items total
+    points: PointsSummary
+
+
+async def member_view(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> MemberView:
+    """Level from the live effective spend (the stored level catches up on the next completion or daily run)."""
+    spend = await effective_spend(session, user_id, now, settings.level_window_days)
+    level = rules.level_for(spend)
+    upcoming = rules.next_level(level.code)
+    return MemberView(
+        level=level.code, effective_spend=spend, next_level=upcoming.code if upcoming else None,
+        next_level_spend=upcoming.min_spend if upcoming else None,
+        progress_percent=rules.progress_percent(spend, level.code),
+        free_shipping_from=level.free_shipping_coins, points=await points_summary(session, user_id),
+    )

@@ -1,0 +1,95 @@
+"""Membership jobs (docs/rules.md §13, §14).
+
+* ``unfreeze_points`` runs per lot at its ``unfreeze_at`` (``completed_at + MARKETPLACE_POINTS_FREEZE_SECONDS``),
+  enqueued as a deferred job with the id ``unfreeze:{lot}`` — at the second, like the auction close job. The
+  transition itself (frozen → available, under the lot lock, with a ledger idempotency key) makes it exactly once.
+* ``sweep_points`` every 5 seconds schedules the job of every lot due before the next sweep (so the completion
+  path needs no job queue: the order services run in requests, jobs and the CLI alike) and unfreezes any lot a
+  job missed (worker down, lost job): the safety net.
+* ``recompute_levels`` hourly (levels slide with the 365-day window; re-running is harmless) and
+  ``expire_points`` hourly: expires every lot past 31 Dec Y+1 23:59:59 — idempotent, safe to re-run, so "the
+  yearly job" needs no calendar of its own and catches up after downtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from marketplace.jobs import JobContext, JobQueue, job, periodic
+from marketplace.membership import services
+
+log = logging.getLogger(__name__)
+
+UNFREEZE_JOB = "unfreeze_points"
+SWEEP_EVERY = timedelta(seconds=5)
+
+
+def unfreeze_job_id(lot_id: int) -> str:
+    return f"unfreeze:{lot_id}"
+
+
+async def schedule_unfreeze(queue: JobQueue, lot_id: int, at: datetime) -> None:
+    await queue.enqueue(UNFREEZE_JOB, lot_id, defer_until=at, job_id=unfreeze_job_id(lot_id))
+
+
+async def _unfreeze_once(ctx: JobContext, lot_id: int) -> bool:
+    async with ctx.session_factory() as session, session.begin():
+        return await services.unfreeze_lot(session, lot_id, ctx.now(), ctx.settings)
+
+
+@job
+async def unfreeze_points(ctx: JobContext, lot_id: int) -> str:
+    return "unfrozen" if await _unfreeze_once(ctx, lot_id) else "noop"
+
+
+@periodic(every=SWEEP_EVERY)
+async def sweep_points(ctx: JobContext) -> int:
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        due = await services.lots_due(session, now, horizon=2 * SWEEP_EVERY)
+    done = 0
+    for lot_id, at in due:
+        if at > now:
+            await schedule_unfreeze(ctx.queue, lot_id, at)
+            continue
+        try:
+            done += await _unfreeze_once(ctx, lot_id)
+        except Exception:  # one bad lot must not stop the others; the next sweep retries it
+            log.exception("could not unfreeze points lot %s", lot_id)
+    return done
+
+
+@periodic(every=timedelta(hours=1))
+async def recompute_levels(ctx: JobContext) -> int:
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        user_ids = await services.members_to_recompute(session, now, ctx.settings)
+    changed = 0
+    for user_id in user_ids:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                before = await services.current_level(session, user_id)
+                changed += before != await services.recompute_level(session, user_id, now, ctx.settings)
+        except Exception:
+            log.exception("could not recompute the level of user %s", user_id)
+    return changed
+
+
+async def expire_due(ctx: JobContext) -> int:
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        lot_ids = await services.lots_expired(session, now)
+    expired = 0
+    for lot_id in lot_ids:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                expired += await services.expire_lot(session, lot_id, now)
+        except Exception:
+            log.exception("could not expire points lot %s", lot_id)
+    return expired
+
+
+@periodic(every=timedelta(hours=1))
+async def expire_points(ctx: JobContext) -> int:
+    return await expire_due(ctx)
