@@ -82,10 +82,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # Demo defaults: embedded mode, short auctions allowed. Explicit environment variables still win.
     os.environ.setdefault("MARKETPLACE_MIN_AUCTION_SECONDS", "60")
     os.environ.pop("MARKETPLACE_REDIS_URL", None)
+    url = f"http://{args.host}:{args.port}"
+    # The payment notify_url is built from base_url: the demo's own address, whatever --port says.
+    os.environ.setdefault("MARKETPLACE_BASE_URL", url)
     settings = Settings.from_env()
     migrate.upgrade(settings.database_url)
     seeded = asyncio.run(_with_session(settings, lambda s: demo.seed(s, settings)))
-    url = f"http://{args.host}:{args.port}"
     print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
     print(f"  open {url}")
     print(f"  users: admin, alice, bob, carol (and auditor, a second admin; the members wang, liu, zhao)"

@@ -61,7 +61,9 @@ class AuctionViews(Controller):
                   db_session: DB, settings: AppSettings) -> Template | Redirect:
         """The listing page's buy form (fixed price or Buy Now): see :func:`services.purchase`."""
         try:
-            quantity = form_int(data, "quantity", "Quantity") or 1
+            # An empty field means one unit; "0" is passed on and refused like in the API (not bought as 1).
+            typed = form_int(data, "quantity", "Quantity")
+            quantity = 1 if typed is None else typed
             points = form_int(data, "points", "Points") or 0
             order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
                                    publisher=request.app.state.publisher, points=points)
