@@ -80,7 +80,7 @@ class CardBatchAdmin(Controller):
 
 
 def csv_response(body: str, batch_id: int) -> Response[str]:
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
+    return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="card-batch-{batch_id}.csv"',
         "Cache-Control": "no-store",
     })

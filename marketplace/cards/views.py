@@ -157,7 +157,7 @@ class CardAdminViews(Controller):
             await db_session.rollback()
             flash(request, exc.detail, category="error")
             return Redirect(ADMIN_PAGE, status_code=303)
-        return Response(body, status_code=200, media_type="text/csv; charset=utf-8", headers={
+        return Response(body, status_code=200, media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="card-batch-{batch_id}.csv"',
             "Cache-Control": "no-store",
         })

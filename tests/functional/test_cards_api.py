@@ -115,6 +115,7 @@ async def test_export_once_csv_and_secrets_only_hashed(client: Any, sessions: An
     r = await client.get(f"/api/v1/admin/card-batches/{batch['id']}/export", headers=other["headers"])
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
     lines = r.text.splitlines()
     assert lines[0] == "number,secret,face_value,expires_on"
     rows = list(csv.DictReader(io.StringIO(r.text)))

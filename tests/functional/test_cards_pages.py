@@ -105,6 +105,7 @@ async def test_admin_cards_page_maker_checker_export_and_actions(client: Any, se
     r = await html_post(client, f"/admin/cards/batches/{batch_id}/export", {})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # once (Litestar adds the charset)
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 3
     r = await html_post(client, f"/admin/cards/batches/{batch_id}/export", {})
