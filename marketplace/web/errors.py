@@ -44,7 +44,8 @@ def _json(status: int, detail: str, headers: dict[str, str] | None = None, extra
 
 def _html(request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None) -> Any:
     if status == 401 and request.method == "GET":
-        return Redirect(f"/login?next={quote(request.url.path)}")
+        query = request.url.query
+        return Redirect(f"/login?next={quote(request.url.path + ('?' + query if query else ''))}")
     return Template(
         template_name="errors/error.html",
         context={"status": status, "title": TITLES.get(status, "Error"), "detail": detail},

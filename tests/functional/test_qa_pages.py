@@ -1,5 +1,5 @@
 """Small page fixes found by QA: a buy form with quantity 0 is refused (not bought as 1), "1 bid" on cards,
-whole freeze days on the membership pages, the favicon link."""
+whole freeze days on the membership pages, the favicon link, the login redirect keeps the query string."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.orders.models import Order
-from tests.factories import html_login, html_post, make_listing, make_user
+from tests.factories import PASSWORD, html_login, html_post, make_listing, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -50,3 +50,17 @@ async def test_one_bid_is_singular_and_freeze_days_are_whole(client: Any, sessio
         assert page.status_code == 200
         assert "unlock 7 days" in page.text or "7 days after" in page.text, path
         assert "7.0 days" not in page.text
+
+
+async def test_login_redirect_keeps_the_query_string(client: Any, sessions: Sessions) -> None:
+    async with sessions() as s, s.begin():
+        user = await make_user(s)
+        name = user.username
+    r = await client.get("/watchlist", params={"page": "2"}, follow_redirects=False)
+    assert r.status_code == 302
+    assert r.headers["location"] == "/login?next=/watchlist%3Fpage%3D2"
+    page = await client.get(r.headers["location"])
+    assert 'name="next" value="/watchlist?page=2"' in page.text
+    r = await html_post(client, "/login", {"username": name, "password": PASSWORD, "next": "/watchlist?page=2"})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/watchlist?page=2"
