@@ -8,6 +8,9 @@
   var shipping = parseInt(form.dataset.shipping, 10) || 0;
   var freeFrom = form.dataset.freeFrom ? parseInt(form.dataset.freeFrom, 10) : null;
   var perCoin = parseInt(form.dataset.pointsPerCoin, 10) || 50;
+  // The points the server would accept: the buyer's available points, at most the per-order cap.
+  var limit = Math.min(parseInt(form.dataset.pointsAvailable, 10), parseInt(form.dataset.pointsCap, 10));
+  limit -= limit % perCoin;
   var qty = form.querySelector("input[name=quantity]");
   var points = form.querySelector("input[name=points]");
   var total = document.getElementById("buy-total");
@@ -22,6 +25,13 @@
     var notes = [];
     if (ship > 0 && freeFrom !== null && items >= freeFrom) { ship = 0; notes.push("free shipping"); }
     var used = points ? Math.max(parseInt(points.value, 10) || 0, 0) : 0;
+    if (!isNaN(limit) && used > limit) {
+      notes.push("at most " + limit + " points");  // the server refuses more: no discount shown
+      used = 0;
+    } else if (used % perCoin !== 0) {
+      notes.push("points in multiples of " + perCoin);
+      used = 0;
+    }
     var off = Math.floor(used / perCoin);
     if (off > items) { off = items; }
     if (off > 0) { notes.push("−" + coins(off) + " for " + used + " points"); }
