@@ -28,9 +28,10 @@ from redis.asyncio import Redis
 import marketplace.models  # noqa: F401  (every mapper configured before the first request)
 from marketplace import jobs, wiring
 from marketplace.accounts.services import TokenCache
-from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
+from marketplace.site.cache import Cache, WriteTrackingMiddleware, set_process_cache
+from marketplace.site.templates import SiteTemplateEngine, TemplateSyncMiddleware
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
@@ -44,11 +45,11 @@ STATIC_DIR = ROOT / "static"
 # Each module listed exposes ROUTES: JSON handlers are mounted under /api/v1, HTML and websocket ones at the root.
 API_MODULES = (
     "accounts.api", "catalog.api", "catalog.listings_api", "wallet.api", "orders.api", "auctions.api",
-    "shops.api", "admin.api",
+    "shops.api", "admin.api", "site.api",
 )
 VIEW_MODULES = (
     "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
-    "auctions.views", "auctions.live", "shops.views", "admin.views",
+    "auctions.views", "auctions.live", "shops.views", "admin.views", "site.views",
 )
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.globals["settings"] = settings
         engine.register_template_callable("safe_flashes", safe_flashes)
 
-    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=SiteTemplateEngine,
                                      engine_callback=engine_callback)
     # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
     # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
@@ -175,7 +176,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         stores=stores,
         csrf_config=csrf,
-        middleware=[session_config.middleware, DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"])],
+        # WriteTrackingMiddleware bumps the cache versions a write touched before its response body leaves;
+        # TemplateSyncMiddleware picks up template overrides published by another process (docs/rules.md §18).
+        middleware=[WriteTrackingMiddleware, session_config.middleware,
+                    DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"]), TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),
@@ -193,6 +197,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.redis = redis
     app.state.rate_limiter = rate_limiter
     app.state.cache = Cache(app.stores.get("cache"))
+    set_process_cache(app.state.cache)
+    assert isinstance(app.template_engine, SiteTemplateEngine)
+    app.template_engine.enable_overrides(TEMPLATES_DIR)
     # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.
     app.state.token_cache = TokenCache(app.stores.get("cache")) if redis is not None else None
     app.state.publisher = publisher

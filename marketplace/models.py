@@ -6,12 +6,14 @@ from marketplace.catalog.models import Category, Listing, ListingImage
 from marketplace.db import Base
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
+from marketplace.site.models import Block, Report, TemplateVersion
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
 
 __all__ = [
     "ApiToken",
     "Base",
     "Bid",
+    "Block",
     "Category",
     "Feedback",
     "LedgerAccount",
@@ -21,7 +23,9 @@ __all__ = [
     "ListingImage",
     "Order",
     "OrderEvent",
+    "Report",
     "Shop",
+    "TemplateVersion",
     "TopUp",
     "User",
 ]

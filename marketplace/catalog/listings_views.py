@@ -258,21 +258,33 @@ class ListingViews(Controller):
         mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
-    ) -> Template:
-        cats = CategoryService(db_session)
-        category = await cats.get_by_slug(slug)
-        children = await self._visible_children(cats, category.id)
-        filters = _clean_filters(mode, sort, min_price, max_price)
-        svc = _service(request, db_session, settings)
-        result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
-                                              featured_first=True, **filters))
-        viewer = current_user(request)
-        return await render(
-            request, db_session, "catalog/category.html", category=category, children=children,
-            breadcrumbs=await svc.breadcrumbs(category.id), filters=filters, result=result,
-            items=await svc.out_many(result.items, viewer.id if viewer else None),
-            base_url=f"/c/{slug}?" + _query_string(**filters), action=f"/c/{slug}",
-        )
+    ) -> Any:
+        from marketplace.site.blocks import BlockService
+        from marketplace.site.pages import cached_page
+
+        async def produce() -> Template:
+            cats = CategoryService(db_session)
+            category = await cats.get_by_slug(slug)
+            children = await self._visible_children(cats, category.id)
+            filters = _clean_filters(mode, sort, min_price, max_price)
+            svc = _service(request, db_session, settings)
+            result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
+                                                  featured_first=True, **filters))
+            viewer = current_user(request)
+            # the category's slot of admin-composed blocks (docs/rules.md §18)
+            site_blocks = await BlockService(db_session, settings, request.app.state.cache).cached_slot(
+                f"category:{category.id}")
+            return await render(
+                request, db_session, "catalog/category.html", category=category, children=children,
+                breadcrumbs=await svc.breadcrumbs(category.id), filters=filters, result=result,
+                items=await svc.out_many(result.items, viewer.id if viewer else None),
+                base_url=f"/c/{slug}?" + _query_string(**filters), action=f"/c/{slug}",
+                site_blocks=[b for b in site_blocks if b["items"]],
+            )
+
+        key = f"category:{slug}?" + _query_string(mode=mode, sort=sort, min_price=min_price, max_price=max_price,
+                                                   page=page)
+        return await cached_page(request, key, ("listings",), produce)
 
     @staticmethod
     async def _visible_children(cats: CategoryService, category_id: int) -> list[dict[str, Any]]:

@@ -15,13 +15,17 @@ class CatalogViews(Controller):
     include_in_schema = False
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
-        from marketplace.catalog.listings import ListingService
-        from marketplace.web.auth import current_user
+    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Any:
+        # The home slot's blocks (docs/rules.md §18); anonymous visitors get the whole page from the cache.
+        from marketplace.site.blocks import BlockService
+        from marketplace.site.pages import cached_page
 
-        viewer = current_user(request)
-        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
-        return await render(request, db_session, "catalog/home.html", blocks=blocks)
+        async def page() -> Template:
+            blocks = await BlockService(db_session, settings, request.app.state.cache).cached_slot("home")
+            blocks = [b for b in blocks if b["items"]]
+            return await render(request, db_session, "catalog/home.html", blocks=blocks)
+
+        return await cached_page(request, "home", ("listings",), page)
 
     @get("/categories")
     async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:
