@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def on_startup(app: Litestar) -> None:
+        set_process_cache(app.state.cache)  # jobs' writes bump the cache versions too (docs/rules.md §18)
         if settings.run_jobs_in_process:
             queue = jobs.InProcessJobQueue(
                 lambda q: jobs.JobContext(settings=settings, session_factory=sessions, queue=q, publisher=publisher)
@@ -197,7 +198,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.redis = redis
     app.state.rate_limiter = rate_limiter
     app.state.cache = Cache(app.stores.get("cache"))
-    set_process_cache(app.state.cache)
     assert isinstance(app.template_engine, SiteTemplateEngine)
     app.template_engine.enable_overrides(TEMPLATES_DIR)
     # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.

@@ -202,6 +202,12 @@ async def _worker_startup(ctx: dict[str, Any]) -> None:
     redis = Redis.from_url(settings.redis_url)
     pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     ctx["engine"], ctx["redis"], ctx["pool"] = engine, redis, pool
+    # A job's writes (auction closes, expiries) bump the shared cache versions like a request's (docs/rules.md §18)
+    from litestar.stores.redis import RedisStore
+
+    from marketplace.site.cache import Cache, set_process_cache
+
+    set_process_cache(Cache(RedisStore(redis, namespace="cache")))
     ctx["job_context"] = JobContext(
         settings=settings,
         session_factory=session_factory(engine),

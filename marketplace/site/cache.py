@@ -15,6 +15,7 @@ process; outside a request (jobs, CLI) they are bumped right after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import secrets
@@ -22,10 +23,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
+from litestar.enums import ScopeType
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -112,13 +113,17 @@ class Cache:
 # --- write tracking ----------------------------------------------------------------------------------------------
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("site_cache_pending", default=None)
-_process_cache: Cache | None = None
+_process_cache: tuple[Cache, asyncio.AbstractEventLoop] | None = None
 
 
 def set_process_cache(cache: Cache | None) -> None:
-    """The cache that jobs and the CLI bump after their commits (the web app's requests use the middleware)."""
+    """The cache that jobs and the CLI bump after their commits (the web app's requests use the middleware).
+
+    Call it from the event loop that owns the cache's store (the app's startup hook, the worker's startup): a
+    memory store's lock belongs to one loop, so writes on another loop (a test's own sessions) do not bump.
+    """
     global _process_cache
-    _process_cache = cache
+    _process_cache = (cache, asyncio.get_running_loop()) if cache is not None else None
 
 
 def touched_names(objects: Any) -> set[str]:
@@ -145,8 +150,13 @@ def _note_writes(session: Session, _flush_context: Any) -> None:
     if pending is not None:
         pending.update(names)
         return
-    cache = _process_cache
-    if cache is None:
+    if _process_cache is None:
+        return
+    cache, loop = _process_cache
+    try:
+        if asyncio.get_running_loop() is not loop:
+            return
+    except RuntimeError:
         return
     from marketplace.db import after_commit
 

@@ -17,6 +17,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from marketplace.errors import InvalidInput
+from marketplace.web.filters import FILTERS
 
 MAX_TEMPLATE_BYTES = 64 * 1024
 
@@ -78,6 +79,7 @@ class TemplateTooLarge(InvalidInput):
 
 
 _PARSER = SandboxedEnvironment(autoescape=True)
+_PARSER.filters.update(FILTERS)
 
 
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
@@ -126,6 +128,8 @@ def check_source(name: str, source: str, *, file_name: str, known_templates: Col
             arg = node.arg
             if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and _bad_attribute(arg.value):
                 raise UnsafeTemplate(line, f"the key “{arg.value}” is not allowed.")
+        elif isinstance(node, nodes.Keyword) and _bad_attribute(node.key):
+            raise UnsafeTemplate(line, f"the keyword “{node.key}” is not allowed.")
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
             raise UnsafeTemplate(line, "strings naming Python internals (“__…”) are not allowed.")
         elif isinstance(node, nodes.Filter):

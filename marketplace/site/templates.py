@@ -24,8 +24,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, meta
 from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.enums import ScopeType
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker

@@ -177,10 +177,10 @@ class SiteAdminViews(Controller):
 
     @get("/blocks/preview")
     async def block_preview(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
-                            query: FromQuery[str] = "{}", limit: FromQuery[int] = 8) -> Template:
+                            spec: FromQuery[str] = "{}", limit: FromQuery[int] = 8) -> Template:
         """The live preview's fragment: the items a query would show (the block editor's script fetches it)."""
         try:
-            parsed = rules.check_query(json.loads(query))
+            parsed = rules.check_query(json.loads(spec))
             items = await BlockService(db_session, settings).items(parsed, min(max(limit, 1), rules.MAX_ITEMS))
             error = None
         except (DomainError, ValueError) as exc:

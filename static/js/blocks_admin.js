@@ -8,7 +8,7 @@
     return q;
   }
   function load(box, query, limit) {
-    var url = "/admin/blocks/preview?query=" + encodeURIComponent(JSON.stringify(query)) + "&limit=" + (limit || 8);
+    var url = "/admin/blocks/preview?spec=" + encodeURIComponent(JSON.stringify(query)) + "&limit=" + (limit || 8);
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.text(); }).then(function (html) { box.innerHTML = html; });
   }
   document.querySelectorAll(".block-preview[data-query]").forEach(function (box) {
