@@ -1,4 +1,4 @@
-"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit."""
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cache stats/purge."""
 
 from __future__ import annotations
 
@@ -116,6 +116,12 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return run_audit_cli(Settings.from_env())
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from marketplace.site.cache import run_cache_cli
+
+    return run_cache_cli(Settings.from_env().redis_url, args.action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ledger", help="ledger tools")
     p.add_argument("action", choices=["audit"])
     p.set_defaults(func=cmd_ledger)
+
+    p = sub.add_parser("cache", help="the shared page cache: stats or purge (docs/rules.md §18)")
+    p.add_argument("action", choices=["stats", "purge"])
+    p.set_defaults(func=cmd_cache)
     return parser
 
 

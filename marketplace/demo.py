@@ -70,6 +70,7 @@ DEMO_MODULES = (
     "marketplace.shops.demo_data",
     "marketplace.catalog.demo_data",
     "marketplace.auctions.demo",
+    "marketplace.site.demo",
 )
 
 

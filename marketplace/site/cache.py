@@ -192,3 +192,39 @@ class WriteTrackingMiddleware:
             await self.app(scope, receive, tracking_send)
         finally:
             _pending.reset(token)
+
+
+# --- command line ------------------------------------------------------------------------------------------------
+
+
+async def _cli(redis_url: str, action: str) -> dict[str, Any] | None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        cache = Cache(RedisStore(redis, namespace="cache"))
+        if action == "purge":
+            await cache.purge()
+            return None
+        return await cache.stats()
+    finally:
+        await redis.aclose()
+
+
+def run_cache_cli(redis_url: str | None, action: str) -> int:
+    """``marketplace cache stats|purge`` on the shared Redis cache (embedded mode keeps it in the server)."""
+    import json
+    import sys
+
+    if not redis_url:
+        print("The cache of embedded mode lives in the server process: use /admin/cache there "
+              "(or set MARKETPLACE_REDIS_URL).", file=sys.stderr)
+        return 2
+    result = asyncio.run(_cli(redis_url, action))
+    if action == "purge":
+        print("Cache purged.")
+    else:
+        assert result is not None
+        result["note"] = "hits and misses are counted per server process; see GET /api/v1/admin/cache"
+        print(json.dumps(result, indent=2))
+    return 0
