@@ -31,6 +31,7 @@ from marketplace.accounts.services import TokenCache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
 from marketplace.site.cache import Cache, WriteTrackingMiddleware, set_process_cache
+from marketplace.site.pages import PageCacheMiddleware
 from marketplace.site.templates import SiteTemplateEngine, TemplateSyncMiddleware
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.errors import EXCEPTION_HANDLERS
@@ -178,9 +179,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=stores,
         csrf_config=csrf,
         # WriteTrackingMiddleware bumps the cache versions a write touched before its response body leaves;
-        # TemplateSyncMiddleware picks up template overrides published by another process (docs/rules.md §18).
+        # PageCacheMiddleware answers anonymous page hits before routing; TemplateSyncMiddleware picks up template
+        # overrides published by another process (docs/rules.md §18).
         middleware=[WriteTrackingMiddleware, session_config.middleware,
-                    DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"]), TemplateSyncMiddleware],
+                    DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"]), PageCacheMiddleware,
+                    TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),

@@ -203,8 +203,11 @@ class ListingViews(Controller):
 
     @get("/listings/{listing_id:int}")
     async def listing_page(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
-                           settings: AppSettings) -> Template:
-        return await self._listing_page(request, db_session, settings, listing_id)
+                           settings: AppSettings) -> Any:
+        # anonymous visitors get the page from the shared cache, bumped by every write to the listing
+        from marketplace.site.pages import cached_page
+
+        return await cached_page(request, lambda: self._listing_page(request, db_session, settings, listing_id))
 
     @post("/listings/{listing_id:int}/buy", guards=[requires_login])
     async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
@@ -282,9 +285,7 @@ class ListingViews(Controller):
                 site_blocks=[b for b in site_blocks if b["items"]],
             )
 
-        key = f"category:{slug}?" + _query_string(mode=mode, sort=sort, min_price=min_price, max_price=max_price,
-                                                   page=page)
-        return await cached_page(request, key, ("listings",), produce)
+        return await cached_page(request, produce)
 
     @staticmethod
     async def _visible_children(cats: CategoryService, category_id: int) -> list[dict[str, Any]]:

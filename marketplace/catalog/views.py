@@ -25,7 +25,7 @@ class CatalogViews(Controller):
             blocks = [b for b in blocks if b["items"]]
             return await render(request, db_session, "catalog/home.html", blocks=blocks)
 
-        return await cached_page(request, "home", ("listings",), page)
+        return await cached_page(request, page)
 
     @get("/categories")
     async def categories(self, request: Request[Any, Any, Any], db_session: DB) -> Template:

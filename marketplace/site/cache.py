@@ -127,13 +127,15 @@ def set_process_cache(cache: Cache | None) -> None:
 
 
 def touched_names(objects: Any) -> set[str]:
-    from marketplace.catalog.models import Category, Listing
+    from marketplace.catalog.models import Category, Listing, ListingImage
     from marketplace.shops.models import Shop
 
     names: set[str] = set()
     for obj in objects:
         if isinstance(obj, Listing):
             names.update(("listings", f"listing:{obj.id}"))
+        elif isinstance(obj, ListingImage):
+            names.update(("listings", f"listing:{obj.listing_id}"))
         elif isinstance(obj, Category):
             names.add("categories")
         elif isinstance(obj, Shop):
