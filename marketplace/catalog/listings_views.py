@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
@@ -201,7 +201,7 @@ class ListingViews(Controller):
             can_feature=viewer_id == listing.seller_id and listing.status == "active" and not listing.featured,
         )
 
-    @get("/listings/{listing_id:int}")
+    @get("/listings/{listing_id:int}", media_type=MediaType.HTML)
     async def listing_page(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
                            settings: AppSettings) -> Any:
         # anonymous visitors get the page from the shared cache, bumped by every write to the listing
@@ -255,7 +255,7 @@ class ListingViews(Controller):
 
     # --- browse ----------------------------------------------------------------------------------------------
 
-    @get("/c/{slug:str}")
+    @get("/c/{slug:str}", media_type=MediaType.HTML)
     async def category(
         self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB, settings: AppSettings,
         mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,

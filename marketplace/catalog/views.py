@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, get
 from litestar.response import Template
 
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
@@ -14,7 +14,7 @@ from marketplace.web.pages import render
 class CatalogViews(Controller):
     include_in_schema = False
 
-    @get("/")
+    @get("/", media_type=MediaType.HTML)
     async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Any:
         # The home slot's blocks (docs/rules.md §18); anonymous visitors get the whole page from the cache.
         from marketplace.site.blocks import BlockService

@@ -95,6 +95,7 @@ async def test_home_page_renders_the_home_slot_and_a_new_block_shows_at_once(cli
     admin, user = await api_admin(client, sessions), await api_user(client)
     await _listing(sessions, user["id"], title="Vintage lamp 台灯")
     home = await client.get("/")
+    assert home.headers["content-type"].startswith("text/html")
     assert "Newest · 最新上架" in home.text  # the default blocks while the slot has none
     r = await client.post(f"{API}/admin/blocks", json={"title": "Lamps 灯具", "slot": "home", "query": {"q": "lamp"}},
                           headers=admin["headers"])
