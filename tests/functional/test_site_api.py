@@ -297,3 +297,24 @@ async def test_cache_stats_purge_and_admin_pages(client: Any, sessions: Any) -> 
     assert "not a variable" in (await client.get("/admin/templates/home")).text
     r = await html_post(client, "/admin/cache/purge", {})
     assert r.status_code == 303
+
+
+async def test_cached_listing_json_and_page_are_fresh_after_a_purchase(client: Any, sessions: Any) -> None:
+    from tests.factories import fund
+
+    seller, buyer = await api_user(client), await api_user(client)
+    async with sessions() as s, s.begin():
+        await fund(s, buyer["id"], 1000)
+    listing_id = await _listing(sessions, seller["id"], title="Two mugs", price=10, quantity=2)
+    for _ in range(2):
+        assert (await client.get(f"{API}/listings/{listing_id}")).json()["quantity_available"] == 2
+        assert (await client.get(f"/listings/{listing_id}")).status_code == 200
+    page = await client.get(f"/listings/{listing_id}")
+    assert page.headers.get("x-page-cache") == "hit"
+    r = await client.post(f"{API}/listings/{listing_id}/buy", json={"quantity": 1}, headers=buyer["headers"])
+    assert r.status_code == 201, r.text
+    # the writer's response has returned: every anonymous read is fresh
+    assert (await client.get(f"{API}/listings/{listing_id}")).json()["quantity_available"] == 1
+    page = await client.get(f"/listings/{listing_id}")
+    assert page.headers.get("x-page-cache") is None
+    assert (await client.get(f"/listings/{listing_id}")).headers.get("x-page-cache") == "hit"
