@@ -300,22 +300,27 @@ class ListingViews(Controller):
 
         return find(await cats.tree()) or []
 
-    @get("/search")
+    @get("/search", media_type=MediaType.HTML)
     async def search(
         self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
         q: FromQuery[str] = "", mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
-    ) -> Template:
-        filters = _clean_filters(mode, sort, min_price, max_price)
-        svc = _service(request, db_session, settings)
-        result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
-        viewer = current_user(request)
-        return await render(
-            request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
-            items=await svc.out_many(result.items, viewer.id if viewer else None),
-            base_url="/search?" + _query_string(q=q, **filters), action="/search",
-        )
+    ) -> Any:
+        from marketplace.site.pages import cached_page
+
+        async def produce() -> Template:
+            filters = _clean_filters(mode, sort, min_price, max_price)
+            svc = _service(request, db_session, settings)
+            result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
+            viewer = current_user(request)
+            return await render(
+                request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
+                items=await svc.out_many(result.items, viewer.id if viewer else None),
+                base_url="/search?" + _query_string(q=q, **filters), action="/search",
+            )
+
+        return await cached_page(request, produce)
 
     @get("/my/listings", guards=[requires_login])
     async def my_listings(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,

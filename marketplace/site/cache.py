@@ -112,7 +112,14 @@ class Cache:
 
 # --- write tracking ----------------------------------------------------------------------------------------------
 
-_pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("site_cache_pending", default=None)
+class _Pending(set[str]):
+    """The names a request's writes touched; ``closed`` once the request is over (a job task started by the
+    request inherits this context object, and its later writes must fall back to the after-commit bump)."""
+
+    closed = False
+
+
+_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("site_cache_pending", default=None)
 _process_cache: tuple[Cache, asyncio.AbstractEventLoop] | None = None
 
 
@@ -149,7 +156,7 @@ def _note_writes(session: Session, _flush_context: Any) -> None:
     if not names:
         return
     pending = _pending.get()
-    if pending is not None:
+    if pending is not None and not pending.closed:
         pending.update(names)
         return
     if _process_cache is None:
@@ -176,7 +183,7 @@ class WriteTrackingMiddleware:
         if scope["type"] != ScopeType.HTTP or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        pending: set[str] = set()
+        pending = _Pending()
         token = _pending.set(pending)
         cache: Cache = scope["litestar_app"].state.cache
 
@@ -193,6 +200,7 @@ class WriteTrackingMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         finally:
+            pending.closed = True
             _pending.reset(token)
 
 
