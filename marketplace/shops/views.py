@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Controller, MediaType, Request, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -39,17 +39,10 @@ def _fail(request: Request[Any, Any, Any], exc: DomainError) -> Redirect:
 class ShopViews(Controller):
     include_in_schema = False
 
-    @get("/shops/{slug:str}", media_type=MediaType.HTML)
+    @get("/shops/{slug:str}")
     async def shop_page(self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB,
                         settings: AppSettings, optional_user: MaybeUser, mode: FromQuery[str | None] = None,
-                        sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Any:
-        from marketplace.site.pages import cached_page
-
-        return await cached_page(request, lambda: self._shop_page(request, slug, db_session, settings,
-                                                                  optional_user, mode, sort, page))
-
-    async def _shop_page(self, request: Request[Any, Any, Any], slug: str, db_session: Any, settings: Any,
-                         optional_user: Any, mode: str | None, sort: str, page: int) -> Template:
+                        sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Template:
         service = ShopService(db_session, settings, request.app.state.cache)
         shop = await service.visible(slug, optional_user)
         mode = mode if mode in MODES else None
