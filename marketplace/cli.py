@@ -1,4 +1,4 @@
-"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cache stats/purge."""
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cards report, cache stats/purge."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from marketplace import demo, migrate, wiring
+from marketplace.accounts.services import AccountService
+from marketplace.cache import run_cache_cli
+from marketplace.cards.demo import demo_card
+from marketplace.cards.report import report
+from marketplace.db import create_engine, session_factory
+from marketplace.errors import DomainError
 from marketplace.settings import Settings
+from marketplace.wallet.audit import run_audit_cli
+from marketplace.worker import worker_settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -19,8 +28,6 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 
 async def _with_session(settings: Settings, fn: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
-    from marketplace.db import create_engine, session_factory
-
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
@@ -30,8 +37,6 @@ async def _with_session(settings: Settings, fn: Callable[[Any], Coroutine[Any, A
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from marketplace import migrate
-
     settings = Settings.from_env()
     if args.action == "upgrade":
         migrate.upgrade(settings.database_url, args.revision)
@@ -44,14 +49,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from marketplace.accounts.services import AccountService
-
     settings = Settings.from_env()
 
     async def create(session: Any) -> Any:
         return await AccountService(session).create_admin(args.username, args.email, args.password)
-
-    from marketplace.errors import DomainError
 
     try:
         user = asyncio.run(_with_session(settings, create))
@@ -71,8 +72,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from marketplace import migrate
-
     settings = Settings.from_env()
     if not args.no_migrate:
         migrate.upgrade(settings.database_url)
@@ -81,8 +80,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from marketplace import demo, migrate
-
     # Demo defaults: embedded mode, short auctions allowed. Explicit environment variables still win.
     os.environ.setdefault("MARKETPLACE_MIN_AUCTION_SECONDS", "60")
     os.environ.pop("MARKETPLACE_REDIS_URL", None)
@@ -92,15 +89,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print("\n  Coin Market demo" + (" (demo data created)" if seeded else " (existing data kept)"))
     print(f"  open {url}")
-    print(f"  users: admin, alice, bob, carol — password {demo.DEMO_PASSWORD!r}\n")
+    print(f"  users: admin, alice, bob, carol (and auditor, a second admin) — password {demo.DEMO_PASSWORD!r}")
+    number, secret = demo_card()
+    print(f"  prepaid card to redeem at {url}/cards/redeem: number {number}, secret {secret}\n")
     _serve(settings, args.host, args.port, 1)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
-
-    from marketplace.jobs import worker_settings
 
     if not Settings.from_env().redis_url:
         print("error: the worker needs MARKETPLACE_REDIS_URL (embedded mode runs jobs inside `serve`)",
@@ -111,15 +108,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
-    from marketplace.wallet.audit import run_audit_cli
-
     return run_audit_cli(Settings.from_env())
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from marketplace.site.cache import run_cache_cli
-
     return run_cache_cli(Settings.from_env().redis_url, args.action)
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    print(asyncio.run(_with_session(settings, lambda s: report(s, settings))))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,11 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="the shared page cache: stats or purge (docs/rules.md §18)")
     p.add_argument("action", choices=["stats", "purge"])
     p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("cards", help="prepaid cards")
+    p.add_argument("action", choices=["report"])
+    p.set_defaults(func=cmd_cards)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    wiring.subscribe_all()  # the CLI is a composition root too (demo seeding, ledger audit, create-admin)
     return int(args.func(args) or 0)
 
 

@@ -1,13 +1,12 @@
 """Demo data for ``marketplace demo``: users, a bilingual category tree, and whatever other domains add.
 
-Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data in a module
-listed in :data:`DEMO_MODULES` with an ``async def seed(session, settings, users)``; they run in that order
-(coins first, then shops, then listings).
+Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data with an
+``async def seed(session, settings, users)`` listed in :data:`DOMAIN_SEEDERS`; they run in that order
+(coins first, then shops, listings, auctions, prepaid cards, site blocks and a report).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,8 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Category
+from marketplace.auctions import demo as auctions_demo
+from marketplace.cards import demo as cards_demo
+from marketplace.categories.models import Category
+from marketplace.listings import demo_data as listings_demo
 from marketplace.settings import Settings
+from marketplace.shops import demo_data as shops_demo
+from marketplace.site import demo as site_demo
+from marketplace.wallet import demo as wallet_demo
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - the published demo password, printed by `marketplace demo`
 DEMO_USERS = (
@@ -25,6 +30,7 @@ DEMO_USERS = (
     ("alice", "alice@example.com", False),
     ("bob", "bob@example.com", False),
     ("carol", "carol@example.com", False),
+    ("auditor", "auditor@example.com", True),  # a second admin: the checker of the demo card batch
 )
 
 # (name, slug, children)
@@ -65,26 +71,9 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
-DEMO_MODULES = (
-    "marketplace.wallet.demo",
-    "marketplace.shops.demo_data",
-    "marketplace.catalog.demo_data",
-    "marketplace.auctions.demo",
-    "marketplace.site.demo",
+DOMAIN_SEEDERS: tuple[Seeder, ...] = (
+    wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, cards_demo.seed, site_demo.seed,
 )
-
-
-def _domain_seeders() -> list[Seeder]:
-    seeders: list[Seeder] = []
-    for name in DEMO_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        seeders.append(module.seed)
-    return seeders
 
 
 async def seed_categories(session: AsyncSession) -> None:
@@ -107,6 +96,6 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     for username, email, is_admin in DEMO_USERS:
         users[username] = await accounts.register(username, email, DEMO_PASSWORD, is_admin=is_admin)
     await seed_categories(session)
-    for seeder in [*_domain_seeders(), *SEEDERS]:
+    for seeder in [*DOMAIN_SEEDERS, *SEEDERS]:
         await seeder(session, settings, users)
     return True

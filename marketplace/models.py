@@ -2,8 +2,10 @@
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.auctions.models import Bid
-from marketplace.catalog.models import Category, Listing, ListingImage
+from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailure
+from marketplace.categories.models import Category
 from marketplace.db import Base
+from marketplace.listings.models import Listing, ListingImage
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
 from marketplace.site.models import Block, Report, TemplateVersion
@@ -14,6 +16,10 @@ __all__ = [
     "Base",
     "Bid",
     "Block",
+    "Card",
+    "CardBatch",
+    "CardEvent",
+    "CardRedeemFailure",
     "Category",
     "Feedback",
     "LedgerAccount",

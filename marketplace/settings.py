@@ -87,6 +87,11 @@ class Settings:
     max_image_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     category_max_depth: int = 6
+    # Prepaid cards (docs/rules.md §17): wrong secrets that lock one card, failures that throttle one user.
+    card_lock_failures: int = 5
+    card_lock_window_seconds: int = 24 * 3600
+    card_user_failures: int = 10
+    card_user_window_seconds: int = 3600
 
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 

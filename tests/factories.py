@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Category
+from marketplace.categories.models import Category
 from marketplace.wallet import ledger
 
 PASSWORD = "correct-horse-battery"
@@ -101,8 +101,8 @@ async def make_listing(session: AsyncSession, seller: User, category: Category |
     """An active listing written straight to the table (no fee, no API): for tests of later stages."""
     from datetime import timedelta
 
-    from marketplace.catalog.models import Listing
     from marketplace.db import utcnow
+    from marketplace.listings.models import Listing
 
     category = category or await make_category(session)
     now = utcnow()
@@ -168,7 +168,7 @@ async def ledger_problems(session: AsyncSession) -> list[str]:
     problems += [f"account {k} balance {b} != entries {s}" for k, b, s in (await session.execute(text(
         "SELECT a.key, a.balance, COALESCE(SUM(e.amount), 0) FROM ledger_accounts a "
         "LEFT JOIN ledger_entries e ON e.account_id = a.id WHERE a.kind NOT IN ('revenue','topup_clearing',"
-        "'adjustments') GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
+        "'adjustments','card_float') GROUP BY a.id, a.key, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
     ))).all()]
     total = await session.scalar(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries"))
     if total:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
 from marketplace.errors import DomainError, RateLimited
-from marketplace.web.auth import SESSION_USER_KEY, current_user
+from marketplace.web.auth import SESSION_USER_KEY
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
 from marketplace.web.sessions import logged_in_session
@@ -82,20 +82,6 @@ class AccountViews(Controller):
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect("/", status_code=303)
-
-    @get("/users/{username:str}")
-    async def profile(self, request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
-        profile = await AccountService(db_session).by_username(username)
-        extra: dict[str, Any] = {}
-        try:  # the feedback summary belongs to the orders domain, when present
-            from marketplace.orders.services import FeedbackService
-
-            extra = await FeedbackService(db_session).profile_context(profile.id)
-        except ImportError:
-            pass
-        me = current_user(request)
-        return await render(request, db_session, "accounts/profile.html", profile=profile,
-                            is_me=bool(me and me.id == profile.id), **extra)
 
 
 ROUTES = [AccountViews]

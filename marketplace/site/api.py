@@ -7,9 +7,9 @@ from typing import Any
 from litestar import MediaType, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from marketplace.cache import Cache
 from marketplace.errors import InvalidInput
 from marketplace.site.blocks import BlockService, block_out
-from marketplace.site.cache import Cache
 from marketplace.site.preview import preview_page
 from marketplace.site.reports import ReportService, report_out
 from marketplace.site.templates import OverrideRegistry, TemplateService, version_out

@@ -14,13 +14,13 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.models import Category
+from marketplace.cache import Cache
+from marketplace.categories.models import Category
 from marketplace.db import after_commit
 from marketplace.errors import DomainError, InvalidInput, NotFound
 from marketplace.settings import Settings
 from marketplace.site import rules
 from marketplace.site.browse import BrowseQuery, ListingService
-from marketplace.site.cache import Cache
 from marketplace.site.models import Block
 
 log = logging.getLogger(__name__)
@@ -152,3 +152,10 @@ class BlockService:
             return await self.render_slot(slot)
         return await self.cache.get_or_set(f"slot:{slot}", lambda: self.render_slot(slot),
                                            depends_on=SLOT_DEPENDS, type_=list[dict[str, Any]])
+
+
+class SiteBlockSlots:
+    """The listings domain's :class:`~marketplace.listings.ports.BlockSlots` port (home and category pages)."""
+
+    async def slot(self, session: AsyncSession, settings: Settings, cache: Cache, slot: str) -> list[dict[str, Any]]:
+        return await BlockService(session, settings, cache).cached_slot(slot)

@@ -1,5 +1,5 @@
-"""The one import of the listings domain's browse query in this package (it moves to marketplace/listings/)."""
+"""The one import of the listings domain's browse query in this package."""
 
-from marketplace.catalog.listings import BrowseQuery, ListingService
+from marketplace.listings.services import BrowseQuery, ListingService
 
 __all__ = ["BrowseQuery", "ListingService"]

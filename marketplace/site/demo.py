@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.site.models import Block, Report
 

@@ -9,9 +9,12 @@ from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
 from marketplace.errors import InvalidInput
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
+from marketplace.shops.models import Shop
+from marketplace.shops.services import SORTS, ShopService, media_url
 from marketplace.site.blocks import BlockService
 from marketplace.site.browse import BrowseQuery, ListingService
 from marketplace.site.templates import TEMPLATE_FILES
@@ -45,9 +48,6 @@ async def preview_page(request: Request[Any, Any, Any], db: AsyncSession, settin
                    "base_url": f"/c/{category.slug}?", "action": f"/c/{category.slug}",
                    "site_blocks": await BlockService(db, settings).render_slot(f"category:{category.id}")}
     elif name == "shop":
-        from marketplace.shops.models import Shop
-        from marketplace.shops.services import SORTS, ShopService, media_url
-
         shop = await db.scalar(select(Shop).where(Shop.status != "suspended").order_by(Shop.id))
         if shop is None:
             raise InvalidInput("There is no shop to preview with.")

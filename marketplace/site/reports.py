@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Listing
+from marketplace.admin.moderation import ListingModeration
 from marketplace.db import iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.jobs import Publisher
+from marketplace.listings.models import Listing
 from marketplace.site import rules
 from marketplace.site.models import Report
 
@@ -109,8 +110,6 @@ class ReportService:
         if action == "dismiss":
             report.status = "dismissed"
         else:
-            from marketplace.admin.moderation import ListingModeration
-
             await ListingModeration(self.session, self.publisher).remove(report.listing_id, now)
             report.status = "removed"
             # every other open report of the listing is settled by the same removal

@@ -31,9 +31,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
+from marketplace.cache import Cache
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import InvalidInput, NotFound
-from marketplace.site.cache import Cache
 from marketplace.site.models import TemplateVersion
 from marketplace.site.sandbox import UnsafeTemplate, check_source
 

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
 
 USER_KINDS = ("available", "held")
-PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments")
+# card_float: face value of redeemed prepaid cards (docs/rules.md §17), paid out to users' available coins.
+PLATFORM_KINDS = ("revenue", "topup_clearing", "adjustments", "card_float")
 # escrow: one account per order, with a running balance (it is locked like a user account).
 
 
@@ -22,7 +23,8 @@ class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('available', 'held', 'escrow', 'revenue', 'topup_clearing', 'adjustments')", name="kind"
+            "kind IN ('available', 'held', 'escrow', 'revenue', 'topup_clearing', 'adjustments', 'card_float')",
+            name="kind"
         ),
         CheckConstraint("balance >= 0", name="balance_nonnegative"),
     )

@@ -4,7 +4,7 @@ The three blocks inserted here are the home page as it was hard-coded before blo
 ending soon, newest); marketplace/site/blocks.py keeps the same list as DEFAULT_HOME_BLOCKS.
 
 Revision ID: 0205_site
-Revises: 0103_search
+Revises: 0201_cards
 Create Date: 2026-12-01 12:07:23.557241
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = '0205_site'
-down_revision: str | None = '0103_search'
+down_revision: str | None = '0201_cards'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 from marketplace.site.models import Block
 from tests.factories import api_admin, api_user, html_login, html_post, make_category, make_listing
 

@@ -8,8 +8,8 @@ from typing import Any
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
+from marketplace.cache import Cache
 from marketplace.cli import main
-from marketplace.site.cache import Cache
 
 
 async def test_cache_stats_and_purge_from_the_command_line(redis_url: str, monkeypatch: Any,
