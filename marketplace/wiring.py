@@ -23,6 +23,7 @@ from marketplace.shops import tasks as shop_tasks
 from marketplace.shops.models import Shop
 from marketplace.shops.services import ShopDirectory
 from marketplace.site.blocks import SiteBlockSlots
+from marketplace.site.reports import SiteRemovalReasons
 from marketplace.wallet import handlers as wallet_handlers
 
 # The job modules of the application (imported for their @job/@periodic registrations).
@@ -34,6 +35,7 @@ def install_ports() -> None:
     listing_ports.install(ShopDirectory())
     category_ports.install(ListingsByCategory())
     listing_ports.install_blocks(SiteBlockSlots())
+    listing_ports.install_removals(SiteRemovalReasons())
 
 
 def track_cached_writes() -> None:

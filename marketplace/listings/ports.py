@@ -86,3 +86,24 @@ def blocks() -> BlockSlots:
     if _blocks is None:
         raise RuntimeError("listings.ports.install_blocks() was not called (marketplace.wiring.install_ports)")
     return _blocks
+
+
+class RemovalReasons(Protocol):
+    """Why a seller's listings were removed after a report (docs/rules.md §18): ``[{listing_id, title, reason,
+    note, removed_at}]`` newest first, shown on /my/listings. The site package above implements it."""
+
+    async def for_seller(self, session: AsyncSession, seller_id: int) -> list[dict[str, Any]]: ...
+
+
+_removals: RemovalReasons | None = None
+
+
+def install_removals(removals: RemovalReasons) -> None:
+    global _removals
+    _removals = removals
+
+
+def removals() -> RemovalReasons:
+    if _removals is None:
+        raise RuntimeError("listings.ports.install_removals() was not called (marketplace.wiring.install_ports)")
+    return _removals

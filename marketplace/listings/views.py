@@ -301,7 +301,10 @@ class ListingViews(Controller):
         items = await svc.out_many(result.items, user.id)
         rows = [{"listing": out, "can_end": raw.status == "active" and raw.bid_count == 0
                  and raw.quantity_available == raw.quantity} for out, raw in zip(items, result.items, strict=True)]
-        return await render(request, db_session, "catalog/my_listings.html", rows=rows, result=result)
+        # removed listings leave the list; the seller sees the reason the admin gave (docs/rules.md §18)
+        removals = await ports.removals().for_seller(db_session, user.id)
+        return await render(request, db_session, "catalog/my_listings.html", rows=rows, result=result,
+                            removals=removals)
 
 
 ROUTES: list[Any] = [media, ListingViews]

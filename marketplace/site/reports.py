@@ -138,3 +138,10 @@ class ReportService:
             out.append({"listing_id": listing_id, "title": title, "reason": reason, "note": note,
                         "removed_at": iso(at)})
         return out
+
+
+class SiteRemovalReasons:
+    """The listings domain's :class:`~marketplace.listings.ports.RemovalReasons` port (/my/listings)."""
+
+    async def for_seller(self, session: AsyncSession, seller_id: int) -> list[dict[str, Any]]:
+        return await ReportService(session).removals(seller_id)

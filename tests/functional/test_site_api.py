@@ -241,6 +241,11 @@ async def test_report_and_resolve(client: Any, sessions: Any) -> None:
     removals = (await client.get(f"{API}/my/removals", headers=seller["headers"])).json()
     assert removals[0]["listing_id"] == listing_id
     assert removals[0]["note"] == "Counterfeit brand goods"
+    # the seller is shown the reason on their listings page too
+    await html_login(client, seller["username"])
+    page = await client.get("/my/listings")
+    assert page.status_code == 200
+    assert "Removed after a report (counterfeit): Counterfeit brand goods" in page.text
     assert (await client.get(f"{API}/admin/reports", params={"status": "open"},
                              headers=admin["headers"])).json()["total"] == 0
 
