@@ -19,6 +19,7 @@ from marketplace.listings import ports as listing_ports
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.services import ListingsByCategory
 from marketplace.orders import tasks as order_tasks
+from marketplace.orders.models import Feedback
 from marketplace.shops import tasks as shop_tasks
 from marketplace.shops.models import Shop
 from marketplace.shops.services import ShopDirectory
@@ -44,6 +45,7 @@ def track_cached_writes() -> None:
     track_writes(ListingImage, lambda row: ("listings", f"listing:{row.listing_id}"))
     track_writes(Category, lambda row: ("categories",))
     track_writes(Shop, lambda row: ("shops", f"shop:{row.id}", "listings"))
+    track_writes(Feedback, lambda row: ("shops",))  # a seller's rating on shop pages
 
 
 def subscribe_all() -> None:

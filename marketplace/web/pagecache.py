@@ -27,8 +27,8 @@ PAGE_DEPENDS = ("categories", "templates", "blocks", "shops", "listings")
 PAGE_TTL = 120
 HTML = "text/html; charset=utf-8"
 _LISTING = re.compile(r"^/listings/(\d+)$")
-# The pages cached whole (home, category, listing and search result pages). Shop pages are not cached yet.
-_CACHED = re.compile(r"^(/|/c/[^/]+|/listings/\d+|/search)$")
+# The pages cached whole (home, category, listing, search result and shop pages).
+_CACHED = re.compile(r"^(/|/c/[^/]+|/listings/\d+|/search|/shops/[^/]+)$")
 
 
 def page_dependencies(path: str) -> tuple[str, ...]:

@@ -323,3 +323,25 @@ async def test_cached_listing_json_and_page_are_fresh_after_a_purchase(client: A
     page = await client.get(f"/listings/{listing_id}")
     assert page.headers.get("x-page-cache") is None
     assert (await client.get(f"/listings/{listing_id}")).headers.get("x-page-cache") == "hit"
+
+
+async def test_cached_shop_page_is_fresh_after_the_owner_renames_the_shop(client: Any, sessions: Any) -> None:
+    from tests.factories import fund
+
+    owner = await api_user(client)
+    async with sessions() as s, s.begin():
+        await fund(s, owner["id"], 1000)
+    r = await client.post(f"{API}/shops", json={"name": "Old sign", "slug": "sign-shop", "plan": "basic"},
+                          headers=owner["headers"])
+    assert r.status_code == 201, r.text
+    assert "Old sign" in (await client.get("/shops/sign-shop")).text
+    page = await client.get("/shops/sign-shop")
+    assert page.headers.get("x-page-cache") == "hit"
+    r = await client.patch(f"{API}/shops/sign-shop", json={"name": "New sign"}, headers=owner["headers"])
+    assert r.status_code == 200, r.text
+    # the owner's response has returned: the anonymous page shows the new name at once
+    page = await client.get("/shops/sign-shop")
+    assert page.headers.get("x-page-cache") is None
+    assert "New sign" in page.text
+    assert "Old sign" not in page.text
+    assert (await client.get("/shops/sign-shop")).headers.get("x-page-cache") == "hit"
