@@ -35,7 +35,7 @@ from marketplace.auctions import api as auctions_api
 from marketplace.auctions import live as auctions_live
 from marketplace.auctions import views as auctions_views
 from marketplace.auctions.deps import provide_listing_panel, provide_listing_published
-from marketplace.cache import Cache
+from marketplace.cache import Cache, WriteTrackingMiddleware, set_process_cache
 from marketplace.cards import api as cards_api
 from marketplace.cards import views as cards_views
 from marketplace.cards.deps import provide_card_service
@@ -58,11 +58,15 @@ from marketplace.settings import Settings
 from marketplace.shops import api as shops_api
 from marketplace.shops import views as shops_views
 from marketplace.shops.deps import provide_shop_service
+from marketplace.site import api as site_api
+from marketplace.site import views as site_views
+from marketplace.site.templates import SiteTemplateEngine, TemplateSyncMiddleware
 from marketplace.wallet import api as wallet_api
 from marketplace.wallet import views as wallet_views
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
+from marketplace.web.pagecache import PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from marketplace.web.sessions import RotatingSessionConfig
 
@@ -76,11 +80,13 @@ API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
     *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
     *membership_api.ROUTES,
+    *site_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
     *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES, *membership_views.ROUTES,
+    *site_views.ROUTES,
 ]
 
 log = logging.getLogger(__name__)
@@ -139,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.globals["settings"] = settings
         engine.register_template_callable("safe_flashes", safe_flashes)
 
-    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=SiteTemplateEngine,
                                      engine_callback=engine_callback)
     # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
     # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
@@ -157,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def on_startup(app: Litestar) -> None:
+        set_process_cache(app.state.cache)  # jobs' writes bump the cache versions too (docs/rules.md §18)
         if settings.run_jobs_in_process:
             queue = jobs.InProcessJobQueue(
                 lambda q: jobs.JobContext(settings=settings, session_factory=sessions, queue=q, publisher=publisher)
@@ -200,9 +207,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         stores=stores,
         csrf_config=csrf,
-        middleware=[session_config.middleware,
+        # WriteTrackingMiddleware bumps the cache versions a write touched before its response body leaves;
+        # PageCacheMiddleware answers anonymous page hits before routing; TemplateSyncMiddleware picks up template
+        # overrides published by another process (docs/rules.md §18).
+        middleware=[WriteTrackingMiddleware, session_config.middleware,
                     DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
-                                     exclude=["/static", "/media"])],
+                                     exclude=["/static", "/media"]),
+                    PageCacheMiddleware, TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),
@@ -229,6 +240,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.navigation = CategoryNavigation(cache)
     app.state.inbox = UnreadInbox()
     app.state.token_cache = token_cache
+    assert isinstance(app.template_engine, SiteTemplateEngine)
+    app.template_engine.enable_overrides(TEMPLATES_DIR)
     app.state.publisher = publisher
     app.state.channels = channels
     return app

@@ -1,4 +1,4 @@
-"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cards report."""
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cards report, cache stats/purge."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from marketplace import demo, migrate, wiring
 from marketplace.accounts.services import AccountService
+from marketplace.cache import run_cache_cli
 from marketplace.cards.demo import demo_card
 from marketplace.cards.report import report
 from marketplace.db import create_engine, session_factory
@@ -113,6 +114,10 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return run_audit_cli(Settings.from_env())
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    return run_cache_cli(Settings.from_env().redis_url, args.action)
+
+
 def cmd_cards(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     print(asyncio.run(_with_session(settings, lambda s: report(s, settings))))
@@ -152,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ledger", help="ledger tools")
     p.add_argument("action", choices=["audit"])
     p.set_defaults(func=cmd_ledger)
+
+    p = sub.add_parser("cache", help="the shared page cache: stats or purge (docs/rules.md §18)")
+    p.add_argument("action", choices=["stats", "purge"])
+    p.set_defaults(func=cmd_cache)
 
     p = sub.add_parser("cards", help="prepaid cards")
     p.add_argument("action", choices=["report"])

@@ -2,7 +2,7 @@
 
 Seeding is idempotent: it only runs against an empty users table. Domains add their own demo data with an
 ``async def seed(session, settings, users)`` listed in :data:`DOMAIN_SEEDERS`; they run in that order
-(coins first, then shops, listings, auctions, prepaid cards).
+(coins first, then shops, listings, auctions, prepaid cards, site blocks and a report).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from marketplace.listings import demo_data as listings_demo
 from marketplace.notifications import demo as notifications_demo
 from marketplace.settings import Settings
 from marketplace.shops import demo_data as shops_demo
+from marketplace.site import demo as site_demo
 from marketplace.wallet import demo as wallet_demo
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - the published demo password, printed by `marketplace demo`
@@ -78,7 +79,7 @@ Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
     wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, membership_demo.seed,
-    notifications_demo.seed, cards_demo.seed,
+    notifications_demo.seed, cards_demo.seed, site_demo.seed,
 )
 
 

@@ -16,12 +16,14 @@ from marketplace.notifications.models import (
 )
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
+from marketplace.site.models import Block, Report, TemplateVersion
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
 
 __all__ = [
     "ApiToken",
     "Base",
     "Bid",
+    "Block",
     "Card",
     "CardBatch",
     "CardEvent",
@@ -41,8 +43,10 @@ __all__ = [
     "OrderEvent",
     "PointsLot",
     "PointsLotUse",
+    "Report",
     "SavedSearch",
     "Shop",
+    "TemplateVersion",
     "TopUp",
     "User",
     "WatchlistItem",

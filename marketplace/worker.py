@@ -10,9 +10,11 @@ from typing import Any
 
 from arq import create_pool, cron, func
 from arq.connections import RedisSettings
+from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from marketplace import wiring
+from marketplace.cache import Cache, set_process_cache
 from marketplace.db import create_engine, session_factory
 from marketplace.jobs import JOBS, PERIODIC, ArqJobQueue, JobContext, JobFunction, RedisPublisher, install_runtime
 from marketplace.settings import Settings
@@ -27,6 +29,8 @@ async def _worker_startup(ctx: dict[str, Any]) -> None:
     redis = Redis.from_url(settings.redis_url)
     pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     ctx["engine"], ctx["redis"], ctx["pool"] = engine, redis, pool
+    # A job's writes (auction closes, expiries) bump the shared cache versions like a request's (docs/rules.md §18)
+    set_process_cache(Cache(RedisStore(redis, namespace="cache")))
     ctx["job_context"] = JobContext(
         settings=settings,
         session_factory=session_factory(engine),

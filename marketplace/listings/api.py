@@ -69,9 +69,18 @@ class ListingsController(Controller):
                      listing_service: Listings) -> ListingOut:
         svc = listing_service
         viewer = current_user(request)
-        listing = await svc.get_visible(listing_id, viewer.id if viewer else None,
-                                        is_admin=bool(viewer and viewer.is_admin))
-        return await svc.out(listing, viewer.id if viewer else None)
+
+        async def load() -> ListingOut:
+            listing = await svc.get_visible(listing_id, viewer.id if viewer else None,
+                                            is_admin=bool(viewer and viewer.is_admin))
+            return await svc.out(listing, viewer.id if viewer else None)
+
+        if viewer is not None:  # `you_lead` and visibility are the caller's
+            return await load()
+        # anonymous reads from the shared cache, keyed by what a write bumps (docs/rules.md §18)
+        return await request.app.state.cache.get_or_set(  # type: ignore[no-any-return]
+            f"listing-json:{listing_id}", load, depends_on=(f"listing:{listing_id}", "categories", "shops"),
+            type_=ListingOut)
 
     @delete("/{listing_id:int}", status_code=204, guards=[requires_login],
             summary="End a listing early (seller; no bids or sales)")

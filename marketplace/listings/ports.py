@@ -1,4 +1,4 @@
-"""What the listings domain needs from the shops above it, as a port the composition root fills in.
+"""What the listings domain needs from the packages above it (shops, site), as ports the composition root fills in.
 
 Shops sit above listings (a shop page is a browse of listings, its rating comes from orders), yet publishing a
 listing needs the seller's shop terms (free-listing quota, photo limit) and browsing hides suspended shops. The
@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.cache import Cache
 from marketplace.settings import Settings
 
 
@@ -63,3 +64,46 @@ def shops() -> ShopDirectory:
     if _shops is None:
         raise RuntimeError("listings.ports.install() was not called (marketplace.wiring.install_ports)")
     return _shops
+
+
+class BlockSlots(Protocol):
+    """The admin-composed blocks of a page slot (``home``, ``category:<id>``; docs/rules.md §18), the anonymous
+    view from the shared cache: ``[{id, title, display, items}]``. The site package above implements it."""
+
+    async def slot(self, session: AsyncSession, settings: Settings, cache: Cache,
+                   slot: str) -> list[dict[str, Any]]: ...
+
+
+_blocks: BlockSlots | None = None
+
+
+def install_blocks(blocks: BlockSlots) -> None:
+    global _blocks
+    _blocks = blocks
+
+
+def blocks() -> BlockSlots:
+    if _blocks is None:
+        raise RuntimeError("listings.ports.install_blocks() was not called (marketplace.wiring.install_ports)")
+    return _blocks
+
+
+class RemovalReasons(Protocol):
+    """Why a seller's listings were removed after a report (docs/rules.md §18): ``[{listing_id, title, reason,
+    note, removed_at}]`` newest first, shown on /my/listings. The site package above implements it."""
+
+    async def for_seller(self, session: AsyncSession, seller_id: int) -> list[dict[str, Any]]: ...
+
+
+_removals: RemovalReasons | None = None
+
+
+def install_removals(removals: RemovalReasons) -> None:
+    global _removals
+    _removals = removals
+
+
+def removals() -> RemovalReasons:
+    if _removals is None:
+        raise RuntimeError("listings.ports.install_removals() was not called (marketplace.wiring.install_ports)")
+    return _removals

@@ -415,21 +415,6 @@ class ListingService:
 
     # --- pages -----------------------------------------------------------------------------------------------
 
-    async def home_blocks(self, viewer_id: int | None, limit: int = 8) -> list[dict[str, Any]]:
-        """The home page: featured, ending soon (auctions), newest. Empty blocks are left out."""
-        specs = (
-            ("Featured · 精选", BrowseQuery(featured=True, sort="newest", per_page=limit)),
-            # Strictly by end time: a featured auction ending tomorrow must not hide one ending in a minute.
-            ("Ending soon · 即将结束", BrowseQuery(mode="auction", sort="ending_soon", per_page=limit)),
-            ("Newest · 最新上架", BrowseQuery(sort="newest", per_page=limit, featured_first=True)),
-        )
-        blocks = []
-        for title, query in specs:
-            result = await self.browse(query)
-            if result.items:
-                blocks.append({"title": title, "listings": await self.out_many(result.items, viewer_id)})
-        return blocks
-
     async def breadcrumbs(self, category_id: int) -> list[dict[str, str]]:
         return [{"name": c.name, "url": f"/c/{c.slug}"} for c in await self.categories.ancestors(category_id)]
 

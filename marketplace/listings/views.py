@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
@@ -30,6 +30,7 @@ from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.pagecache import cached_page
 from marketplace.web.pages import render
 
 # Photo files are named by a random token and never change, so browsers and CDNs may keep them for a year.
@@ -158,11 +159,14 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
 class ListingViews(Controller):
     include_in_schema = False
 
-    @get("/")
-    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
-        viewer = current_user(request)
-        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
-        return await render(request, db_session, "catalog/home.html", blocks=blocks)
+    @get("/", media_type=MediaType.HTML)
+    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Any:
+        # The home slot's blocks (docs/rules.md §18); anonymous visitors get the whole page from the cache.
+        async def page() -> Template:
+            blocks = await ports.blocks().slot(db_session, settings, request.app.state.cache, "home")
+            return await render(request, db_session, "catalog/home.html", blocks=[b for b in blocks if b["items"]])
+
+        return await cached_page(request, page)
 
     # --- sell ------------------------------------------------------------------------------------------------
 
@@ -194,10 +198,12 @@ class ListingViews(Controller):
 
     # --- listing page ----------------------------------------------------------------------------------------
 
-    @get("/listings/{listing_id:int}")
+    @get("/listings/{listing_id:int}", media_type=MediaType.HTML)
     async def show(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
-                   settings: AppSettings, listing_panel: ListingPagePanel) -> Template:
-        return await listing_page(request, db_session, settings, listing_id, listing_panel)
+                   settings: AppSettings, listing_panel: ListingPagePanel) -> Any:
+        # anonymous visitors get the page from the shared cache, bumped by every write to the listing (§18)
+        return await cached_page(request, lambda: listing_page(request, db_session, settings, listing_id,
+                                                               listing_panel))
 
     @post("/listings/{listing_id:int}/feature", guards=[requires_login])
     async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
@@ -229,27 +235,34 @@ class ListingViews(Controller):
 
     # --- browse ----------------------------------------------------------------------------------------------
 
-    @get("/c/{slug:str}")
+    @get("/c/{slug:str}", media_type=MediaType.HTML)
     async def category(
         self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB, settings: AppSettings,
         mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
-    ) -> Template:
-        cats = CategoryService(db_session)
-        category = await cats.get_by_slug(slug)
-        children = await self._visible_children(cats, category.id)
-        filters = _clean_filters(mode, sort, min_price, max_price)
-        svc = _service(request, db_session, settings)
-        result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
-                                              featured_first=True, **filters))
-        viewer = current_user(request)
-        return await render(
-            request, db_session, "catalog/category.html", category=category, children=children,
-            breadcrumbs=await svc.breadcrumbs(category.id), filters=filters, result=result,
-            items=await svc.out_many(result.items, viewer.id if viewer else None),
-            base_url=f"/c/{slug}?" + _query_string(**filters), action=f"/c/{slug}",
-        )
+    ) -> Any:
+        async def produce() -> Template:
+            cats = CategoryService(db_session)
+            category = await cats.get_by_slug(slug)
+            children = await self._visible_children(cats, category.id)
+            filters = _clean_filters(mode, sort, min_price, max_price)
+            svc = _service(request, db_session, settings)
+            result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
+                                                  featured_first=True, **filters))
+            viewer = current_user(request)
+            # the category's slot of admin-composed blocks (docs/rules.md §18)
+            site_blocks = await ports.blocks().slot(db_session, settings, request.app.state.cache,
+                                                    f"category:{category.id}")
+            return await render(
+                request, db_session, "catalog/category.html", category=category, children=children,
+                breadcrumbs=await svc.breadcrumbs(category.id), filters=filters, result=result,
+                items=await svc.out_many(result.items, viewer.id if viewer else None),
+                base_url=f"/c/{slug}?" + _query_string(**filters), action=f"/c/{slug}",
+                site_blocks=[b for b in site_blocks if b["items"]],
+            )
+
+        return await cached_page(request, produce)
 
     @staticmethod
     async def _visible_children(cats: CategoryService, category_id: int) -> list[dict[str, Any]]:
@@ -264,22 +277,25 @@ class ListingViews(Controller):
 
         return find(await cats.tree()) or []
 
-    @get("/search")
+    @get("/search", media_type=MediaType.HTML)
     async def search(
         self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
         q: FromQuery[str] = "", mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
-    ) -> Template:
-        filters = _clean_filters(mode, sort, min_price, max_price)
-        svc = _service(request, db_session, settings)
-        result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
-        viewer = current_user(request)
-        return await render(
-            request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
-            items=await svc.out_many(result.items, viewer.id if viewer else None),
-            base_url="/search?" + _query_string(q=q, **filters), action="/search",
-        )
+    ) -> Any:
+        async def produce() -> Template:
+            filters = _clean_filters(mode, sort, min_price, max_price)
+            svc = _service(request, db_session, settings)
+            result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
+            viewer = current_user(request)
+            return await render(
+                request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
+                items=await svc.out_many(result.items, viewer.id if viewer else None),
+                base_url="/search?" + _query_string(q=q, **filters), action="/search",
+            )
+
+        return await cached_page(request, produce)
 
     @get("/my/listings", guards=[requires_login])
     async def my_listings(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
@@ -289,7 +305,10 @@ class ListingViews(Controller):
         items = await svc.out_many(result.items, user.id)
         rows = [{"listing": out, "can_end": raw.status == "active" and raw.bid_count == 0
                  and raw.quantity_available == raw.quantity} for out, raw in zip(items, result.items, strict=True)]
-        return await render(request, db_session, "catalog/my_listings.html", rows=rows, result=result)
+        # removed listings leave the list; the seller sees the reason the admin gave (docs/rules.md §18)
+        removals = await ports.removals().for_seller(db_session, user.id)
+        return await render(request, db_session, "catalog/my_listings.html", rows=rows, result=result,
+                            removals=removals)
 
 
 ROUTES: list[Any] = [media, ListingViews]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.plugins.flash import flash
@@ -20,6 +20,7 @@ from marketplace.shops.exceptions import InvalidImage
 from marketplace.shops.services import MODES, SORTS, ShopService, media_url, subscription
 from marketplace.web.auth import requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser
+from marketplace.web.pagecache import cached_page
 from marketplace.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -41,12 +42,19 @@ def _fail(request: Request[Any, Any, Any], exc: DomainError) -> Redirect:
 class ShopViews(Controller):
     include_in_schema = False
 
-    @get("/shops/{slug:str}")
+    @get("/shops/{slug:str}", media_type=MediaType.HTML)
     async def shop_page(self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB,
                         settings: AppSettings, optional_user: MaybeUser, shop_service: Shops,
                         mode: FromQuery[str | None] = None,
-                        sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Template:
-        service = shop_service
+                        sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Any:
+        # anonymous visitors get the page from the shared cache; every shop, listing and feedback write bumps
+        # what it shows (docs/rules.md §18)
+        return await cached_page(request, lambda: self._shop_page(request, slug, db_session, optional_user,
+                                                                  shop_service, mode, sort, page))
+
+    async def _shop_page(self, request: Request[Any, Any, Any], slug: str, db_session: DB,
+                         optional_user: CurrentUser | None, service: ShopService, mode: str | None, sort: str,
+                         page: int) -> Template:
         shop = await service.visible(slug, optional_user)
         mode = mode if mode in MODES else None
         sort = sort if sort in SORTS else "newest"

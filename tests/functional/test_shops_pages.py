@@ -173,6 +173,9 @@ async def test_shop_page_lists_filters_sorts_and_hides_when_suspended(client: An
         row = await s.get(Shop, shop.id)
         assert row is not None
         row.status = "suspended"
+    # A write outside the app's requests: bump the cache versions as the app's write tracking does after a
+    # suspension committed by a request or a job (docs/rules.md §18); the anonymous page was cached above.
+    await client.app.state.cache.bump("shops", f"shop:{shop.id}", "listings")
     assert (await client.get("/shops/ivy-shop")).status_code == 404
     await html_login(client, owner.username, PASSWORD)
     r = await client.get("/shops/ivy-shop")

@@ -1,0 +1,139 @@
+"""Cached listing page (HTML) throughput beside a Litestar hello-world app, in the same run.
+
+    python bench/cached_page.py [--seconds 10] [--concurrency 16] [--redis redis://127.0.0.1:6379/14]
+
+Builds a fresh SQLite database with the migrations and one fixed-price listing, starts the marketplace with
+uvicorn (embedded mode, or with --redis the production cache store), starts a one-route Litestar app the same way,
+then drives both with the same async HTTP load generator for the same time: anonymous GET /listings/{id} (served
+from the page cache after the first request) and GET / on hello-world. Prints req/s of each and the ratio
+(goal: ≥ 0.4 of hello-world, docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from litestar import Litestar, get
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@get("/", sync_to_thread=False)
+def hello() -> str:
+    return "Hello, world!"
+
+
+hello_app = Litestar([hello])
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(target: str, port: int, env: dict[str, str], factory: bool = False) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port), "--log-level",
+           "warning", "--no-access-log"]
+    if factory:
+        cmd.append("--factory")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{target} did not start")
+
+
+async def _load(url: str, seconds: float, concurrency: int) -> float:
+    done = 0
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+        for _ in range(20):  # warm-up (fills the page cache)
+            (await client.get(url)).raise_for_status()
+        started = time.monotonic()
+
+        async def worker() -> None:
+            nonlocal done
+            while time.monotonic() < stop:
+                r = await client.get(url)
+                if r.status_code == 200:
+                    done += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.monotonic() - started)
+
+
+async def _seed(url: str) -> int:
+    from marketplace import migrate
+    from marketplace.db import create_engine, session_factory
+    from tests.factories import make_category, make_listing, quick_user
+
+    await migrate.upgrade_async(url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as s, s.begin():
+            seller = await quick_user(s)
+            listing = await make_listing(s, seller, await make_category(s, "Bench 基准"), title="Bench lamp 台灯",
+                                         price=120, description="A lamp used to measure the page cache.")
+            return int(listing.id)
+    finally:
+        await engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--redis", default=None, help="a Redis URL: use the production cache store")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        listing_id = asyncio.run(_seed(db_url))
+        env = {**os.environ, "MARKETPLACE_DATABASE_URL": db_url, "MARKETPLACE_DATA_DIR": f"{tmp}/var",
+               "MARKETPLACE_MEDIA_DIR": f"{tmp}/var/media", "MARKETPLACE_REDIS_URL": args.redis or "",
+               "MARKETPLACE_EMBEDDED_JOBS": "1", "PYTHONPATH": str(ROOT)}
+        if not args.redis:
+            env.pop("MARKETPLACE_REDIS_URL")
+        app_port, hello_port = _free_port(), _free_port()
+        app = _start("marketplace.app:create_app_from_env", app_port, env, factory=True)
+        hello_proc = _start("bench.cached_page:hello_app", hello_port, env)
+        try:
+            page = httpx.get(f"http://127.0.0.1:{app_port}/listings/{listing_id}", timeout=10)
+            page.raise_for_status()
+            assert "Bench lamp" in page.text
+            cached = asyncio.run(_load(f"http://127.0.0.1:{app_port}/listings/{listing_id}", args.seconds,
+                                       args.concurrency))
+            hello_rps = asyncio.run(_load(f"http://127.0.0.1:{hello_port}/", args.seconds, args.concurrency))
+        finally:
+            for proc in (app, hello_proc):
+                proc.terminate()
+                proc.wait(timeout=10)
+    ratio = cached / hello_rps if hello_rps else 0.0
+    store = "redis" if args.redis else "memory"
+    print(f"cached listing page ({store} store): {cached:8.1f} req/s")
+    print(f"litestar hello-world:              {hello_rps:8.1f} req/s")
+    print(f"ratio: {ratio:.2f} (goal >= 0.40) {'OK' if ratio >= 0.4 else 'BELOW GOAL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

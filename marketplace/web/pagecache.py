@@ -1,0 +1,103 @@
+"""Whole-page HTML caching for anonymous visitors (docs/rules.md §18).
+
+Signed-in visitors see their name, CSRF-protected forms and flashes, so their pages are rendered each time (their
+slot blocks still come from the shared cache). An anonymous page without pending flash messages is stored as
+HTML under a key made of its path and query string plus the versions of everything it shows; a page that carries
+a CSRF token is never stored (the token belongs to one visitor).
+
+Two halves with one key: the handler (:func:`cached_page`) renders and stores on a miss; the
+:class:`PageCacheMiddleware` answers a hit before routing, dependency injection and the database are touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Request, Response
+from litestar.enums import ScopeType
+from litestar.response import Template
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+
+from marketplace.cache import Cache
+from marketplace.web.auth import current_user
+
+PAGE_DEPENDS = ("categories", "templates", "blocks", "shops", "listings")
+PAGE_TTL = 120
+HTML = "text/html; charset=utf-8"
+_LISTING = re.compile(r"^/listings/(\d+)$")
+# The pages cached whole (home, category, listing, search result and shop pages).
+_CACHED = re.compile(r"^(/|/c/[^/]+|/listings/\d+|/search|/shops/[^/]+)$")
+
+
+def page_dependencies(path: str) -> tuple[str, ...]:
+    match = _LISTING.match(path)
+    return (*PAGE_DEPENDS, f"listing:{match.group(1)}") if match else PAGE_DEPENDS
+
+
+def _session_is_clean(scope: Scope) -> bool:
+    session = scope.get("session")
+    return not (isinstance(session, dict) and session.get("_messages"))
+
+
+def page_key(path: str, query_string: bytes) -> str:
+    return f"page:{path}?{query_string.decode('latin-1')}"
+
+
+def cacheable(request: Request[Any, Any, Any]) -> bool:
+    return current_user(request) is None and request.method == "GET" and _session_is_clean(request.scope)
+
+
+def render_to_string(request: Request[Any, Any, Any], template: Template) -> str:
+    engine = request.app.template_engine
+    assert engine is not None
+    assert template.template_name is not None
+    context = template.create_template_context(request)
+    return str(engine.get_template(template.template_name).render(**context))
+
+
+async def cached_page(request: Request[Any, Any, Any], produce: Callable[[], Awaitable[Template]]) -> Any:
+    """The handler's half: on a miss, render the page and store it (the middleware serves later hits)."""
+    if not cacheable(request):
+        return await produce()
+    cache: Cache = request.app.state.cache
+    path = request.scope["path"]
+    full_key = await cache.key_for(page_key(path, request.scope.get("query_string", b"")),
+                                   page_dependencies(path))
+    raw = await cache.get_raw(full_key)
+    if raw is None:
+        template = await produce()
+        if template.status_code not in (None, 200):
+            return template
+        html = render_to_string(request, template)
+        raw = html.encode()
+        if 'name="_csrf_token"' not in html:
+            await cache.set_raw(full_key, raw, PAGE_TTL)
+    return Response(raw, media_type=HTML)
+
+
+class PageCacheMiddleware:
+    """Answers an anonymous GET of a cached page straight from the cache (after the session and auth middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] == ScopeType.HTTP and scope.get("method") == "GET" and _CACHED.match(path)
+                and scope.get("user") is None and _session_is_clean(scope)):
+            cache: Cache = scope["litestar_app"].state.cache
+            full_key = await cache.key_for(page_key(path, scope.get("query_string", b"")), page_dependencies(path))
+            raw = await cache.store.get(full_key)
+            if raw is not None:
+                cache.hits += 1
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", HTML.encode()), (b"content-length", str(len(raw)).encode()),
+                                (b"x-page-cache", b"hit")]}
+                body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": raw, "more_body": False}
+                await send(start)
+                await send(body)
+                return
+        await self.app(scope, receive, send)
