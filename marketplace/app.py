@@ -201,5 +201,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def create_app_from_env() -> Litestar:
-    """Factory for ``uvicorn --factory`` (``marketplace serve``)."""
-    return create_app(Settings.from_env())
+    """Factory for ``uvicorn --factory`` (``marketplace serve``): on PostgreSQL the payment gateway must be chosen."""
+    from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
+
+    settings = Settings.from_env()
+    if not settings.gateway:
+        raise SystemExit(f"refusing to start: {NO_GATEWAY_MESSAGE}")
+    return create_app(settings)

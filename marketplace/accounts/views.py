@@ -62,11 +62,10 @@ class AccountViews(Controller):
         username, password = form.get("username", ""), form.get("password", "")
         throttle = login_throttle(request)
         try:
-            await throttle.check(username, client_ip(request))
+            await throttle.attempt(username, client_ip(request))
             user = await AccountService(db_session).authenticate(username, password)
+            await throttle.succeeded(username, client_ip(request))
         except DomainError as exc:
-            if exc.status_code == 401:
-                await throttle.failed(username, client_ip(request))
             form.pop("password", None)
             page = await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
                                 status_code=exc.status_code)

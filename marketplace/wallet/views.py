@@ -105,12 +105,23 @@ def _sandbox_config(settings: Settings) -> GatewayConfig:
     return config
 
 
+async def _owned_topup(service: WalletService, out_trade_no: str, user_id: int) -> Any:
+    """The top-up being paid, only for its owner: anyone else gets 404 (no free coins for strangers' orders,
+    and no telling which orders exist)."""
+    topup = await service.topup_by_trade_no(out_trade_no)
+    if topup is None or topup.user_id != user_id:
+        raise NotFound("Payment order not found.")
+    return topup
+
+
 class SandboxGateway(Controller):
     path = SANDBOX_PATH
     include_in_schema = False
+    guards = (requires_login,)
 
     @get("/")
-    async def pay_page(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+    async def pay_page(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+                       user: AuthUser) -> Template:
         config = _sandbox_config(settings)
         params = {k: str(v) for k, v in request.query_params.items()}
         error = None
@@ -119,7 +130,7 @@ class SandboxGateway(Controller):
             order = alipay.verify_page_request(params, app_public_key=config.app_public_key)  # type: ignore[arg-type]
             if order.app_id != config.app_id:
                 raise alipay.RequestRejected("unknown app_id")
-            topup = await WalletService(db_session, settings).topup_by_trade_no(order.out_trade_no)
+            topup = await _owned_topup(WalletService(db_session, settings), order.out_trade_no, user.id)
         except alipay.RequestRejected as exc:
             error = f"Invalid payment request: {exc}"
         return await render(request, db_session, "wallet/sandbox_pay.html", status_code=400 if error else 200,
@@ -127,7 +138,8 @@ class SandboxGateway(Controller):
                             amount=rules.fen_to_yuan_text(order.total_fen) if order else "")
 
     @post("/")
-    async def pay_or_cancel(self, data: Form, db_session: DB, settings: AppSettings) -> Redirect | Response[str]:
+    async def pay_or_cancel(self, data: Form, db_session: DB, settings: AppSettings,
+                            user: AuthUser) -> Redirect | Response[str]:
         config = _sandbox_config(settings)
         form = _form(data)
         params = {k: v for k, v in form.items() if k not in SANDBOX_FORM_FIELDS}
@@ -136,6 +148,7 @@ class SandboxGateway(Controller):
         except alipay.RequestRejected as exc:
             return Response(f"Invalid payment request: {exc}", status_code=400, media_type=MediaType.TEXT)
         service = WalletService(db_session, settings)
+        await _owned_topup(service, order.out_trade_no, user.id)
         if form.get("_action") == "pay":
             notify = sandbox.paid_notify(order, config=config, now=utcnow())
             # Through the same parsing and handling as the HTTP notify: encode as the gateway posts it, decode

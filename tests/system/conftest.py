@@ -56,6 +56,7 @@ def cluster(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
         "MARKETPLACE_DATA_DIR": str(tmp_path / "var"),
         "MARKETPLACE_MEDIA_DIR": str(tmp_path / "var" / "media"),
         "MARKETPLACE_MIN_AUCTION_SECONDS": "3",
+        "MARKETPLACE_PAYMENT_GATEWAY": "sandbox",
         "MARKETPLACE_SECRET_KEY": "system-test-secret-0123456789abcdef0123456789",
         "PYTHONPATH": str(ROOT),
     }
