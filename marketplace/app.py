@@ -32,6 +32,7 @@ from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
+from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -77,6 +78,7 @@ class ChannelsPublisher:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    parse_trusted(settings.trusted_proxies)  # a malformed MARKETPLACE_TRUSTED_PROXIES fails at start, not per request
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     jobs.load_tasks()
