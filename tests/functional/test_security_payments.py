@@ -72,7 +72,8 @@ async def test_sandbox_pay_page_is_for_the_topups_owner_only(client: Any, app: A
 
     # Logged out: the page sends to the log-in form, and a forged Pay is refused.
     r = await client.get(pay_url, follow_redirects=False)
-    assert r.status_code in (302, 303) and r.headers["location"].startswith("/login")
+    assert r.status_code in (302, 303)
+    assert r.headers["location"].startswith("/login")
     query = dict(parse_qsl(urlsplit(pay_url).query))
     r = await html_post(client, SANDBOX, {**query, "_action": "pay"})
     assert r.status_code == 401
