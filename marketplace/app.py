@@ -31,11 +31,13 @@ from marketplace.accounts.services import TokenCache
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
+from marketplace.web import outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from marketplace.web.security import SecurityHeadersMiddleware
 from marketplace.web.sessions import RotatingSessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,12 +127,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
     # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
     session_config = RotatingSessionConfig(
-        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600,
-        exclude=["/static", "/media", "/api/"],
+        secure=settings.cookies_secure, samesite="lax", max_age=14 * 24 * 3600,
+        exclude=["/static", "/media", "/api/", "/healthz", "/readyz"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
-        cookie_secure=settings.secure_cookies,
+        cookie_secure=settings.cookies_secure,
         cookie_httponly=False,  # the live-bid script reads it to send the X-CSRFToken header
         # The API authenticates with bearer tokens only (never the cookie), the payment notify is signed by the
         # gateway, and websockets only push: none of them carries ambient credentials to forge.
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         api,
         *_routes(VIEW_MODULES),
+        *outage.ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None,
                                    include_in_schema=False),
     ]
@@ -177,18 +180,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config,
         stores=stores,
         csrf_config=csrf,
-        middleware=[session_config.middleware, DefineMiddleware(AuthMiddleware, exclude=["/static", "/media"])],
+        middleware=[session_config.middleware,
+                    DefineMiddleware(AuthMiddleware, exclude=["/static", "/media", "/healthz", "/readyz"])],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),
             "optional_user": Provide(provide_optional_user),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **outage.OUTAGE_HANDLERS},
         openapi_config=OpenAPIConfig(title="Marketplace API", version="1.0.0", path="/schema"),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )
+    # Outermost: headers on every response, error pages and static files included (web/security.py).
+    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.https)
     app.state.settings = settings
     app.state.session_factory = sessions
     app.state.engine = engine

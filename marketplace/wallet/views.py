@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
+from marketplace.numbers import BIGINT_MAX, parse_int
 from marketplace.settings import Settings
 from marketplace.wallet import alipay, rules, sandbox
 from marketplace.wallet.api import site_url
@@ -34,13 +35,6 @@ def _form(data: dict[str, Any]) -> dict[str, str]:
     return {k: str(v[0] if isinstance(v, list) and v else v) for k, v in data.items()}
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-
-
 class WalletViews(Controller):
     include_in_schema = False
     guards = (requires_login,)
@@ -54,8 +48,8 @@ class WalletViews(Controller):
     async def start_topup(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
                           settings: AppSettings) -> Template | Redirect:
         form = _form(data)
-        coins = _int(form.get("coins"), default=-1)
         try:
+            coins = parse_int(form.get("coins"), label="Coins")
             created = await WalletService(db_session, settings).create_topup(user.id, coins,
                                                                               site_url=site_url(request))
         except DomainError as exc:
@@ -186,12 +180,13 @@ class AdminLedgerViews(Controller):
                      db_session: DB, settings: AppSettings) -> Redirect:
         form = _form(data)
         try:
+            coins = parse_int(form.get("coins"), label="Coins", minimum=-BIGINT_MAX)
             result = await WalletService(db_session, settings).adjust(
-                user_id, _int(form.get("coins")), form.get("reason", ""), admin_id=user.id)
+                user_id, coins, form.get("reason", ""), admin_id=user.id)
         except DomainError as exc:
             flash(request, exc.detail, category="error")
         else:
-            flash(request, f"Adjusted by {_int(form.get('coins')):+,} coins; available is now "
+            flash(request, f"Adjusted by {coins:+,} coins; available is now "
                            f"{result.available:,}.", category="success")
         return Redirect(f"/admin/users/{user_id}/ledger", status_code=303)
 
