@@ -64,7 +64,7 @@ def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
     if _wants_json(request) or request.url.path in ("/healthz", "/readyz"):
         return Response({"status_code": 503, "detail": DETAIL}, status_code=503, headers=headers,
                         media_type=MediaType.JSON)
-    return Template(  # type: ignore[return-value]
+    return Template(
         template_name="errors/error.html",
         context={"status": 503, "title": "Back in a moment · 请稍候", "detail": DETAIL},
         status_code=503, headers=headers,

@@ -14,6 +14,7 @@ get a CSP that allows exactly that instead; ``/schema/openapi.json`` is data eit
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join((
@@ -58,7 +59,7 @@ class SecurityHeadersMiddleware:
         self.headers = security_headers(https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
