@@ -31,7 +31,7 @@ from marketplace.accounts.services import TokenCache
 from marketplace.cache import Cache
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
-from marketplace.web import outage
+from marketplace.web import contract, outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def on_startup(app: Litestar) -> None:
+        contract.document_errors(app)
         if settings.run_jobs_in_process:
             queue = jobs.InProcessJobQueue(
                 lambda q: jobs.JobContext(settings=settings, session_factory=sessions, queue=q, publisher=publisher)
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers={**EXCEPTION_HANDLERS, **outage.OUTAGE_HANDLERS},
         openapi_config=OpenAPIConfig(title="Marketplace API", version="1.0.0", path="/schema"),
+        before_request=contract.strict_json_body,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=settings.debug,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import JSONBody
 
 from marketplace.accounts.schemas import MeOut, RegisterIn, TokenIn, TokenOut, UserRef, WalletOut
@@ -39,8 +39,15 @@ class AuthController(Controller):
         await throttle.attempt(data.username, client_ip(request))
         user = await AccountService(db_session).authenticate(data.username, data.password)
         await throttle.succeeded(data.username, client_ip(request))
-        token = await AccountService(db_session).issue_token(user)
+        token = await AccountService(db_session).issue_token(user, valid_days=request.app.state.settings.api_token_days)
         return TokenOut(token=token, user=UserRef(id=user.id, username=user.username))
+
+    @delete("/token", status_code=204, guards=[requires_login],
+            summary="Revoke the bearer token this request is made with (log out of the API)")
+    async def revoke(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> None:
+        header = request.headers.get("authorization", "")
+        await AccountService(db_session).revoke_token(user.id, token=header[7:].strip(),
+                                                      cache=request.app.state.get("token_cache"))
 
 
 @get("/me", guards=[requires_login], tags=["accounts"], summary="The authenticated user and wallet")

@@ -11,8 +11,9 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
-from marketplace.errors import DomainError, RateLimited
-from marketplace.web.auth import SESSION_USER_KEY, current_user
+from marketplace.db import utcnow
+from marketplace.errors import DomainError, NotFound, RateLimited
+from marketplace.web.auth import SESSION_USER_KEY, current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
 from marketplace.web.sessions import logged_in_session
@@ -97,4 +98,27 @@ class AccountViews(Controller):
                             is_me=bool(me and me.id == profile.id), **extra)
 
 
-ROUTES = [AccountViews]
+class TokenViews(Controller):
+    """``/account/tokens``: the user's API tokens (created, last used, expiry) and a Revoke button for each."""
+
+    path = "/account/tokens"
+    include_in_schema = False
+    guards = (requires_login,)
+
+    @get("/")
+    async def tokens(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
+        return await render(request, db_session, "accounts/tokens.html",
+                            tokens=await AccountService(db_session).tokens(user.id), now=utcnow())
+
+    @post("/{token_id:int}/revoke")
+    async def revoke(self, request: Request[Any, Any, Any], token_id: FromPath[int], user: AuthUser,
+                     db_session: DB) -> Redirect:
+        done = await AccountService(db_session).revoke_token(user.id, token_id=token_id,
+                                                             cache=request.app.state.get("token_cache"))
+        if not done:
+            raise NotFound("Token not found.")
+        flash(request, "Token revoked.", category="success")
+        return Redirect(TokenViews.path, status_code=303)
+
+
+ROUTES = [AccountViews, TokenViews]
