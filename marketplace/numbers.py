@@ -28,7 +28,7 @@ def parse_int(raw: Any, *, label: str = "The number", minimum: int = 0, maximum:
     text = str(raw[0] if isinstance(raw, list) and raw else raw).strip() if raw is not None else ""
     digits = text[1:] if text[:1] in ("-", "+") else text
     if not digits or len(digits) > MAX_DIGITS or not set(digits) <= _DIGITS:
-        raise BadNumber(f"{label} must be a whole number (digits 0-9).")
+        raise BadNumber(f"{label} must be a number: a whole number in digits 0-9.")
     value = int(text)
     if value < minimum:
         raise BadNumber(f"{label} must be at least {minimum:,}.")
@@ -41,5 +41,14 @@ def parse_optional_int(raw: Any, *, label: str = "The number", minimum: int = 0,
                        maximum: int = BIGINT_MAX) -> int | None:
     """Like :func:`parse_int`, but an empty or missing value is ``None``."""
     if raw is None or (isinstance(raw, str) and raw.strip() == "") or raw == []:
+        return None
+    return parse_int(raw, label=label, minimum=minimum, maximum=maximum)
+
+
+def parse_filter_int(raw: str | None, *, label: str = "The filter", minimum: int = 0,
+                     maximum: int = BIGINT_MAX) -> int | None:
+    """A query-string filter: text without any digit (``?min_price=x``) switches the filter off, as before;
+    anything that looks like a number must be one (superscripts, 20+ digits → ``BadNumber``)."""
+    if raw is None or not any(c.isdigit() for c in raw):
         return None
     return parse_int(raw, label=label, minimum=minimum, maximum=maximum)

@@ -23,7 +23,7 @@ from marketplace.catalog.listings_api import after_publish
 from marketplace.catalog.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
-from marketplace.numbers import parse_optional_int
+from marketplace.numbers import parse_filter_int
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login
@@ -127,9 +127,9 @@ def _has_template(request: Request[Any, Any, Any], name: str) -> bool:
 
 
 def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None) -> dict[str, Any]:
-    """Page filters from the query string; a malformed number is a 400 (marketplace/numbers.py)."""
+    """Page filters from the query string: words are ignored, a malformed number is a 400 (marketplace/numbers.py)."""
     def number(raw: str | None) -> int | None:
-        return parse_optional_int(raw, label="The price filter")
+        return parse_filter_int(raw, label="The price filter")
 
     return {"mode": mode if mode in ("fixed", "auction") else None,
             "sort": sort if sort in ("ending_soon", "newest", "price_asc", "price_desc") else None,
