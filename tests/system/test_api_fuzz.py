@@ -8,11 +8,7 @@ stays under a minute. No response may be a server error (5xx); each one is liste
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,43 +19,9 @@ from hypothesis import HealthCheck, Phase, given  # noqa: E402
 from hypothesis import settings as hsettings  # noqa: E402
 
 from tests.factories import PASSWORD  # noqa: E402
-from tests.system.conftest import ROOT, _free_port, _wait_http  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MARKETPLACE_FUZZ_EXAMPLES", "6"))
 BUDGET_SECONDS = 45.0
-
-
-@pytest.fixture
-def fuzz_server(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MARKETPLACE_DATABASE_URL": db_url,
-        "MARKETPLACE_REDIS_URL": redis_url,
-        "MARKETPLACE_EMBEDDED_JOBS": "true",
-        "MARKETPLACE_PAYMENT_GATEWAY": "sandbox",
-        "MARKETPLACE_DATA_DIR": str(tmp_path / "var"),
-        "MARKETPLACE_MEDIA_DIR": str(tmp_path / "var" / "media"),
-        "MARKETPLACE_BASE_URL": f"http://127.0.0.1:{port}",
-        "MARKETPLACE_SECRET_KEY": "fuzz-secret-key-0123456789abcdef0123456789",
-        "MARKETPLACE_MIN_AUCTION_SECONDS": "60",
-        "MARKETPLACE_BID_RATE_LIMIT": "100000",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = tmp_path / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "marketplace.cli", "serve", "--no-migrate", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/healthz", proc, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _signed_in(base: str) -> dict[str, str]:
@@ -71,9 +33,9 @@ def _signed_in(base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_no_server_errors_anonymous_or_signed_in(fuzz_server: str) -> None:
-    schema = schemathesis.openapi.from_url(f"{fuzz_server}/schema/openapi.json")
-    headers = _signed_in(fuzz_server)
+def test_no_server_errors_anonymous_or_signed_in(server: str) -> None:
+    schema = schemathesis.openapi.from_url(f"{server}/schema/openapi.json")
+    headers = _signed_in(server)
     failures: list[str] = []
     cases = 0
     started = time.monotonic()
@@ -89,7 +51,7 @@ def test_no_server_errors_anonymous_or_signed_in(fuzz_server: str) -> None:
             if time.monotonic() > deadline:
                 return
             cases += 1
-            response = case.call(base_url=fuzz_server, headers=auth, timeout=10)
+            response = case.call(base_url=server, headers=auth, timeout=10)
             if response.status_code >= 500:
                 failures.append(f"{who} {case.method} {case.formatted_path} -> {response.status_code}: "
                                 f"{case.as_curl_command()}\n{response.text[:300]}")
