@@ -1,4 +1,9 @@
-"""Issue 11 M3 and L5: a login limit that holds under concurrency, per username and per IP, trusted proxies."""
+"""Issue 11 M3 and L5: a login limit that holds under concurrency, per username and per IP, trusted proxies.
+
+The in-process client below serialises requests, so the 40-in-parallel cases here guard the limiter's counting
+on both backends; the race itself (which the old read-then-increment code lost) is shown over real HTTP in
+tests/system/test_login_race.py.
+"""
 
 from __future__ import annotations
 
