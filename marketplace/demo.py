@@ -66,6 +66,7 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DEMO_MODULES = (
+    "marketplace.accounts.demo",
     "marketplace.wallet.demo",
     "marketplace.shops.demo_data",
     "marketplace.catalog.demo_data",

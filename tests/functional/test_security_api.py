@@ -88,3 +88,16 @@ async def test_openapi_lists_error_responses(client: Any) -> None:
     assert register["409"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorResponse"
     assert {"200", "401", "404", "503"} <= set(schema["paths"]["/api/v1/me"]["get"]["responses"])
     assert "delete" in schema["paths"]["/api/v1/auth/token"]
+
+
+async def test_demo_gives_alice_a_token_to_look_at(sessions: Any, settings: Any) -> None:
+    from marketplace import demo
+    from marketplace.accounts.models import User
+
+    async with sessions() as s, s.begin():
+        assert await demo.seed(s, settings)
+    async with sessions() as s:
+        alice = (await s.scalars(select(User).where(User.username == "alice"))).one()
+        tokens = (await s.scalars(select(ApiToken).where(ApiToken.user_id == alice.id))).all()
+    assert len(tokens) == 1
+    assert tokens[0].expires_at is not None
