@@ -12,7 +12,9 @@ load balancer.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 DETAIL = "The service is briefly unavailable; please try again in a few seconds."
 PROBE_TIMEOUT_SECONDS = 2.0
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT,
+                   errno.EPIPE, errno.ECONNABORTED}
 _CONNECTION_ERROR_NAMES = {
     "ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError", "AdminShutdownError",
     "InterfaceError", "InternalClientError", "TooManyConnectionsError", "ConnectionRejectionError",
@@ -37,7 +41,9 @@ _CONNECTION_ERROR_NAMES = {
 
 def is_connection_lost(exc: BaseException) -> bool:
     """A database or Redis connection problem (as opposed to bad input or a bug)."""
-    if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)):
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, socket.gaierror)):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS:
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
@@ -84,6 +90,7 @@ OUTAGE_HANDLERS: dict[Any, Any] = {
     RedisTimeoutError: outage_handler,
     ConnectionError: outage_handler,
     TimeoutError: outage_handler,
+    OSError: outage_handler,  # e.g. PostgreSQL refusing connections (asyncpg raises the socket error as is)
 }
 
 

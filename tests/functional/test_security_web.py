@@ -196,3 +196,18 @@ async def test_terminated_database_connections_are_never_a_500(client: Any, sett
         assert set(codes) <= {200, 503}, codes
     finally:
         await admin.close()
+
+
+async def test_database_down_is_503_not_500(settings: Settings) -> None:
+    from tests.private_redis import free_port
+
+    down = settings.with_(database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere")
+    async with AsyncTestClient(app=create_app(down)) as client:
+        for path in ("/", "/login", "/api/v1/categories", "/readyz"):
+            r = await client.get(path)
+            assert r.status_code == 503, (path, r.status_code, r.text[:200])
+            assert r.headers["retry-after"] == "5"
+        assert (await client.get("/healthz")).status_code == 200
+        r = await client.get("/api/v1/me", headers={"Authorization": "Bearer whatever"})
+        assert r.status_code == 503
+        assert r.json()["detail"]
