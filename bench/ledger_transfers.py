@@ -22,11 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from marketplace import migrate
+from marketplace import migrate, wiring
 from marketplace.db import create_engine, session_factory
 from marketplace.wallet import ledger
 from marketplace.wallet.audit import audit
 from marketplace.wallet.exceptions import InsufficientCoins
+
+wiring.subscribe_all()  # every mapper (ledger accounts reference orders), as in the app
 
 ADMIN_DSN = os.environ.get("MARKETPLACE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 

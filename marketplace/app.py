@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,33 @@ from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
-import marketplace.models  # noqa: F401  (every mapper configured before the first request)
 from marketplace import jobs, wiring
+from marketplace.accounts import api as accounts_api
+from marketplace.accounts import views as accounts_views
+from marketplace.accounts.auth import AccountLookup
 from marketplace.accounts.services import TokenCache
+from marketplace.admin import api as admin_api
+from marketplace.admin import views as admin_views
+from marketplace.auctions import api as auctions_api
+from marketplace.auctions import live as auctions_live
+from marketplace.auctions import views as auctions_views
+from marketplace.auctions.deps import provide_listing_panel, provide_listing_published
 from marketplace.cache import Cache
+from marketplace.categories import api as categories_api
+from marketplace.categories import views as categories_views
+from marketplace.categories.services import CategoryNavigation
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
+from marketplace.listings import api as listings_api
+from marketplace.listings import views as listings_views
+from marketplace.listings.deps import provide_listing_service
+from marketplace.orders import api as orders_api
+from marketplace.orders import views as orders_views
 from marketplace.settings import Settings
+from marketplace.shops import api as shops_api
+from marketplace.shops import views as shops_views
+from marketplace.shops.deps import provide_shop_service
+from marketplace.wallet import api as wallet_api
+from marketplace.wallet import views as wallet_views
 from marketplace.web import contract, outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.clientip import parse_trusted
@@ -44,30 +64,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
-# Each module listed exposes ROUTES: JSON handlers are mounted under /api/v1, HTML and websocket ones at the root.
-API_MODULES = (
-    "accounts.api", "catalog.api", "catalog.listings_api", "wallet.api", "orders.api", "auctions.api",
-    "shops.api", "admin.api",
-)
-VIEW_MODULES = (
-    "accounts.views", "catalog.views", "catalog.listings_views", "wallet.views", "orders.views",
-    "auctions.views", "auctions.live", "shops.views", "admin.views",
-)
+# The application's routes, listed explicitly: JSON handlers are mounted under /api/v1, HTML and websocket ones at
+# the root. Each domain's HTTP modules expose ROUTES.
+API_ROUTES: list[Any] = [
+    *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
+    *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES,
+]
+VIEW_ROUTES: list[Any] = [
+    *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
+    *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
+]
 
 log = logging.getLogger(__name__)
-
-
-def _routes(module_names: tuple[str, ...]) -> list[Any]:
-    handlers: list[Any] = []
-    for name in module_names:
-        try:
-            module = importlib.import_module(f"marketplace.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"marketplace.{name}":
-                raise
-            continue
-        handlers.extend(getattr(module, "ROUTES", []))
-    return handlers
 
 
 class ChannelsPublisher:
@@ -83,7 +91,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     parse_trusted(settings.trusted_proxies)  # a malformed MARKETPLACE_TRUSTED_PROXIES fails at start, not per request
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    jobs.load_tasks()
     wiring.subscribe_all()
 
     engine = create_engine(settings.database_url)
@@ -102,6 +109,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         channels_backend = MemoryChannelsBackend()
         rate_limiter = MemoryRateLimiter()
 
+    cache = Cache(stores["cache"])
+    # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.
+    token_cache = TokenCache(stores["cache"]) if redis is not None else None
     channels = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
     publisher = ChannelsPublisher(channels)
 
@@ -166,10 +176,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
         await engine.dispose()
 
-    api = Router(path="/api/v1", route_handlers=_routes(API_MODULES), tags=["api"])
+    api = Router(path="/api/v1", route_handlers=API_ROUTES, tags=["api"])
     route_handlers: list[Any] = [
         api,
-        *_routes(VIEW_MODULES),
+        *VIEW_ROUTES,
         *outage.ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None,
                                    include_in_schema=False),
@@ -182,11 +192,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=stores,
         csrf_config=csrf,
         middleware=[session_config.middleware,
-                    DefineMiddleware(AuthMiddleware, exclude=["/static", "/media", "/healthz", "/readyz"])],
+                    DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
+                                     exclude=["/static", "/media", "/healthz", "/readyz"])],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),
             "optional_user": Provide(provide_optional_user),
+            # the listings domain's service and the ports the auctions domain fills for its HTTP modules
+            "listing_service": Provide(provide_listing_service, sync_to_thread=False),
+            "shop_service": Provide(provide_shop_service, sync_to_thread=False),
+            "listing_published": Provide(provide_listing_published, sync_to_thread=False),
+            "listing_panel": Provide(provide_listing_panel, sync_to_thread=False, use_cache=True),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **outage.OUTAGE_HANDLERS},
         openapi_config=OpenAPIConfig(title="Marketplace API", version="1.0.0", path="/schema"),
@@ -202,9 +218,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.engine = engine
     app.state.redis = redis
     app.state.rate_limiter = rate_limiter
-    app.state.cache = Cache(app.stores.get("cache"))
-    # Bearer tokens are cached only where every process shares the store (Redis): a ban must reach them all.
-    app.state.token_cache = TokenCache(app.stores.get("cache")) if redis is not None else None
+    app.state.cache = cache
+    app.state.navigation = CategoryNavigation(cache)
+    app.state.token_cache = token_cache
     app.state.publisher = publisher
     app.state.channels = channels
     return app

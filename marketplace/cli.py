@@ -9,7 +9,15 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from marketplace import demo, migrate, wiring
+from marketplace.accounts.services import AccountService
+from marketplace.checks import production_report
+from marketplace.db import create_engine, session_factory
+from marketplace.errors import DomainError
 from marketplace.settings import Settings
+from marketplace.wallet.audit import run_audit_cli
+from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
+from marketplace.worker import worker_settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -19,8 +27,6 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 
 async def _with_session(settings: Settings, fn: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
-    from marketplace.db import create_engine, session_factory
-
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
@@ -30,8 +36,6 @@ async def _with_session(settings: Settings, fn: Callable[[Any], Coroutine[Any, A
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from marketplace import migrate
-
     settings = Settings.from_env()
     if args.action == "upgrade":
         migrate.upgrade(settings.database_url, args.revision)
@@ -44,14 +48,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from marketplace.accounts.services import AccountService
-
     settings = Settings.from_env()
 
     async def create(session: Any) -> Any:
         return await AccountService(session).create_admin(args.username, args.email, args.password)
-
-    from marketplace.errors import DomainError
 
     try:
         user = asyncio.run(_with_session(settings, create))
@@ -73,9 +73,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from marketplace import migrate
-    from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
-
     settings = Settings.from_env()
     if not settings.gateway:
         print(f"error: refusing to start. {NO_GATEWAY_MESSAGE}", file=sys.stderr)
@@ -87,8 +84,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from marketplace import demo, migrate
-
     # Demo defaults: embedded mode, short auctions allowed. Explicit environment variables still win.
     os.environ.setdefault("MARKETPLACE_MIN_AUCTION_SECONDS", "60")
     os.environ.pop("MARKETPLACE_REDIS_URL", None)
@@ -108,8 +103,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
-    from marketplace.jobs import worker_settings
-
     if not Settings.from_env().redis_url:
         print("error: the worker needs MARKETPLACE_REDIS_URL (embedded mode runs jobs inside `serve`)",
               file=sys.stderr)
@@ -119,8 +112,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from marketplace.checks import production_report
-
     try:
         settings = Settings.from_env()
     except ValueError as exc:
@@ -139,8 +130,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
-    from marketplace.wallet.audit import run_audit_cli
-
     return run_audit_cli(Settings.from_env())
 
 
@@ -185,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    wiring.subscribe_all()  # the CLI is a composition root too (demo seeding, ledger audit, create-admin)
     return int(args.func(args) or 0)
 
 

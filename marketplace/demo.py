@@ -7,17 +7,21 @@ listed in :data:`DEMO_MODULES` with an ``async def seed(session, settings, users
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts import demo as accounts_demo
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Category
+from marketplace.auctions import demo as auctions_demo
+from marketplace.categories.models import Category
+from marketplace.listings import demo_data as listings_demo
 from marketplace.settings import Settings
+from marketplace.shops import demo_data as shops_demo
+from marketplace.wallet import demo as wallet_demo
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - the published demo password, printed by `marketplace demo`
 DEMO_USERS = (
@@ -65,26 +69,8 @@ CATEGORY_TREE: list[tuple[str, str, list[Any]]] = [
 
 Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
-DEMO_MODULES = (
-    "marketplace.accounts.demo",
-    "marketplace.wallet.demo",
-    "marketplace.shops.demo_data",
-    "marketplace.catalog.demo_data",
-    "marketplace.auctions.demo",
-)
-
-
-def _domain_seeders() -> list[Seeder]:
-    seeders: list[Seeder] = []
-    for name in DEMO_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        seeders.append(module.seed)
-    return seeders
+DOMAIN_SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed, wallet_demo.seed, shops_demo.seed, listings_demo.seed,
+                                       auctions_demo.seed)
 
 
 async def seed_categories(session: AsyncSession) -> None:
@@ -107,6 +93,6 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     for username, email, is_admin in DEMO_USERS:
         users[username] = await accounts.register(username, email, DEMO_PASSWORD, is_admin=is_admin)
     await seed_categories(session)
-    for seeder in [*_domain_seeders(), *SEEDERS]:
+    for seeder in [*DOMAIN_SEEDERS, *SEEDERS]:
         await seeder(session, settings, users)
     return True

@@ -7,14 +7,12 @@
 
 A job function is ``async def fn(ctx: JobContext, *args) -> Any`` registered with :func:`job`; a periodic one is
 registered with :func:`periodic`. Domain ``tasks.py`` modules register themselves when imported by
-:func:`load_tasks`.
+:mod:`marketplace.wiring` (the composition root imports every task module statically).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[..., Awaitable[Any]]
 TASK_MODULES = (
     "marketplace.wallet.tasks",
-    "marketplace.catalog.tasks",
+    "marketplace.categories.tasks",
     "marketplace.orders.tasks",
     "marketplace.auctions.tasks",
     "marketplace.shops.tasks",
@@ -82,12 +80,6 @@ def periodic(every: timedelta, *, run_at_startup: bool = True) -> Callable[[JobF
         return fn
 
     return register
-
-
-def load_tasks() -> None:
-    for name in TASK_MODULES:
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(name)
 
 
 class JobQueue(Protocol):
@@ -185,75 +177,3 @@ class RedisPublisher:
         import msgspec
 
         await self.backend.publish(msgspec.json.encode(message), [channel])
-
-
-# --- arq worker ------------------------------------------------------------------------------------------------
-
-
-async def _worker_startup(ctx: dict[str, Any]) -> None:
-    from arq import create_pool
-    from arq.connections import RedisSettings
-
-    from marketplace.db import create_engine, session_factory
-
-    settings = Settings.from_env()
-    assert settings.redis_url, "the worker needs MARKETPLACE_REDIS_URL"
-    engine = create_engine(settings.database_url)
-    redis = Redis.from_url(settings.redis_url)
-    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    ctx["engine"], ctx["redis"], ctx["pool"] = engine, redis, pool
-    ctx["job_context"] = JobContext(
-        settings=settings,
-        session_factory=session_factory(engine),
-        queue=ArqJobQueue(pool),
-        publisher=RedisPublisher(redis),
-    )
-
-
-async def _worker_shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["pool"].aclose()
-    await ctx["redis"].aclose()
-    await ctx["engine"].dispose()
-
-
-def _arq_adapter(fn: JobFunction) -> Any:  # arq's WorkerCoroutine protocol; typed loosely on purpose
-    async def run(ctx: dict[str, Any], *args: Any) -> Any:
-        return await fn(ctx["job_context"], *args)
-
-    run.__name__ = fn.__name__
-    return run
-
-
-def worker_settings() -> type:
-    """Build arq's ``WorkerSettings`` from the registered jobs (``marketplace worker`` runs it)."""
-    from arq import cron, func
-    from arq.connections import RedisSettings
-
-    load_tasks()
-    from marketplace import wiring  # the worker is a composition root too (the structure work moves this)
-    wiring.subscribe_all()
-    settings = Settings.from_env()
-    functions = [func(_arq_adapter(fn), name=name, keep_result=0, max_tries=5) for name, fn in JOBS.items()]
-    cron_jobs = []
-    for spec in PERIODIC.values():
-        seconds = int(spec.every.total_seconds())
-        if seconds < 60:
-            second_set = set(range(0, 60, seconds))
-            cron_jobs.append(cron(_arq_adapter(spec.fn), name=spec.name, second=second_set, unique=True,
-                                  run_at_startup=spec.run_at_startup, keep_result=0))
-        else:
-            minutes = max(1, seconds // 60)
-            cron_jobs.append(cron(_arq_adapter(spec.fn), name=spec.name, minute=set(range(0, 60, minutes)),
-                                  second=0, unique=True, run_at_startup=spec.run_at_startup, keep_result=0))
-
-    class WorkerSettings:
-        pass
-
-    WorkerSettings.functions = functions  # type: ignore[attr-defined]
-    WorkerSettings.cron_jobs = cron_jobs  # type: ignore[attr-defined]
-    WorkerSettings.on_startup = _worker_startup  # type: ignore[attr-defined]
-    WorkerSettings.on_shutdown = _worker_shutdown  # type: ignore[attr-defined]
-    WorkerSettings.redis_settings = RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379")  # type: ignore[attr-defined]
-    WorkerSettings.max_jobs = 20  # type: ignore[attr-defined]
-    WorkerSettings.job_timeout = 120  # type: ignore[attr-defined]
-    return WorkerSettings

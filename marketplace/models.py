@@ -2,8 +2,9 @@
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.auctions.models import Bid
-from marketplace.catalog.models import Category, Listing, ListingImage
+from marketplace.categories.models import Category
 from marketplace.db import Base
+from marketplace.listings.models import Listing, ListingImage
 from marketplace.orders.models import Feedback, Order, OrderEvent
 from marketplace.shops.models import Shop
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp

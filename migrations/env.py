@@ -29,7 +29,7 @@ def _url() -> str:
 
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave out the search structures made by raw SQL (migration 0103_search): they have no model on purpose."""
-    from marketplace.catalog.search import UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIX
+    from marketplace.listings.search import UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIX
 
     if name is None:
         return True

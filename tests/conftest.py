@@ -22,10 +22,13 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketplace import migrate
+from marketplace import migrate, wiring
 from marketplace.app import create_app
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
+
+# The composition root of the tests: every mapper, job, port and event handler, as in the app and the worker.
+wiring.subscribe_all()
 
 REQUIRE_SERVICES = os.environ.get("MARKETPLACE_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("MARKETPLACE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Category
+from marketplace.categories.models import Category
 from marketplace.wallet import ledger
 
 PASSWORD = "correct-horse-battery"
@@ -101,8 +101,8 @@ async def make_listing(session: AsyncSession, seller: User, category: Category |
     """An active listing written straight to the table (no fee, no API): for tests of later stages."""
     from datetime import timedelta
 
-    from marketplace.catalog.models import Listing
     from marketplace.db import utcnow
+    from marketplace.listings.models import Listing
 
     category = category or await make_category(session)
     now = utcnow()

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
-from marketplace.accounts.schemas import MeOut, RegisterIn, TokenIn, TokenOut, UserRef, WalletOut
+from marketplace.accounts.schemas import RegisterIn, TokenIn, TokenOut, UserRef
 from marketplace.accounts.services import AccountService
 from marketplace.accounts.throttle import LoginThrottle
-from marketplace.wallet import ledger
 from marketplace.web.auth import requires_login
 from marketplace.web.clientip import client_ip as web_client_ip
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
@@ -50,11 +49,4 @@ class AuthController(Controller):
                                                       cache=request.app.state.get("token_cache"))
 
 
-@get("/me", guards=[requires_login], tags=["accounts"], summary="The authenticated user and wallet")
-async def me(user: AuthUser, db_session: DB) -> MeOut:
-    available, held = await ledger.wallet_balances(db_session, user.id)
-    return MeOut(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
-                 wallet=WalletOut(available=available, held=held))
-
-
-ROUTES = [AuthController, me]
+ROUTES = [AuthController]  # GET /me (user and wallet) is served by wallet/api.py

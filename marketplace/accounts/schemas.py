@@ -24,16 +24,3 @@ class TokenIn(msgspec.Struct):
 class TokenOut(msgspec.Struct):
     token: str
     user: UserRef
-
-
-class WalletOut(msgspec.Struct):
-    available: int
-    held: int
-
-
-class MeOut(msgspec.Struct):
-    id: int
-    username: str
-    email: str
-    is_admin: bool
-    wallet: WalletOut

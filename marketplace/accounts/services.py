@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
@@ -14,27 +13,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
 from marketplace.accounts import rules
+from marketplace.accounts.events import UserRegistered
 from marketplace.accounts.exceptions import AccountBanned, EmailTaken, InvalidCredentials, UsernameTaken
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
 from marketplace.db import after_commit, utcnow
 from marketplace.errors import NotFound
-from marketplace.wallet import ledger
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentUser:
-    """Who is making the request: a detached, immutable view of a user row."""
-
-    id: int
-    username: str
-    email: str
-    is_admin: bool
-
-    @classmethod
-    def of(cls, user: User) -> CurrentUser:
-        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin)
+from marketplace.identity import CurrentUser as CurrentUser
 
 
 def _token_hash(token: str) -> str:
@@ -110,7 +97,7 @@ class AccountService:
                 await self.session.flush()
         except IntegrityError as exc:
             raise UsernameTaken() from exc
-        await ledger.ensure_accounts(self.session, [ledger.available(user.id), ledger.held(user.id)])
+        await events.emit(self.session, UserRegistered(user_id=user.id))
         return user
 
     async def authenticate(self, username: str, password: str) -> User:

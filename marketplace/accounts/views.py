@@ -1,4 +1,4 @@
-"""HTML pages: register, log in, log out, public profile."""
+"""HTML pages: register, log in, log out, API tokens (the public profile is served by orders/views.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound, RateLimited
-from marketplace.web.auth import SESSION_USER_KEY, current_user, requires_login
+from marketplace.web.auth import SESSION_USER_KEY, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
 from marketplace.web.sessions import logged_in_session
@@ -82,20 +82,6 @@ class AccountViews(Controller):
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect("/", status_code=303)
-
-    @get("/users/{username:str}")
-    async def profile(self, request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
-        profile = await AccountService(db_session).by_username(username)
-        extra: dict[str, Any] = {}
-        try:  # the feedback summary belongs to the orders domain, when present
-            from marketplace.orders.services import FeedbackService
-
-            extra = await FeedbackService(db_session).profile_context(profile.id)
-        except ImportError:
-            pass
-        me = current_user(request)
-        return await render(request, db_session, "accounts/profile.html", profile=profile,
-                            is_me=bool(me and me.id == profile.id), **extra)
 
 
 class TokenViews(Controller):

@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.auctions.services import BidService
-from marketplace.catalog.models import Listing
-from marketplace.db import after_commit
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.jobs import Publisher
-
-STATUSES = ("active", "sold", "unsold", "ended", "removed")
+from marketplace.listings.models import Listing
+from marketplace.listings.rules import STATUSES as STATUSES
+from marketplace.listings.services import ListingService
 
 
 class ListingModeration:
@@ -51,15 +50,4 @@ class ListingModeration:
             raise Conflict(f"Only an active listing can be removed (this one is {listing.status}).")
         if listing.mode == "auction":
             return await BidService(self.session, publisher=self.publisher).end_without_sale(listing_id, now)
-        listing.status = "removed"
-        listing.ended_at = now
-        listing.version += 1
-        await self.session.flush()
-        if self.publisher is not None:
-            publisher, channel = self.publisher, f"listing:{listing.id}"
-
-            async def publish() -> None:
-                await publisher.publish(channel, {"type": "closed", "status": "removed", "final_price": None})
-
-            after_commit(self.session, publish)
-        return listing
+        return await ListingService(self.session, publisher=self.publisher).remove(listing_id, now)

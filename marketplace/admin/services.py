@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import TokenCache
 from marketplace.admin.exceptions import CannotChangeSelf
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
 from marketplace.errors import NotFound
+from marketplace.listings.models import Listing
 
 
 @dataclass(frozen=True, slots=True)

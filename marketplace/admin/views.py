@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.admin.moderation import STATUSES, ListingModeration
 from marketplace.admin.services import AdminService
-from marketplace.catalog.api import category_service
+from marketplace.categories.api import category_service
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.numbers import parse_int, parse_optional_int

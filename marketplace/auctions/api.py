@@ -9,11 +9,14 @@ from litestar.params import FromPath, JSONBody
 
 from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
-from marketplace.auctions.services import BidService, bid_history
+from marketplace.auctions.services import BidService, bid_history, purchase
 from marketplace.db import utcnow
 from marketplace.errors import RateLimited
+from marketplace.listings.schemas import BuyIn
+from marketplace.orders.schemas import OrderOut
+from marketplace.orders.services import OrderService
 from marketplace.web.auth import requires_login
-from marketplace.web.deps import DB, AuthUser
+from marketplace.web.deps import DB, AppSettings, AuthUser
 
 
 async def check_bid_rate(request: Request[Any, Any, Any], user_id: int) -> None:
@@ -47,4 +50,16 @@ async def list_bids(listing_id: FromPath[int], db_session: DB) -> list[BidStep]:
     return await bid_history(db_session, listing_id)
 
 
-ROUTES = [place_bid, list_bids]
+@post("/listings/{listing_id:int}/buy", status_code=201, guards=[requires_login], tags=["listings"],
+      summary="Buy at the fixed price (or Buy Now on an auction without bids)")
+async def buy(request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
+              settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> OrderOut:
+    quantity = data.quantity if data is not None else 1  # an empty body buys one unit
+    order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
+                           publisher=request.app.state.publisher)
+    # The same order object as GET /orders/{id}.
+    view = await OrderService(db_session, settings).view(order.id)
+    return OrderOut.of(view, settings.auto_confirm_days)
+
+
+ROUTES = [place_bid, list_bids, buy]

@@ -9,8 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
 from marketplace.db import utcnow
+from marketplace.listings.demo_data import demo_photo
+from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -52,7 +55,4 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
         session.add(listing)
         await session.flush()
         # A photo like the catalog's demo listings have (drawn by Pillow, stored through the image service).
-        from marketplace.catalog.demo_data import demo_photo
-        from marketplace.catalog.listings import ListingService
-
         await ListingService(session, settings).add_image(listing.id, seller.id, demo_photo("Leica M3", 7))

@@ -13,17 +13,18 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import User
 from marketplace.auctions.models import Bid
-from marketplace.auctions.schemas import auction_fields, channel_name
-from marketplace.catalog.models import Listing, ListingImage
+from marketplace.auctions.schemas import channel_name
 from marketplace.db import iso
+from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
 from marketplace.web.auth import current_user
 
 log = logging.getLogger(__name__)
@@ -31,55 +32,14 @@ log = logging.getLogger(__name__)
 
 async def listing_snapshot(session: AsyncSession, listing_id: int, viewer_id: int | None,
                            settings: Any = None) -> dict[str, Any] | None:
-    """The listing object of API.md: the listings domain's serializer when it is installed (one definition of the
-    fields everywhere), else the same fields built here."""
+    """The listing object of docs/api.md, from the listings' one serializer, plus the auction's row version."""
     listing = await session.get(Listing, listing_id)
     if listing is None or listing.status == "removed":
         return None
-    data: dict[str, Any] | None = None
-    try:
-        from marketplace.catalog.listings import ListingService  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        import msgspec
-
-        try:
-            data = msgspec.to_builtins(await ListingService(session, settings).out(listing, viewer_id))
-        except Exception:  # a watcher still gets a snapshot if the other domain's serializer changes shape
-            log.exception("listings serializer failed for the snapshot of listing %s", listing.id)
-    if data is None:
-        data = await _own_snapshot(session, listing, viewer_id)
+    data: dict[str, Any] = msgspec.to_builtins(await ListingService(session, settings).out(listing, viewer_id))
     if listing.mode == "auction":
         data["leader_id"] = listing.leader_id
         data["version"] = listing.version
-    return data
-
-
-async def _own_snapshot(session: AsyncSession, listing: Listing, viewer_id: int | None) -> dict[str, Any]:
-    seller = await session.get(User, listing.seller_id)
-    shop = None
-    if listing.shop_id is not None:
-        from marketplace.shops.models import Shop
-
-        row = await session.get(Shop, listing.shop_id)
-        shop = {"slug": row.slug, "name": row.name} if row else None
-    images = (await session.scalars(
-        select(ListingImage).where(ListingImage.listing_id == listing.id).order_by(ListingImage.position)
-    )).all()
-    data: dict[str, Any] = {
-        "id": listing.id, "title": listing.title, "description": listing.description, "mode": listing.mode,
-        "status": listing.status, "category_id": listing.category_id,
-        "seller": {"id": listing.seller_id, "username": seller.username if seller else ""},
-        "shop": shop,
-        "images": [{"id": i.id, "url": f"/media/{i.storage_key}", "thumb_url": f"/media/{i.thumb_key}",
-                    "position": i.position} for i in images],
-        "featured": listing.featured, "created_at": iso(listing.created_at),
-    }
-    if listing.mode == "auction":
-        data.update(auction_fields(listing, viewer_id))
-    else:
-        data.update(price=listing.price, quantity=listing.quantity, quantity_available=listing.quantity_available)
     return data
 
 

@@ -12,38 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-# (lower bound of the current-price band, increment), highest band first.
-INCREMENT_BANDS: tuple[tuple[int, int], ...] = (
-    (50_000, 500),
-    (10_000, 100),
-    (5_000, 50),
-    (1_000, 25),
-    (500, 10),
-    (100, 5),
-    (0, 1),
-)
+from marketplace.listings.rules import INCREMENT_BANDS as INCREMENT_BANDS
+from marketplace.listings.rules import increment as increment
+from marketplace.listings.rules import min_next_bid as min_next_bid
+from marketplace.listings.rules import reserve_met as reserve_met
 
-
-def increment(price: int) -> int:
-    """The bid increment at ``price`` (RULES.md §2)."""
-    for floor, step in INCREMENT_BANDS:
-        if price >= floor:
-            return step
-    return 1
-
-
-def min_next_bid(start_price: int, current_price: int, bid_count: int) -> int:
-    """``start_price`` with no bids, otherwise ``price + increment(price)``."""
-    if bid_count == 0:
-        return start_price
-    return current_price + increment(current_price)
-
-
-def reserve_met(reserve_price: int | None, leader_max: int | None) -> bool | None:
-    """Public reserve state: None without a reserve; otherwise whether the leader's maximum reaches it."""
-    if reserve_price is None:
-        return None
-    return leader_max is not None and leader_max >= reserve_price
+# The increment table and the displayed prices are the listing's (listings/rules.py): the listing object shows
+# them; the bidding rules below build on them.
 
 
 def proxy_price(start_price: int, reserve_price: int | None, leader_max: int, runner_up_max: int | None) -> int:

@@ -8,8 +8,9 @@ from typing import Any
 import msgspec
 
 from marketplace.auctions import rules
-from marketplace.catalog.models import Listing
 from marketplace.db import iso
+from marketplace.listings.models import Listing
+from marketplace.listings.serializers import auction_fields
 
 
 def channel_name(listing_id: int) -> str:
@@ -36,22 +37,6 @@ def state_of(listing: Listing) -> rules.AuctionState:
         auto_extend=listing.auto_extend,
         status=listing.status,
     )
-
-
-def auction_fields(listing: Listing, viewer_id: int | None = None) -> dict[str, Any]:
-    """The auction part of the listing object of API.md (``you_lead`` is false for anonymous callers)."""
-    state = state_of(listing)
-    return {
-        "start_price": state.start_price,
-        "current_price": state.current_price,
-        "min_next_bid": state.min_next_bid,
-        "buy_now_price": state.visible_buy_now_price,
-        "reserve_met": state.reserve_met,
-        "bid_count": state.bid_count,
-        "ends_at": iso(state.ends_at),
-        "auto_extend": state.auto_extend,
-        "you_lead": viewer_id is not None and state.leader_id == viewer_id,
-    }
 
 
 def bid_message(listing: Listing) -> dict[str, Any]:

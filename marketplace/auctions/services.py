@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # marketplace.models: every mapped class, so the unit of work can resolve foreign keys to tables that no imported
 # module mentions yet (listings.shop_id → shops) in a process that has not loaded those domains.
-import marketplace.models  # noqa: F401
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import mask_username
 from marketplace.auctions import rules
@@ -32,13 +31,15 @@ from marketplace.auctions.exceptions import (
     OwnAuction,
 )
 from marketplace.auctions.models import Bid
+from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
+from marketplace.listings import rules as listing_rules
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
-from marketplace.orders.services import open_order
+from marketplace.orders.services import buy_fixed, open_order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.exceptions import InsufficientCoins
@@ -177,7 +178,7 @@ class BidService:
         price = listing.buy_now_price
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=1, unit_price=price,
                                  pay_from="available")
-        listing.status = "sold"
+        listing.status = listing_rules.next_status(listing.status, "sold")
         listing.ended_at = now
         listing.current_price = price
         listing.leader_id = buyer_id
@@ -210,7 +211,7 @@ class BidService:
                               memo=f"auction {listing.id} unsold: reserve not met",
                               legs=[ledger.Leg(ledger.held(outcome.release_to), -outcome.release),
                                     ledger.Leg(ledger.available(outcome.release_to), outcome.release)])
-        listing.status = outcome.kind.value
+        listing.status = listing_rules.next_status(listing.status, outcome.kind.value)
         listing.ended_at = now
         listing.version = listing.version + 1
         await self.session.flush()
@@ -229,7 +230,7 @@ class BidService:
                               memo=f"auction {listing.id} ended without sale",
                               legs=[ledger.Leg(ledger.held(listing.leader_id), -listing.leader_max),
                                     ledger.Leg(ledger.available(listing.leader_id), listing.leader_max)])
-        listing.status = status
+        listing.status = listing_rules.next_status(listing.status, status)
         listing.ended_at = now
         listing.version = listing.version + 1
         await self.session.flush()
@@ -245,8 +246,6 @@ class BidService:
 
             after_commit(self.session, publish)
         if reschedule and jobs is not None:
-            from marketplace.auctions.tasks import schedule_close
-
             listing_id, ends_at = listing.id, listing.ends_at
 
             async def enqueue() -> None:
@@ -261,6 +260,24 @@ async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: da
     ``request.app.state.publisher``) the ``closed`` message goes out after commit; without it the caller publishes
     ``schemas.closed_message(listing)`` on ``schemas.channel_name(listing_id)`` itself."""
     return await BidService(session, publisher=publisher).buy_now(listing_id, buyer_id, now)
+
+
+async def purchase(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
+                   now: datetime, *, publisher: Publisher | None = None) -> Order:
+    """``POST /listings/{id}/buy``: a fixed-price purchase (the orders domain) or Buy Now on an auction.
+
+    The auctions package is the top of the trading layers (listings ← orders ← auctions), so it is the one that
+    may dispatch on the mode; the listing's mode never changes, so reading it without the lock is safe (each path
+    then locks the row itself).
+    """
+    listing = await session.get(Listing, listing_id)
+    if listing is None or listing.status == "removed":
+        raise NotFound("Listing not found.")
+    if listing.mode != "auction":
+        return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher)
+    if buyer_id == listing.seller_id:
+        raise PermissionDenied("You cannot buy your own item.")
+    return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now)
 
 
 # --- read models -------------------------------------------------------------------------------------------------

@@ -14,52 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import channel_name, closed_message
 from marketplace.auctions.services import BidService, CloseResult
-from marketplace.catalog.models import Listing
-from marketplace.jobs import JobContext, JobQueue, job, periodic
+from marketplace.jobs import JobContext, job, periodic
+from marketplace.listings.models import Listing
 
 log = logging.getLogger(__name__)
 
-CLOSE_JOB = "close_auction"
 SWEEP_BATCH = 100
 # A timer may fire a hair before ends_at (event-loop clock vs wall clock); closer than this we wait in place
 # instead of re-queueing under the job id that is still running.
 _NEAR = timedelta(seconds=2)
-
-
-def close_job_id(listing_id: int, ends_at: datetime) -> str:
-    return f"close:{listing_id}:{int(ends_at.timestamp())}"
-
-
-def _queue_of(target: Any) -> JobQueue:
-    state = getattr(target, "state", None)
-    if state is not None and getattr(state, "jobs", None) is not None:
-        return state.jobs  # type: ignore[no-any-return]
-    app = getattr(target, "app", None)  # a Request
-    if app is not None:
-        return app.state.jobs  # type: ignore[no-any-return]
-    return target  # type: ignore[no-any-return]
-
-
-async def schedule_close(target: Any, listing: Listing | int, ends_at: datetime | None = None) -> None:
-    """Enqueue the close job of an auction for its ``ends_at``.
-
-    ``target`` is the Litestar app, a request, or a job queue. Call it after the commit that created the
-    auction (``after_commit``); the sweeper closes the auction anyway if this is never called.
-    """
-    if isinstance(listing, Listing):
-        listing_id, ends_at = listing.id, listing.ends_at
-    else:
-        listing_id = listing
-    assert ends_at is not None, "an auction has an end"
-    await _queue_of(target).enqueue(CLOSE_JOB, listing_id, defer_until=ends_at,
-                                    job_id=close_job_id(listing_id, ends_at))
 
 
 async def _close_once(ctx: JobContext, listing_id: int, *, skip_locked: bool = False) -> CloseResult:

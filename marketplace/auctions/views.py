@@ -21,13 +21,14 @@ from marketplace.auctions.api import bid_service, check_bid_rate
 from marketplace.auctions.chart import price_chart
 from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
-from marketplace.auctions.schemas import auction_fields
-from marketplace.auctions.services import bid_history, my_bids, price_points
-from marketplace.catalog.models import Listing
+from marketplace.auctions.services import bid_history, my_bids, price_points, purchase
 from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
+from marketplace.listings.serializers import auction_fields
+from marketplace.listings.views import form_int, listing_page
 from marketplace.web.auth import current_user, requires_login
-from marketplace.web.deps import DB, AuthUser
+from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -54,6 +55,24 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 
 class AuctionViews(Controller):
     include_in_schema = False
+
+    @post("/listings/{listing_id:int}/buy", guards=[requires_login])
+    async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
+                  db_session: DB, settings: AppSettings) -> Template | Redirect:
+        """The listing page's buy form (fixed price or Buy Now): see :func:`services.purchase`."""
+        try:
+            quantity = form_int(data, "quantity", "Quantity") or 1
+            order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
+                                   publisher=request.app.state.publisher)
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            return await listing_page(request, db_session, settings, listing_id, auction_context, error=exc.detail,
+                                      status_code=exc.status_code)
+        flash(request, f"Bought! Order #{order.id}: {order.total} coins are held in escrow until you confirm "
+                       f"receipt. 购买成功。", category="success")
+        return Redirect(f"/listings/{listing_id}", status_code=303)
 
     @post("/listings/{listing_id:int}/bid", guards=[requires_login])
     async def bid(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
-from marketplace.orders.exceptions import InvalidOrderInput
 from marketplace.orders.schemas import (
     DisputeIn,
     FeedbackIn,
@@ -18,6 +17,7 @@ from marketplace.orders.schemas import (
     ShipIn,
 )
 from marketplace.orders.services import FeedbackService, OrderService
+from marketplace.paging import page_window
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 
@@ -35,8 +35,7 @@ class OrderController(Controller):
     async def list_orders(self, user: AuthUser, db_session: DB, settings: AppSettings,
                           role: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
                           page: FromQuery[int] = 1, per_page: FromQuery[int] = 20) -> OrderPage:
-        if page < 1 or not 1 <= per_page <= 100:
-            raise InvalidOrderInput("page ≥ 1 and 1 ≤ per_page ≤ 100.")
+        page_window(page, per_page)
         items, total = await OrderService(db_session, settings).list_for(
             user.id, role or None, page=page, per_page=per_page, status=status or None)
         return OrderPage(items=[OrderOut.of(v, settings.auto_confirm_days) for v in items], total=total,

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Listing
-from marketplace.db import after_commit, utcnow
+from marketplace.db import utcnow
 from marketplace.jobs import Publisher
+from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
 from marketplace.orders.models import Feedback, Order, OrderEvent
@@ -73,6 +74,19 @@ async def open_order(
 # Lock order, everywhere: the order row first, then (cancel only) its listing row, then the ledger accounts
 # (ledger.post locks those itself, in ascending id order). A purchase locks the listing and then the accounts and
 # only creates orders nobody else can see yet, so no two paths ever wait on each other in opposite orders.
+
+
+async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
+                    now: datetime | None = None, *, publisher: Publisher | None = None) -> Order:
+    """Buy ``quantity`` units at the fixed price (docs/rules.md §4): the listings service takes the units under
+    the listing row lock, the coins move into the order's escrow in the same transaction (InsufficientCoins, 402,
+    rolls the decrement back with everything else)."""
+    listing, units = await ListingService(session, settings, publisher=publisher).sell_units(
+        listing_id, buyer_id, quantity, now)
+    assert listing.price is not None
+    order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price)
+    await session.flush()
+    return order
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,27 +346,9 @@ class OrderService:
                                     ledger.Leg(ledger.available(order.buyer_id), order.total)])
 
     async def _restore_stock(self, order: Order) -> None:
-        """Put a cancelled fixed-price order's units back on sale.
-
-        An auction's listing is left as it is: the auction has closed (sold) and re-opening it would need new
-        bidding rules; the seller lists the item again (docs/decisions-orders.md). A fixed-price listing the seller
-        ended or that was removed gets its units counted back but stays off sale.
-        """
-        listing = await self.session.scalar(
-            select(Listing).where(Listing.id == order.listing_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if listing is None or listing.mode != "fixed":
-            return
-        listing.quantity_available = min(listing.quantity, listing.quantity_available + order.quantity)
-        if listing.status == "sold" and listing.quantity_available > 0:
-            listing.status = "active"
-            listing.ended_at = None
-        publisher, channel = self.publisher, f"listing:{listing.id}"
-        if publisher is not None:
-            # Watchers of the listing page see the stock come back, once the refund is durable (API.md "stock").
-            message = {"type": "stock", "quantity_available": listing.quantity_available, "status": listing.status}
-            after_commit(self.session, lambda: publisher.publish(channel, message))
+        """Put a cancelled fixed-price order's units back on sale (the listings service decides how)."""
+        await ListingService(self.session, self.settings, publisher=self.publisher).restock(order.listing_id,
+                                                                                           order.quantity)
 
 
 async def auto_confirm_overdue(sessions: async_sessionmaker[AsyncSession], settings: Settings,
@@ -429,9 +425,13 @@ class FeedbackService:
     async def for_order(self, order_id: int) -> list[FeedbackView]:
         return await self._views(Feedback.order_id == order_id, limit=10)
 
-    async def summary(self, user_id: int) -> rules.FeedbackSummary:
+    async def summary(self, user_id: int, *, role: str | None = None) -> rules.FeedbackSummary:
+        """Feedback received by ``user_id`` (only what ``role`` left, e.g. buyers rating a shop's owner)."""
+        conds = [Feedback.to_user_id == user_id]
+        if role is not None:
+            conds.append(Feedback.role == role)
         rows = (await self.session.execute(
-            select(Feedback.rating, func.count()).where(Feedback.to_user_id == user_id).group_by(Feedback.rating)
+            select(Feedback.rating, func.count()).where(*conds).group_by(Feedback.rating)
         )).all()
         counts: dict[str, int] = {rating: int(n) for rating, n in rows}
         return rules.FeedbackSummary(positive=int(counts.get("positive", 0)), neutral=int(counts.get("neutral", 0)),

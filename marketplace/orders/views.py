@@ -14,10 +14,11 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from marketplace.accounts.services import AccountService
 from marketplace.errors import DomainError
 from marketplace.orders import rules
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
-from marketplace.web.auth import requires_admin, requires_login
+from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
 
@@ -157,4 +158,14 @@ class DisputeAdminViews(Controller):
                           f"Order #{order_id} resolved: {done}.")
 
 
-ROUTES = [OrderViews, DisputeAdminViews]
+@get("/users/{username:str}", include_in_schema=False)
+async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
+    """A user's public profile with their feedback summary (the feedback belongs to orders)."""
+    profile = await AccountService(db_session).by_username(username)
+    extra = await FeedbackService(db_session).profile_context(profile.id)
+    me = current_user(request)
+    return await render(request, db_session, "accounts/profile.html", profile=profile,
+                        is_me=bool(me and me.id == profile.id), **extra)
+
+
+ROUTES = [OrderViews, DisputeAdminViews, profile]

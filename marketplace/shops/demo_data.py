@@ -1,6 +1,6 @@
 """Demo data for shops: carol runs "Carol's Vintage 卡罗古董店" with a couple of free listings.
 
-Listed in :data:`marketplace.demo.DEMO_MODULES`.
+Listed in :data:`marketplace.demo.DOMAIN_SEEDERS`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category, Listing
+from marketplace.categories.models import Category
 from marketplace.db import utcnow
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.shops.services import ShopService
 from marketplace.wallet import ledger

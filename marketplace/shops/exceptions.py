@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.media.images import ImageTooLarge as ImageTooLarge
+from marketplace.media.images import NotAnImage
 
 
 class ShopNotFound(NotFound):
@@ -34,10 +36,5 @@ class NotShopOwner(PermissionDenied):
     default_detail = "Only the shop's owner may do that."
 
 
-class InvalidImage(InvalidInput):
-    default_detail = "Not a JPEG, PNG or WebP image."
-
-
-class ImageTooLarge(DomainError):
-    status_code = 413
-    default_detail = "The image is too large."
+# Image refusals come from the one image pipeline (marketplace/media/images.py).
+InvalidImage = NotAnImage

@@ -1,23 +1,20 @@
 """Shop logo and banner uploads: checked, re-encoded and saved under ``media_dir/shops/``.
 
-A small helper of our own so that shops do not depend on the catalog's storage port while both are being
-written; files are served from ``/media/<key>`` (the catalog's media route). The checks follow DESIGN.md §9:
-only JPEG/PNG/WebP recognised by content (never by the file name or the client's content type), a byte limit,
-a pixel limit checked from the header before decoding (decompression bombs), ``verify()`` then a fresh open to
-decode, and a re-encode that drops EXIF and every other metadata block.
+The checks are the one image pipeline's (``marketplace/media/images.py``: formats by content, byte limit, pixel
+limit from the header, decompression bombs refused); here only the shop's re-encode (its own format, no
+metadata, a maximum side) and the key. Files are served from ``/media/<key>`` like listing photos.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from marketplace.shops.exceptions import ImageTooLarge, InvalidImage
+from marketplace.media.images import open_upload
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -38,28 +35,10 @@ class CleanImage:
 
 
 def clean_image(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> CleanImage:
-    """The image re-encoded without metadata, or ``InvalidImage`` (400) / ``ImageTooLarge`` (413)."""
-    if len(raw) > max_bytes:
-        raise ImageTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.")
-    if not raw:
-        raise InvalidImage("The file is empty.")
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns (and under pytest's "error" filter raises) on huge images; our own limit is below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as probe:
-                fmt = probe.format or ""
-                width, height = probe.size
-                if width * height > max_pixels:
-                    raise ImageTooLarge(f"The image has more than {max_pixels:,} pixels.")
-                probe.verify()
-            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as decoded:
-                decoded.load()
-                img = _normalised(decoded)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidImage() from exc
-    if fmt not in FORMATS:
-        raise InvalidImage()
+    """The image re-encoded without metadata in its own format, or ``InvalidImage`` (400) / ``ImageTooLarge``
+    (413). The checks are the one pipeline's (:func:`marketplace.media.images.open_upload`)."""
+    decoded, fmt = open_upload(raw, max_bytes=max_bytes, max_pixels=max_pixels)
+    img = _normalised(decoded)
     img.thumbnail((max_side, max_side))
     out = io.BytesIO()
     if fmt == "JPEG":

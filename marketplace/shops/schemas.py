@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from marketplace.accounts.schemas import UserRef
 from marketplace.settings import ShopPlan
 
 
@@ -39,11 +40,6 @@ class ShopUpdate(msgspec.Struct, forbid_unknown_fields=False):
     plan: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
-class OwnerRef(msgspec.Struct):
-    id: int
-    username: str
-
-
 class RatingOut(msgspec.Struct):
     score: int
     positive_percent: float | None
@@ -64,7 +60,7 @@ class ShopOut(msgspec.Struct):
     paid_until: datetime
     period_started_at: datetime
     auto_renew: bool
-    owner: OwnerRef
+    owner: UserRef
     logo_url: str | None
     banner_url: str | None
     created_at: datetime

@@ -11,6 +11,7 @@ the error and carries on (an HTML form answering 303) never commits half of it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,12 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import CurrentUser
 from marketplace.cache import Cache
-from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
+from marketplace.listings import rules as listing_rules
+from marketplace.listings.models import Listing
+from marketplace.listings.ports import ListingTerms, ShopRef
+from marketplace.listings.services import BrowseQuery, ListingService
 
 # Imported at module level also because the ledger's accounts reference orders: the mapper needs that table known
 # before the first ledger write, even in a build whose orders domain registers no routes yet.
-from marketplace.orders.models import Feedback
+from marketplace.orders.services import FeedbackService
 from marketplace.settings import Settings, ShopPlan
 from marketplace.shops import rules
 from marketplace.shops.exceptions import (
@@ -44,23 +48,11 @@ from marketplace.wallet import ledger
 from marketplace.wallet.exceptions import InsufficientCoins
 
 LEDGER_KIND = "shop_plan"
-SORTS = ("ending_soon", "newest", "price_asc", "price_desc")
-MODES = ("fixed", "auction")
+SORTS = listing_rules.SORTS
+MODES = listing_rules.MODES
 
 
 # --- the sell flow's view of a shop (used by the listings domain) -----------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ListingTerms:
-    """What a seller's next listing costs and may carry."""
-
-    shop_id: int | None
-    free: bool  # within the shop's free-listing quota: no insertion fee
-    free_remaining: int
-    max_images: int
-    can_list: bool  # False while the seller's shop is in grace or suspended
-    reason: str = ""
 
 
 async def _free_used(session: AsyncSession, shop: Shop, plan: ShopPlan, now: datetime) -> int:
@@ -107,6 +99,27 @@ def suspended_shop_ids() -> Select[tuple[int]]:
 def listing_visible_clause() -> ColumnElement[bool]:
     """True for listings outside suspended shops (the same filter GET /listings applies)."""
     return Listing.shop_id.is_(None) | Listing.shop_id.not_in(suspended_shop_ids())
+
+
+class ShopDirectory:
+    """The shops side of the listings domain (the :class:`listings.ports.ShopDirectory` port)."""
+
+    async def listing_terms(self, session: AsyncSession, seller_id: int, now: datetime, settings: Settings,
+                            *, lock: bool = False) -> ListingTerms:
+        return await listing_terms(session, seller_id, now, settings, lock=lock)
+
+    async def refs(self, session: AsyncSession, shop_ids: Iterable[int]) -> dict[int, ShopRef]:
+        rows = await session.execute(select(Shop.id, Shop.slug, Shop.name).where(Shop.id.in_(list(shop_ids))))
+        return {row.id: ShopRef(id=row.id, slug=row.slug, name=row.name) for row in rows}
+
+    async def is_suspended(self, session: AsyncSession, shop_id: int) -> bool:
+        return await session.scalar(select(Shop.status).where(Shop.id == shop_id)) == "suspended"
+
+    def suspended_ids(self) -> Select[tuple[int]]:
+        return suspended_shop_ids()
+
+    def ids_with_slug(self, slug: str) -> Select[tuple[int]]:
+        return select(Shop.id).where(Shop.slug == slug)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
@@ -216,13 +229,10 @@ class ShopService:
         ) or 0)
 
     async def rating(self, owner_id: int) -> Rating:
-        rows: dict[str, int] = dict((await self.session.execute(
-            select(Feedback.rating, func.count()).where(Feedback.to_user_id == owner_id, Feedback.role == "buyer")
-            .group_by(Feedback.rating)
-        )).tuples().all())
-        pos, neu, neg = (int(rows.get(k, 0)) for k in ("positive", "neutral", "negative"))
-        percent = round(100 * pos / (pos + neg), 1) if pos + neg else None
-        return Rating(score=pos - neg, positive=pos, neutral=neu, negative=neg, positive_percent=percent)
+        # The same summary (and the same half-up rounding) as the profile page, from buyers' feedback only.
+        summary = await FeedbackService(self.session).summary(owner_id, role="buyer")
+        return Rating(score=summary.score, positive=summary.positive, neutral=summary.neutral,
+                      negative=summary.negative, positive_percent=summary.positive_percent)
 
     async def free_remaining(self, shop: Shop, now: datetime) -> int:
         plan = self.settings.plan(shop.plan)
@@ -232,38 +242,16 @@ class ShopService:
 
     async def shop_listings(self, shop: Shop, *, mode: str | None = None, sort: str = "newest", page: int = 1,
                             per_page: int = 24) -> tuple[list[Any], int]:
-        """The shop's active listings for its page: ``(cards, total)``. Listings in hidden categories are left
-        out, as everywhere else in browse."""
-        from marketplace.catalog.services import CategoryService
-
+        """The shop's active listings for its page: ``(cards, total)``, from the one browse query (hidden
+        categories left out, the same sorts and tie-breakers as search)."""
         if sort not in SORTS:
             raise InvalidShop(f"Unknown sort {sort!r}.")
         if mode is not None and mode not in MODES:
             raise InvalidShop(f"Unknown mode {mode!r}.")
-        where: list[ColumnElement[bool]] = [Listing.shop_id == shop.id, Listing.status == "active"]
-        if mode:
-            where.append(Listing.mode == mode)
-        hidden = await CategoryService(self.session).hidden_ids()
-        if hidden:
-            where.append(Listing.category_id.not_in(hidden))
-        total = int(await self.session.scalar(select(func.count()).select_from(Listing).where(*where)) or 0)
-        orders: dict[str, list[Any]] = {
-            "ending_soon": [Listing.ends_at.asc().nulls_last(), Listing.id.desc()],
-            "newest": [Listing.created_at.desc(), Listing.id.desc()],
-            "price_asc": [Listing.current_price.asc(), Listing.id.desc()],
-            "price_desc": [Listing.current_price.desc(), Listing.id.desc()],
-        }
-        order = orders[sort]
-        page, per_page = max(1, page), max(1, min(per_page, 100))
-        rows = list(await self.session.scalars(
-            select(Listing).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)
-        ))
-        # The same card data as every other listing grid (catalog's serializer: images, seller, shop, prices).
-        from marketplace.catalog.images import LocalStorage
-        from marketplace.catalog.listings import serialize_listings
-
-        cards = await serialize_listings(self.session, rows, None, LocalStorage(self.settings.media_dir))
-        return cards, total
+        listings = ListingService(self.session, self.settings)
+        result = await listings.browse(BrowseQuery(shop_id=shop.id, mode=mode, sort=sort, page=max(1, page),
+                                                   per_page=max(1, min(per_page, 100))))
+        return await listings.out_many(result.items, None), result.total
 
     # --- opening ------------------------------------------------------------------------------------------------
 

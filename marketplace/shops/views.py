@@ -13,7 +13,9 @@ from litestar.response import Redirect, Template
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.identity import CurrentUser
 from marketplace.shops import images, rules
+from marketplace.shops.deps import Shops
 from marketplace.shops.exceptions import InvalidImage
 from marketplace.shops.services import MODES, SORTS, ShopService, media_url, subscription
 from marketplace.web.auth import requires_login
@@ -41,9 +43,10 @@ class ShopViews(Controller):
 
     @get("/shops/{slug:str}")
     async def shop_page(self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB,
-                        settings: AppSettings, optional_user: MaybeUser, mode: FromQuery[str | None] = None,
+                        settings: AppSettings, optional_user: MaybeUser, shop_service: Shops,
+                        mode: FromQuery[str | None] = None,
                         sort: FromQuery[str] = "newest", page: FromQuery[int] = 1) -> Template:
-        service = ShopService(db_session, settings, request.app.state.cache)
+        service = shop_service
         shop = await service.visible(slug, optional_user)
         mode = mode if mode in MODES else None
         sort = sort if sort in SORTS else "newest"
@@ -59,8 +62,8 @@ class ShopViews(Controller):
 
     @get(MANAGE, guards=[requires_login])
     async def manage(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> Template:
-        service = ShopService(db_session, settings, request.app.state.cache)
+                     settings: AppSettings, shop_service: Shops) -> Template:
+        service = shop_service
         shop = await service.for_owner(user.id)
         context: dict[str, Any] = {"shop": shop, "plans": settings.plans}
         if shop is not None:
@@ -76,10 +79,10 @@ class ShopViews(Controller):
 
     @post(f"{MANAGE}/open", guards=[requires_login])
     async def open_shop(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
-                        settings: AppSettings) -> Redirect:
+                        settings: AppSettings, shop_service: Shops) -> Redirect:
         form = {k: str(v) for k, v in data.items()}
         try:
-            shop = await ShopService(db_session, settings, request.app.state.cache).open_shop(
+            shop = await shop_service.open_shop(
                 user.id, name=form.get("name", ""), slug=form.get("slug") or None, plan=form.get("plan", "basic"),
                 auto_renew=_checked(form, "auto_renew"), description=form.get("description", ""), now=utcnow())
         except DomainError as exc:
@@ -88,22 +91,21 @@ class ShopViews(Controller):
         return Redirect(MANAGE, status_code=303)
 
     @post(MANAGE, guards=[requires_login])
-    async def update(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
-                     settings: AppSettings) -> Redirect:
+    async def update(self, request: Request[Any, Any, Any], data: Form, user: AuthUser,
+                     shop_service: Shops) -> Redirect:
         form = {k: str(v) for k, v in data.items()}
-        return await self._change(request, user, db_session, settings, "Shop details saved.",
+        return await self._change(request, user, shop_service, "Shop details saved.",
                                   name=form.get("name", ""), description=form.get("description", ""),
                                   auto_renew=_checked(form, "auto_renew"))
 
     @post(f"{MANAGE}/plan", guards=[requires_login])
-    async def change_plan(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
-                          settings: AppSettings) -> Redirect:
-        return await self._change(request, user, db_session, settings, "Plan updated.",
+    async def change_plan(self, request: Request[Any, Any, Any], data: Form, user: AuthUser,
+                          shop_service: Shops) -> Redirect:
+        return await self._change(request, user, shop_service, "Plan updated.",
                                   plan=str(data.get("plan", "")))
 
-    async def _change(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
-                      settings: AppSettings, done: str, **changes: Any) -> Redirect:
-        service = ShopService(db_session, settings, request.app.state.cache)
+    async def _change(self, request: Request[Any, Any, Any], user: CurrentUser, service: ShopService, done: str,
+                      **changes: Any) -> Redirect:
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")
@@ -117,8 +119,8 @@ class ShopViews(Controller):
 
     @post(f"{MANAGE}/renew", guards=[requires_login])
     async def renew(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
-                    settings: AppSettings) -> Redirect:
-        service = ShopService(db_session, settings, request.app.state.cache)
+                    settings: AppSettings, shop_service: Shops) -> Redirect:
+        service = shop_service
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")
@@ -132,8 +134,8 @@ class ShopViews(Controller):
 
     @post(f"{MANAGE}/images", guards=[requires_login])
     async def upload_image(self, request: Request[Any, Any, Any], data: Upload, user: AuthUser, db_session: DB,
-                           settings: AppSettings) -> Redirect:
-        service = ShopService(db_session, settings, request.app.state.cache)
+                           settings: AppSettings, shop_service: Shops) -> Redirect:
+        service = shop_service
         shop = await service.for_owner(user.id)
         if shop is None:
             flash(request, "Open a shop first.", category="error")

@@ -7,11 +7,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from marketplace.wallet import ledger
 from marketplace.wallet.schemas import (
     AdjustmentIn,
     AdjustmentOut,
     EntryOut,
     EntryPageOut,
+    MeOut,
     TopUpCreatedOut,
     TopUpIn,
     TopUpOut,
@@ -75,4 +77,11 @@ async def adjust_user(user_id: FromPath[int], data: JSONBody[AdjustmentIn], user
                          transaction_id=result.transaction_id)
 
 
-ROUTES = [WalletController, adjust_user]
+@get("/me", guards=[requires_login], tags=["accounts"], summary="The authenticated user and wallet")
+async def me(user: AuthUser, db_session: DB) -> MeOut:
+    available, held = await ledger.wallet_balances(db_session, user.id)
+    return MeOut(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
+                 wallet=WalletOut(available=available, held=held))
+
+
+ROUTES = [WalletController, adjust_user, me]

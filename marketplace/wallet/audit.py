@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.db import create_engine, session_factory
 from marketplace.settings import Settings
 from marketplace.wallet.models import PLATFORM_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -149,8 +150,6 @@ async def audit(session: AsyncSession) -> AuditReport:
 
 
 async def audit_database(database_url: str) -> AuditReport:
-    from marketplace.db import create_engine, session_factory
-
     engine = create_engine(database_url)
     try:
         # One snapshot for every query: REPEATABLE READ on PostgreSQL (SQLite's transaction already is one), so

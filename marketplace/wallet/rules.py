@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from marketplace import paging
 from marketplace.errors import InvalidInput
 from marketplace.wallet.exceptions import TopUpOutOfBounds, UnbalancedTransaction
 
@@ -69,5 +70,4 @@ def check_adjustment(coins: int, reason: str) -> str:
 
 
 def check_page(page: int, per_page: int, max_per_page: int = 100) -> None:
-    if page < 1 or not 1 <= per_page <= max_per_page:
-        raise InvalidInput(f"page ≥ 1 and 1 ≤ per_page ≤ {max_per_page}.")
+    paging.page_window(page, per_page, max_per_page=max_per_page)

@@ -13,6 +13,14 @@ class WalletOut(msgspec.Struct):
     held: int
 
 
+class MeOut(msgspec.Struct):
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+    wallet: WalletOut
+
+
 class EntryOut(msgspec.Struct):
     id: int
     account: str

@@ -7,14 +7,15 @@ cross-site request to ``/api`` carries no credentials (docs/decisions.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from litestar.connection import ASGIConnection, Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
 
-from marketplace.accounts.services import AccountService, CurrentUser, TokenCache
+from marketplace.identity import CurrentUser
 
 SESSION_USER_KEY = "user_id"
 
@@ -23,36 +24,33 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
+class UserLookup(Protocol):
+    """How the middleware learns who a session or a bearer token belongs to (the accounts domain implements it,
+    ``accounts/auth.py``; the composition root passes it in)."""
+
+    async def by_session(self, user_id: int) -> CurrentUser | None: ...
+
+    async def by_token(self, token: str) -> CurrentUser | None: ...
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
+    def __init__(self, app: ASGIApp, lookup: UserLookup, exclude: list[str] | None = None) -> None:
+        super().__init__(app, exclude=exclude)
+        self.lookup = lookup
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        session_factory = connection.app.state.session_factory
         header = connection.headers.get("authorization", "")
         user = None
         if header[:7].lower() == "bearer ":
             token = header[7:].strip()
             if token:
-                user = await self._bearer_user(connection, token)
+                user = await self.lookup.by_token(token)
             return AuthenticationResult(user=user, auth="bearer" if user else None)
         if not is_api_path(connection.url.path) and "session" in connection.scope:
             user_id = connection.session.get(SESSION_USER_KEY) if connection.session else None
             if isinstance(user_id, int):
-                async with session_factory() as db:
-                    row = await AccountService(db).active_user(user_id)
-                    user = CurrentUser.of(row) if row else None
+                user = await self.lookup.by_session(user_id)
         return AuthenticationResult(user=user, auth="session" if user else None)
-
-
-    @staticmethod
-    async def _bearer_user(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> CurrentUser | None:
-        cache: TokenCache | None = connection.app.state.get("token_cache")
-        if cache is not None and (cached := await cache.get(token)) is not None:
-            return cached
-        async with connection.app.state.session_factory() as db:
-            row = await AccountService(db).user_for_token(token)
-            user = CurrentUser.of(row) if row else None
-        if cache is not None and user is not None:
-            await cache.put(token, user)
-        return user
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.services import CurrentUser
+from marketplace.identity import CurrentUser
 from marketplace.settings import Settings
 
 DB = NamedDependency[AsyncSession]

@@ -42,7 +42,7 @@ async def test_register_logs_in_and_logout_logs_out(client: Any, sessions: Any) 
     assert not logged_in_as(home, "html_alice")
     assert 'href="/login"' in home
     # the same session cookie no longer authenticates anything
-    assert (await client.get("/admin/", follow_redirects=False)).status_code in (302, 303)
+    assert (await client.get("/admin/", follow_redirects=False)).status_code == 302
 
 
 async def test_register_invalid_input_shows_the_error_and_creates_nothing(client: Any, sessions: Any) -> None:
@@ -54,7 +54,7 @@ async def test_register_invalid_input_shows_the_error_and_creates_nothing(client
     ]
     for data, message in cases:
         r = await html_post(client, "/register", data)
-        assert r.status_code in (400, 422), data
+        assert r.status_code == 400, data
         assert message in r.text
         assert PASSWORD not in r.text  # the password is never echoed back
     assert await user_count(sessions) == 0
@@ -163,4 +163,4 @@ async def test_logging_in_issues_a_new_session_id(client: Any, sessions: Any) ->
     assert (await client.get("/wallet", follow_redirects=False)).status_code == 200
     # the planted id carries no user
     _plant_session(client, planted)
-    assert (await client.get("/wallet", follow_redirects=False)).status_code in (302, 303)
+    assert (await client.get("/wallet", follow_redirects=False)).status_code == 302

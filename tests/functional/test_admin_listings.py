@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 from marketplace.wallet import ledger
 from tests.factories import api_admin, api_user, db_user, fund, html_login, html_post, make_listing
 

@@ -27,9 +27,9 @@ from marketplace.accounts.models import User
 from marketplace.app import create_app
 from marketplace.auctions.live import subscriber_count
 from marketplace.auctions.schemas import channel_name
-from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
 from marketplace.jobs import RedisPublisher
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from marketplace import migrate
 from marketplace.app import create_app
-from marketplace.catalog.services import CategoryService
+from marketplace.categories.services import CategoryService
 from marketplace.db import Base, create_engine, session_factory
 from marketplace.settings import Settings
 from tests.conftest import PG_ADMIN_DSN, TEST_SECRET, _asyncpg_dsn, _missing

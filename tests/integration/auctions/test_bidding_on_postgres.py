@@ -14,14 +14,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.accounts.models import User
-from marketplace.auctions import rules, services, tasks
+from marketplace.auctions import rules, scheduling, services, tasks
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import state_of
 from marketplace.auctions.services import BidService
-from marketplace.catalog.models import Listing
 from marketplace.db import drain_after_commit, utcnow
 from marketplace.errors import DomainError
 from marketplace.jobs import JobContext
+from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
@@ -225,7 +225,7 @@ async def test_close_job_redefers_when_the_end_moved(sessions: Any) -> None:
         lid, ends_at = listing.id, listing.ends_at
     rec = Recorder()
     assert await tasks.close_auction(job_context(sessions, rec), lid) == "rescheduled"
-    assert rec.enqueued == [("close_auction", (lid,), ends_at, tasks.close_job_id(lid, ends_at))]
+    assert rec.enqueued == [("close_auction", (lid,), ends_at, scheduling.close_job_id(lid, ends_at))]
     async with sessions() as s:
         assert (await s.get(Listing, lid)).status == "active"  # type: ignore[union-attr]
 
@@ -247,7 +247,7 @@ async def test_extension_reschedules_close_and_publishes_after_commit(sessions: 
     await drain_after_commit()
     assert [m["current_price"] for _, m in rec.published] == [10, 51]
     new_end = end + timedelta(minutes=5)
-    assert rec.enqueued == [("close_auction", (lid,), new_end, tasks.close_job_id(lid, new_end))]
+    assert rec.enqueued == [("close_auction", (lid,), new_end, scheduling.close_job_id(lid, new_end))]
 
 
 async def test_failed_bid_rolls_back_everything(sessions: Any) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.listings.models import Listing
 from marketplace.orders.exceptions import InvalidTransition
 from marketplace.orders.models import Feedback, Order
 from marketplace.orders.services import FeedbackService, OrderService, auto_confirm_overdue

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.catalog.models import Listing
 from marketplace.db import utcnow
+from marketplace.listings.models import Listing
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidTransition, NotYourOrder, WrongParty
 from marketplace.orders.models import Feedback, OrderEvent
 from marketplace.orders.services import FeedbackService, OrderService, auto_confirm_overdue

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from marketplace import demo
-from marketplace.catalog.models import Listing
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.shops.models import Shop
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from marketplace.accounts.services import CurrentUser
-from marketplace.catalog.models import Listing
 from marketplace.jobs import JobContext, NullPublisher
+from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.shops import tasks
 from marketplace.shops.models import Shop

@@ -41,12 +41,16 @@ def test_truncated_image_is_refused() -> None:
         clean_image(encode("PNG", (200, 200))[:200], max_bytes=10**6, max_pixels=10**6, max_side=512)
 
 
-def test_byte_and_pixel_limits_are_413() -> None:
+def test_byte_limit_is_413_and_pixel_limit_is_400() -> None:
+    """The one image pipeline's policy (the same as listing photos): too many bytes is "too big" (413), too many
+    pixels — a decompression bomb — is "not an image we accept" (400)."""
     raw = encode("PNG", (100, 100))
-    with pytest.raises(ImageTooLarge):
+    with pytest.raises(ImageTooLarge) as big:
         clean_image(raw, max_bytes=len(raw) - 1, max_pixels=10**6, max_side=512)
-    with pytest.raises(ImageTooLarge):
+    assert big.value.status_code == 413
+    with pytest.raises(InvalidImage) as bomb:
         clean_image(raw, max_bytes=10**6, max_pixels=9_999, max_side=512)
+    assert bomb.value.status_code == 400
 
 
 def test_exif_is_stripped_and_size_capped() -> None:

@@ -1,0 +1,28 @@
+"""Who is making a request: the one user reference every layer shares (the HTTP toolkit ``web/`` sets it, every
+domain reads it), so that the toolkit under the domains need not import the accounts domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class _UserRow(Protocol):
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """A detached, immutable view of a user row."""
+
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, user: _UserRow) -> CurrentUser:
+        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin)

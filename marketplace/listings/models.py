@@ -1,0 +1,89 @@
+"""The listing and its photos (the listings domain owns these rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
+
+
+class Listing(Base):
+    """A fixed-price or auction listing.
+
+    For auctions this row is also the bid serialisation point (DESIGN.md §3): ``current_price``, ``leader_id``,
+    ``leader_max``, ``runner_up_max``, ``bid_count``, ``ends_at``, ``status`` and ``version`` are read and written
+    only under ``SELECT ... FOR UPDATE`` of this row.
+    """
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint("mode IN ('fixed', 'auction')", name="mode"),
+        CheckConstraint("status IN ('active', 'sold', 'unsold', 'ended', 'removed')", name="status"),
+        CheckConstraint("price IS NULL OR price > 0", name="price_positive"),
+        CheckConstraint("quantity >= 0 AND quantity_available >= 0", name="quantity_nonnegative"),
+        CheckConstraint("current_price >= 0", name="current_price_nonnegative"),
+        Index("ix_listings_status_category", "status", "category_id"),
+        Index("ix_listings_status_ends_at", "status", "ends_at"),
+        Index("ix_listings_seller_status", "seller_id", "status"),
+        # price sorts (browse and search) walk this instead of sorting every match (bench/browse.py).
+        Index("ix_listings_status_current_price", "status", "current_price"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    insertion_fee: Mapped[int] = mapped_column(Coins, default=0)
+    # Published within a shop's free-listing quota (RULES.md §5): counted per plan period.
+    free_listing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # fixed price
+    price: Mapped[int | None] = mapped_column(Coins)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    quantity_available: Mapped[int] = mapped_column(Integer, default=1)
+
+    # auction (current_price is kept equal to price for fixed listings so one column sorts both modes)
+    current_price: Mapped[int] = mapped_column(Coins, default=0)
+    start_price: Mapped[int | None] = mapped_column(Coins)
+    reserve_price: Mapped[int | None] = mapped_column(Coins)
+    buy_now_price: Mapped[int | None] = mapped_column(Coins)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    auto_extend: Mapped[bool] = mapped_column(Boolean, default=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    leader_max: Mapped[int | None] = mapped_column(Coins)
+    runner_up_max: Mapped[int | None] = mapped_column(Coins)
+    bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ListingImage(Base):
+    __tablename__ = "listing_images"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

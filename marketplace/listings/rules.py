@@ -1,0 +1,254 @@
+"""Pure listing rules: what a valid new listing is, what publishing it costs, what a purchase may take.
+
+No I/O here (STYLE.md rule 2): the service loads the rows, these functions decide. Every refusal raises
+:class:`~marketplace.errors.InvalidInput` (400) or :class:`~marketplace.errors.Conflict` (409) with a reason a
+person can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from marketplace import paging
+from marketplace.errors import Conflict, InvalidInput, PermissionDenied
+
+MODES = ("fixed", "auction")
+STATUSES = ("active", "sold", "unsold", "ended", "removed")
+SORTS = ("ending_soon", "newest", "price_asc", "price_desc")
+
+# The one listing status state machine: which status may follow which. Only the listings service, the auctions
+# close/Buy Now and admin moderation change a status, each through :func:`next_status`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "active": frozenset({"sold", "unsold", "ended", "removed"}),
+    "sold": frozenset({"active", "removed"}),  # a cancelled order puts a sold-out fixed-price listing back
+    "unsold": frozenset({"removed"}),
+    "ended": frozenset({"removed"}),
+    "removed": frozenset(),
+}
+
+
+class IllegalTransition(Conflict):
+    pass
+
+
+def next_status(current: str, new: str) -> str:
+    """``new`` when a listing in ``current`` may move to it, else :class:`IllegalTransition` (409)."""
+    if new not in TRANSITIONS.get(current, frozenset()):
+        raise IllegalTransition(f"A listing cannot go from {current} to {new}.")
+    return new
+TITLE_MAX = 120
+DESCRIPTION_MAX = 10_000
+QUANTITY_MAX = 10_000
+# A generous ceiling: 2^31 keeps every coin column (INTEGER on SQLite, BIGINT on PostgreSQL) far from overflow
+# even when multiplied by a quantity.
+PRICE_MAX = 100_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class NewListing:
+    """A validated listing draft, ready to be written."""
+
+    title: str
+    description: str
+    category_id: int
+    mode: str
+    featured: bool
+    # fixed
+    price: int | None = None
+    quantity: int = 1
+    # auction
+    start_price: int | None = None
+    reserve_price: int | None = None
+    buy_now_price: int | None = None
+    duration_seconds: int | None = None
+    auto_extend: bool = True
+
+    @property
+    def sort_price(self) -> int:
+        """``current_price`` at publish time: the one column both modes sort by."""
+        value = self.price if self.mode == "fixed" else self.start_price
+        return value or 0
+
+    def ends_at(self, now: datetime) -> datetime | None:
+        if self.mode != "auction" or self.duration_seconds is None:
+            return None
+        return now + timedelta(seconds=self.duration_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeQuote:
+    """What publishing costs: ``insertion`` is 0 inside a shop's free quota; ``featured`` is always charged."""
+
+    insertion: int
+    featured: int
+    free_listing: bool
+
+    @property
+    def total(self) -> int:
+        return self.insertion + self.featured
+
+
+def _int(name: str, value: object, *, minimum: int, maximum: int = PRICE_MAX) -> int:
+    # bool is an int subclass: `"price": true` must not list an item for 1 coin.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be a whole number.")
+    if value < minimum or value > maximum:
+        raise InvalidInput(f"{name} must be between {minimum} and {maximum}.")
+    return value
+
+
+def validate_new_listing(
+    *,
+    title: object,
+    description: object,
+    category_id: object,
+    mode: object,
+    featured: object = False,
+    price: object = None,
+    quantity: object = None,
+    start_price: object = None,
+    reserve_price: object = None,
+    buy_now_price: object = None,
+    duration_seconds: object = None,
+    auto_extend: object = None,
+    min_auction_seconds: int,
+    max_auction_seconds: int,
+) -> NewListing:
+    """Check a draft against RULES.md §3–§4 and the decisions in docs/decisions-listings.md.
+
+    Fields of the other mode are ignored rather than refused, so one form can post both modes.
+    """
+    if mode not in MODES:
+        raise InvalidInput("mode must be 'fixed' or 'auction'.")
+    clean_title = " ".join(str(title or "").split())
+    if not clean_title:
+        raise InvalidInput("A title is required.")
+    if len(clean_title) > TITLE_MAX:
+        raise InvalidInput(f"The title is limited to {TITLE_MAX} characters.")
+    clean_description = str(description or "").replace("\r\n", "\n").strip()
+    if len(clean_description) > DESCRIPTION_MAX:
+        raise InvalidInput(f"The description is limited to {DESCRIPTION_MAX} characters.")
+    cat = _int("category_id", category_id, minimum=1, maximum=2**62)
+    if not isinstance(featured, bool):
+        raise InvalidInput("featured must be true or false.")
+
+    if mode == "fixed":
+        if price is None:
+            raise InvalidInput("A fixed-price listing needs a price.")
+        return NewListing(
+            title=clean_title, description=clean_description, category_id=cat, mode="fixed", featured=featured,
+            price=_int("price", price, minimum=1),
+            quantity=_int("quantity", 1 if quantity is None else quantity, minimum=1, maximum=QUANTITY_MAX),
+        )
+
+    if start_price is None:
+        raise InvalidInput("An auction needs a start_price.")
+    start = _int("start_price", start_price, minimum=1)
+    reserve = None if reserve_price is None else _int("reserve_price", reserve_price, minimum=1)
+    buy_now = None if buy_now_price is None else _int("buy_now_price", buy_now_price, minimum=1)
+    if reserve is not None and reserve < start:
+        raise InvalidInput("reserve_price must be at least the start_price.")
+    if buy_now is not None and buy_now <= start:
+        raise InvalidInput("buy_now_price must be above the start_price.")
+    if buy_now is not None and reserve is not None and buy_now < reserve:
+        raise InvalidInput("buy_now_price must be at least the reserve_price.")
+    if duration_seconds is None:
+        raise InvalidInput("An auction needs duration_seconds.")
+    duration = _int("duration_seconds", duration_seconds, minimum=min_auction_seconds, maximum=max_auction_seconds)
+    if auto_extend is not None and not isinstance(auto_extend, bool):
+        raise InvalidInput("auto_extend must be true or false.")
+    return NewListing(
+        title=clean_title, description=clean_description, category_id=cat, mode="auction", featured=featured,
+        start_price=start, reserve_price=reserve, buy_now_price=buy_now, duration_seconds=duration,
+        auto_extend=True if auto_extend is None else auto_extend, quantity=1,
+    )
+
+
+def listing_fee(
+    mode: str, *, featured: bool, free: bool, insertion_fixed: int, insertion_auction: int, featured_fee: int
+) -> FeeQuote:
+    """RULES.md §5: the insertion fee by mode (none inside a shop's free quota) plus the featured upgrade."""
+    insertion = 0 if free else (insertion_fixed if mode == "fixed" else insertion_auction)
+    return FeeQuote(insertion=insertion, featured=featured_fee if featured else 0, free_listing=free)
+
+
+def check_purchase(*, mode: str, status: str, seller_id: int, buyer_id: int, quantity: object,
+                   quantity_available: int) -> int:
+    """RULES.md §4: a fixed-price purchase of ``quantity`` units. Returns the quantity; raises otherwise.
+
+    The buyer-is-seller check comes first so a seller never learns "sold out" instead of "your own item".
+    """
+    q = _int("quantity", quantity, minimum=1, maximum=QUANTITY_MAX)
+    if buyer_id == seller_id:
+        raise PermissionDenied("You cannot buy your own item.")
+    if mode != "fixed":
+        raise Conflict("This is an auction.")
+    if status == "sold" or (status == "active" and quantity_available == 0):
+        raise Conflict("Sold out.")
+    if status != "active":
+        raise Conflict("This listing is not active.")
+    if q > quantity_available:
+        raise Conflict(f"Only {quantity_available} left.")
+    return q
+
+
+def check_end_early(*, status: str, seller_id: int, user_id: int, bid_count: int, sold_units: int) -> None:
+    """A seller may end their own active listing while it has no bids and no sales (API.md DELETE)."""
+    if user_id != seller_id:
+        raise PermissionDenied("Only the seller may end this listing.")
+    if status != "active":
+        raise Conflict("This listing is not active.")
+    if bid_count > 0:
+        raise Conflict("This listing has bids and cannot be ended.")
+    if sold_units > 0:
+        raise Conflict("This listing has sales and cannot be ended.")
+
+
+def parse_sort(value: str | None) -> str:
+    if value is None or value == "":
+        return "newest"
+    if value not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}.")
+    return value
+
+
+def page_window(page: int, per_page: int) -> tuple[int, int]:
+    """(offset, limit) for 1-based pages; per_page 1–100 (:func:`marketplace.paging.page_window`)."""
+    return paging.page_window(page, per_page)
+
+
+# --- auction prices as the listing object shows them (docs/rules.md §2, §3) ------------------------------------
+
+# (lower bound of the current-price band, increment), highest band first.
+INCREMENT_BANDS: tuple[tuple[int, int], ...] = (
+    (50_000, 500),
+    (10_000, 100),
+    (5_000, 50),
+    (1_000, 25),
+    (500, 10),
+    (100, 5),
+    (0, 1),
+)
+
+
+def increment(price: int) -> int:
+    """The bid increment at ``price`` (RULES.md §2)."""
+    for floor, step in INCREMENT_BANDS:
+        if price >= floor:
+            return step
+    return 1
+
+
+def min_next_bid(start_price: int, current_price: int, bid_count: int) -> int:
+    """``start_price`` with no bids, otherwise ``price + increment(price)``."""
+    if bid_count == 0:
+        return start_price
+    return current_price + increment(current_price)
+
+
+def reserve_met(reserve_price: int | None, leader_max: int | None) -> bool | None:
+    """Public reserve state: None without a reserve; otherwise whether the leader's maximum reaches it."""
+    if reserve_price is None:
+        return None
+    return leader_max is not None and leader_max >= reserve_price

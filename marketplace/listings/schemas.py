@@ -1,0 +1,92 @@
+"""Listing API schemas (docs/api.md "Listings, bids, purchases")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from marketplace.accounts.schemas import UserRef
+
+# Generous transport limits only: the real rules (1–60 characters, …) live in listings.rules, which answers with a
+# clearer message than a schema error would.
+_Text = Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
+    """``POST /listings``. Fields of the other mode are ignored; rules in listings.rules."""
+
+    title: Annotated[str, msgspec.Meta(max_length=500)]
+    category_id: int
+    mode: str
+    description: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    price: int | None = None
+    quantity: int | None = None
+    start_price: int | None = None
+    reserve_price: int | None = None
+    buy_now_price: int | None = None
+    duration_seconds: int | None = None
+    auto_extend: bool | None = None
+    featured: bool = False
+
+
+class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
+    quantity: int = 1
+
+
+class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
+    """Move an image to ``position`` (0-based); the others shift to make room."""
+
+    position: int
+
+
+class ShopRefOut(msgspec.Struct):
+    slug: str
+    name: str
+
+
+class ImageOut(msgspec.Struct):
+    id: int
+    url: str
+    thumb_url: str
+    position: int
+
+
+class ListingOut(msgspec.Struct):
+    """The listing object. Every field is present in both modes; the other mode's fields are null (or 0/false)."""
+
+    id: int
+    title: str
+    description: str
+    mode: str
+    status: str
+    category_id: int
+    seller: UserRef
+    shop: ShopRefOut | None
+    images: list[ImageOut]
+    featured: bool
+    created_at: str
+    # fixed price
+    price: int | None
+    quantity: int
+    quantity_available: int
+    # auction (current_price equals price for fixed listings)
+    start_price: int | None
+    current_price: int
+    min_next_bid: int | None
+    buy_now_price: int | None
+    reserve_met: bool | None
+    bid_count: int
+    ends_at: str | None
+    auto_extend: bool
+    you_lead: bool
+    ended_at: str | None = None
+
+
+class ListingPage(msgspec.Struct):
+    items: list[ListingOut]
+    total: int
+    page: int
+    per_page: int
+    # True when a text search matched more than listings.services.SEARCH_COUNT_CAP listings: total is that cap.
+    total_capped: bool = False

@@ -1,0 +1,444 @@
+"""Listing use cases: publish (with fees), browse and search (the one browse query of search, category pages,
+shop pages and home blocks), end early, feature, photos.
+
+The listing object is produced by :mod:`marketplace.listings.serializers` only. Purchases live upstairs: a
+fixed-price purchase is an order (``orders.services``), Buy Now ends an auction (``auctions.services``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.categories.models import Category
+from marketplace.categories.services import CategoryService
+from marketplace.db import after_commit, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.listings import ports, rules
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.schemas import ListingOut
+from marketplace.listings.search import search_condition
+from marketplace.listings.serializers import serialize_listings
+from marketplace.media.images import ImageStorage, LocalStorage, process_image
+from marketplace.settings import Settings
+from marketplace.wallet import ledger
+
+
+class Publisher(Protocol):
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+
+# --- browse ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseQuery:
+    category_id: int | None = None
+    q: str | None = None
+    mode: str | None = None
+    status: str | None = "active"
+    seller_id: int | None = None
+    shop: str | None = None  # a shop slug (GET /listings?shop=)
+    shop_id: int | None = None  # a shop page (its visibility already checked by the caller)
+    sort: str | None = None
+    page: int = 1
+    per_page: int = 20
+    min_price: int | None = None
+    max_price: int | None = None
+    featured: bool | None = None
+    # Pages put featured listings first ("featured listings lead their category"); the API sorts strictly.
+    featured_first: bool = False
+    # A seller looking at their own listings also sees those in hidden categories or a suspended shop.
+    include_hidden: bool = False
+
+
+@dataclass(slots=True)
+class BrowseResult:
+    items: list[Listing] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = 20
+    total_capped: bool = False
+
+
+SEARCH_COUNT_CAP = 1_000
+ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "ending_soon": (Listing.ends_at.asc().nulls_last(), Listing.id.asc()),
+    "newest": (Listing.created_at.desc(), Listing.id.desc()),
+    "price_asc": (Listing.current_price.asc(), Listing.id.asc()),
+    "price_desc": (Listing.current_price.desc(), Listing.id.desc()),
+}
+
+
+def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
+    """(full, thumb) keys: random names, so a URL can be cached forever and never guessed from an id."""
+    token = secrets.token_urlsafe(12)
+    return f"listings/{listing_id}/{token}.{extension}", f"listings/{listing_id}/{token}_thumb.{extension}"
+
+
+class ListingService:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None, *,
+                 publisher: Publisher | None = None, storage: ImageStorage | None = None) -> None:
+        self.session = session
+        self.settings = settings = settings or Settings()
+        self.publisher = publisher
+        self.storage = storage or LocalStorage(settings.media_dir)
+        self.categories = CategoryService(session)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    async def get(self, listing_id: int) -> Listing:
+        listing = await self.session.get(Listing, listing_id)
+        if listing is None or listing.status == "removed":
+            raise NotFound("Listing not found.")
+        return listing
+
+    async def get_visible(self, listing_id: int, viewer_id: int | None, *, is_admin: bool = False) -> Listing:
+        """A listing as a visitor may see it: one in a hidden category or a suspended shop is 404 for everyone
+        but its seller and admins (RULES.md §6, §10)."""
+        listing = await self.get(listing_id)
+        if is_admin or (viewer_id is not None and viewer_id == listing.seller_id):
+            return listing
+        if await self.categories.is_hidden(listing.category_id):
+            raise NotFound("Listing not found.")
+        if listing.shop_id is not None and await ports.shops().is_suspended(self.session, listing.shop_id):
+            raise NotFound("Listing not found.")
+        return listing
+
+    async def out(self, listing: Listing, viewer_id: int | None) -> ListingOut:
+        return (await serialize_listings(self.session, [listing], viewer_id, self.storage))[0]
+
+    async def out_many(self, listings: Sequence[Listing], viewer_id: int | None) -> list[ListingOut]:
+        return await serialize_listings(self.session, listings, viewer_id, self.storage)
+
+    async def browse(self, query: BrowseQuery) -> BrowseResult:
+        """A page of listings. Hidden categories and suspended shops are left out (RULES.md §6, §10)."""
+        sort = rules.parse_sort(query.sort)
+        offset, limit = rules.page_window(query.page, query.per_page)
+        conditions: list[ColumnElement[bool]] = []
+        if query.status not in (None, "", "all"):
+            if query.status not in rules.STATUSES or query.status == "removed":
+                raise InvalidInput("status must be one of active, sold, unsold, ended, all.")
+            conditions.append(Listing.status == query.status)
+        else:
+            conditions.append(Listing.status != "removed")
+        if query.mode not in (None, ""):
+            if query.mode not in rules.MODES:
+                raise InvalidInput("mode must be 'fixed' or 'auction'.")
+            conditions.append(Listing.mode == query.mode)
+        if query.category_id is not None:
+            if await self.session.get(Category, query.category_id) is None:
+                raise InvalidInput("Unknown category.")
+            conditions.append(Listing.category_id.in_(await self.categories.descendant_ids(query.category_id)))
+        if query.seller_id is not None:
+            conditions.append(Listing.seller_id == query.seller_id)
+        if query.featured is not None:
+            conditions.append(Listing.featured.is_(query.featured))
+        if query.shop:
+            conditions.append(Listing.shop_id.in_(ports.shops().ids_with_slug(query.shop)))
+        if query.shop_id is not None:
+            conditions.append(Listing.shop_id == query.shop_id)
+        for bound, op in ((query.min_price, "ge"), (query.max_price, "le")):
+            if bound is not None:
+                if bound < 0:
+                    raise InvalidInput("Prices cannot be negative.")
+                conditions.append(Listing.current_price >= bound if op == "ge" else Listing.current_price <= bound)
+        text_condition = search_condition(self.session.bind.dialect.name, query.q)
+        if text_condition is not None:
+            conditions.append(text_condition)
+        if not query.include_hidden:
+            hidden = await self.categories.hidden_ids()
+            if hidden:
+                conditions.append(Listing.category_id.not_in(hidden))
+            if query.shop_id is None:  # a shop page has already decided that its viewer may see the shop
+                conditions.append(or_(Listing.shop_id.is_(None),
+                                      Listing.shop_id.not_in(ports.shops().suspended_ids())))
+
+        if text_condition is None:
+            total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
+            capped = False
+        else:
+            # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
+            # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
+            # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
+            limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+            total = await self.session.scalar(select(func.count()).select_from(limited))
+            capped = int(total or 0) > SEARCH_COUNT_CAP
+            total = min(int(total or 0), SEARCH_COUNT_CAP)
+        order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
+        rows = await self.session.scalars(select(Listing).where(*conditions).order_by(*order)
+                                          .offset(offset).limit(limit))
+        return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page,
+                            total_capped=capped)
+
+    # --- publishing ------------------------------------------------------------------------------------------
+
+    async def create(self, seller_id: int, draft: dict[str, Any], now: datetime | None = None) -> Listing:
+        """Publish a listing and charge its fees in the same transaction (RULES.md §5).
+
+        Never leaves a listing without its fee: the fee is posted after the row is flushed and the caller's
+        transaction rolls back on InsufficientCoins (402), taking the row with it.
+        """
+        now = now or utcnow()
+        new = rules.validate_new_listing(
+            **draft, min_auction_seconds=self.settings.min_auction_seconds,
+            max_auction_seconds=self.settings.max_auction_seconds,
+        )
+        category = await self.session.get(Category, new.category_id)
+        if category is None:
+            raise InvalidInput("Unknown category.")
+        if await self.categories.is_hidden(category.id):
+            raise Conflict("That category is hidden; choose another one.")
+        if not await self.categories.is_leaf(category.id):
+            raise Conflict("Listings go only in the most specific category (a leaf): choose a sub-category.")
+
+        # lock=True: the shop row lock makes two simultaneous publishes count the free quota one after the other.
+        terms = await ports.shops().listing_terms(self.session, seller_id, now, self.settings, lock=True)
+        if not terms.can_list:
+            raise Conflict(terms.reason or "You cannot publish listings at the moment.")
+        fee = rules.listing_fee(
+            new.mode, featured=new.featured, free=terms.free, insertion_fixed=self.settings.fee_insertion_fixed,
+            insertion_auction=self.settings.fee_insertion_auction, featured_fee=self.settings.fee_featured,
+        )
+        listing = Listing(
+            seller_id=seller_id, shop_id=terms.shop_id, category_id=new.category_id, title=new.title,
+            description=new.description, mode=new.mode, status="active", featured=new.featured,
+            insertion_fee=fee.insertion, free_listing=fee.free_listing, created_at=now,
+            price=new.price, quantity=new.quantity, quantity_available=new.quantity,
+            current_price=new.sort_price, start_price=new.start_price, reserve_price=new.reserve_price,
+            buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
+            auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
+            bid_count=0, version=0,
+        )
+        self.session.add(listing)
+        await self.session.flush()
+        if fee.total > 0:
+            parts = [f"insertion {fee.insertion}"] if fee.insertion else []
+            if fee.featured:
+                parts.append(f"featured {fee.featured}")
+            await ledger.post(
+                self.session, kind="listing_fee",
+                legs=[ledger.Leg(ledger.available(seller_id), -fee.total),
+                      ledger.Leg(ledger.platform("revenue"), fee.total)],
+                ref_type="listing", ref_id=listing.id, memo="listing fee: " + ", ".join(parts),
+            )
+        return listing
+
+    async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
+        """The seller ends an active listing with no bids and no sales; fees are kept (RULES.md §5)."""
+        listing = await self._lock(listing_id)
+        rules.check_end_early(status=listing.status, seller_id=listing.seller_id, user_id=user_id,
+                              bid_count=listing.bid_count, sold_units=listing.quantity - listing.quantity_available)
+        listing.status = rules.next_status(listing.status, "ended")
+        listing.ended_at = now or utcnow()
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "closed", "status": "ended", "final_price": None})
+        return listing
+
+    async def feature(self, listing_id: int, user_id: int) -> Listing:
+        """The featured upgrade after publishing (RULES.md §5: "at publish or later"), charged like at publish."""
+        listing = await self._lock(listing_id)
+        if listing.seller_id != user_id:
+            raise PermissionDenied("Only the seller may feature this listing.")
+        if listing.status != "active":
+            raise Conflict("This listing is not active.")
+        if listing.featured:
+            raise Conflict("This listing is already featured.")
+        fee = self.settings.fee_featured
+        if fee > 0:
+            await ledger.post(
+                self.session, kind="listing_fee",
+                legs=[ledger.Leg(ledger.available(user_id), -fee), ledger.Leg(ledger.platform("revenue"), fee)],
+                ref_type="listing", ref_id=listing.id, memo=f"featured upgrade {fee}",
+            )
+        listing.featured = True
+        listing.version += 1
+        await self.session.flush()
+        return listing
+
+    async def _lock(self, listing_id: int) -> Listing:
+        # populate_existing: a row already in the identity map must be refreshed with the locked values.
+        listing = await self.session.scalar(
+            select(Listing).where(Listing.id == listing_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if listing is None or listing.status == "removed":
+            raise NotFound("Listing not found.")
+        return listing
+
+    def _publish(self, listing_id: int, message: dict[str, Any]) -> None:
+        publisher = self.publisher
+        if publisher is None:
+            return
+        channel = f"listing:{listing_id}"
+        after_commit(self.session, lambda: publisher.publish(channel, message))
+
+    # --- selling stock (the orders domain opens the order) ---------------------------------------------------
+
+    async def sell_units(self, listing_id: int, buyer_id: int, quantity: object,
+                         now: datetime | None = None) -> tuple[Listing, int]:
+        """Take ``quantity`` units of a fixed-price listing for ``buyer_id`` (docs/rules.md §4): the listing row
+        lock serialises buyers, so the stock checked is the stock decremented. Returns the listing and the units.
+
+        The caller (``orders.services.buy_fixed``) opens the order in the same transaction; a refused payment
+        rolls the decrement back with it.
+        """
+        now = now or utcnow()
+        listing = await self._lock(listing_id)
+        q = rules.check_purchase(mode=listing.mode, status=listing.status, seller_id=listing.seller_id,
+                                 buyer_id=buyer_id, quantity=quantity, quantity_available=listing.quantity_available)
+        listing.quantity_available -= q
+        if listing.quantity_available == 0:
+            listing.status = rules.next_status(listing.status, "sold")
+            listing.ended_at = now
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available})
+        return listing, q
+
+    async def restock(self, listing_id: int, units: int) -> None:
+        """Put a cancelled fixed-price order's units back on sale (called by ``orders``).
+
+        An auction's listing is left as it is: the auction has closed (sold) and re-opening it would need new
+        bidding rules; the seller lists the item again (docs/decisions-orders.md). A fixed-price listing the seller
+        ended or that was removed gets its units counted back but stays off sale.
+        """
+        listing = await self.session.scalar(
+            select(Listing).where(Listing.id == listing_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if listing is None or listing.mode != "fixed":
+            return
+        listing.quantity_available = min(listing.quantity, listing.quantity_available + units)
+        if listing.status == "sold" and listing.quantity_available > 0:
+            listing.status = rules.next_status(listing.status, "active")
+            listing.ended_at = None
+        # Watchers of the listing page see the stock come back, once the refund is durable (docs/api.md "stock").
+        self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available,
+                                   "status": listing.status})
+
+    async def remove(self, listing_id: int, now: datetime) -> Listing:
+        """Moderation: take an active fixed-price listing off the market (auctions end through the auctions
+        service, which releases the leader's hold)."""
+        listing = await self._lock(listing_id)
+        listing.status = rules.next_status(listing.status, "removed")
+        listing.ended_at = now
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "closed", "status": "removed", "final_price": None})
+        return listing
+
+    # --- images ----------------------------------------------------------------------------------------------
+
+    async def add_image(self, listing_id: int, user_id: int, data: bytes, now: datetime | None = None) -> ListingImage:
+        """Check, normalise and store one photo. Limit: listing_terms(...).max_images (6 without a shop)."""
+        listing = await self._lock(listing_id)  # serialises concurrent uploads so the count limit holds
+        if listing.seller_id != user_id:
+            raise PermissionDenied("Only the seller may add photos.")
+        terms = await ports.shops().listing_terms(self.session, listing.seller_id, now or utcnow(), self.settings)
+        count = int(await self.session.scalar(
+            select(func.count()).select_from(ListingImage).where(ListingImage.listing_id == listing.id)) or 0)
+        if count >= terms.max_images:
+            raise Conflict(f"A listing may have at most {terms.max_images} photos.")
+        processed = await asyncio.to_thread(process_image, data, max_bytes=self.settings.max_image_bytes,
+                                            max_pixels=self.settings.max_image_pixels)
+        full_key, thumb_key = new_keys(listing.id, processed.extension)
+        await asyncio.to_thread(self.storage.save, full_key, processed.full, processed.content_type)
+        await asyncio.to_thread(self.storage.save, thumb_key, processed.thumb, processed.content_type)
+        image = ListingImage(listing_id=listing.id, position=count, storage_key=full_key, thumb_key=thumb_key,
+                             width=processed.width, height=processed.height, content_type=processed.content_type)
+        self.session.add(image)
+        await self.session.flush()
+        return image
+
+    async def _owned_images(self, listing_id: int, user_id: int) -> list[ListingImage]:
+        listing = await self._lock(listing_id)
+        if listing.seller_id != user_id:
+            raise PermissionDenied("Only the seller may change the photos.")
+        return list(await self.session.scalars(
+            select(ListingImage).where(ListingImage.listing_id == listing_id)
+            .order_by(ListingImage.position, ListingImage.id)))
+
+    async def move_image(self, listing_id: int, image_id: int, user_id: int, position: object) -> list[ListingImage]:
+        """Move one photo to ``position`` (0 = the cover photo); positions stay 0..n-1."""
+        images = await self._owned_images(listing_id, user_id)
+        image = next((i for i in images if i.id == image_id), None)
+        if image is None:
+            raise NotFound("Image not found.")
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(images):
+            raise InvalidInput(f"position must be between 0 and {len(images) - 1}.")
+        images.remove(image)
+        images.insert(position, image)
+        for index, img in enumerate(images):
+            img.position = index
+        await self.session.flush()
+        return images
+
+    async def delete_image(self, listing_id: int, image_id: int, user_id: int) -> None:
+        images = await self._owned_images(listing_id, user_id)
+        image = next((i for i in images if i.id == image_id), None)
+        if image is None:
+            raise NotFound("Image not found.")
+        images.remove(image)
+        await self.session.delete(image)
+        for index, img in enumerate(images):
+            img.position = index
+        await self.session.flush()
+        storage, keys = self.storage, (image.storage_key, image.thumb_key)
+
+        async def remove_files() -> None:  # only once the row is surely gone
+            for key in keys:
+                await asyncio.to_thread(storage.delete, key)
+
+        after_commit(self.session, remove_files)
+
+    # --- pages -----------------------------------------------------------------------------------------------
+
+    async def home_blocks(self, viewer_id: int | None, limit: int = 8) -> list[dict[str, Any]]:
+        """The home page: featured, ending soon (auctions), newest. Empty blocks are left out."""
+        specs = (
+            ("Featured · 精选", BrowseQuery(featured=True, sort="newest", per_page=limit)),
+            # Strictly by end time: a featured auction ending tomorrow must not hide one ending in a minute.
+            ("Ending soon · 即将结束", BrowseQuery(mode="auction", sort="ending_soon", per_page=limit)),
+            ("Newest · 最新上架", BrowseQuery(sort="newest", per_page=limit, featured_first=True)),
+        )
+        blocks = []
+        for title, query in specs:
+            result = await self.browse(query)
+            if result.items:
+                blocks.append({"title": title, "listings": await self.out_many(result.items, viewer_id)})
+        return blocks
+
+    async def breadcrumbs(self, category_id: int) -> list[dict[str, str]]:
+        return [{"name": c.name, "url": f"/c/{c.slug}"} for c in await self.categories.ancestors(category_id)]
+
+    async def seller_listings(self, seller_id: int, page: int = 1, per_page: int = 50) -> BrowseResult:
+        return await self.browse(BrowseQuery(seller_id=seller_id, status="all", page=page, per_page=per_page,
+                                             include_hidden=True))
+
+
+class ListingsByCategory:
+    """The listings side of category administration (the :class:`categories.ports.CategoryListings` port)."""
+
+    async def counts(self, session: AsyncSession) -> dict[int, int]:
+        rows = await session.execute(select(Listing.category_id, func.count()).group_by(Listing.category_id))
+        return dict(rows.tuples().all())
+
+    async def count(self, session: AsyncSession, category_id: int, *, active_only: bool = False) -> int:
+        conditions = [Listing.category_id == category_id]
+        if active_only:
+            conditions.append(Listing.status == "active")
+        return int(await session.scalar(select(func.count()).select_from(Listing).where(*conditions)) or 0)
+
+    async def move(self, session: AsyncSession, source_id: int, target_id: int) -> None:
+        await session.execute(
+            update(Listing).where(Listing.category_id == source_id).values(category_id=target_id)
+            .execution_options(synchronize_session=False))

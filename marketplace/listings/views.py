@@ -1,0 +1,288 @@
+"""HTML pages of listings: sell, listing page, category, search, my listings; and /media for photos.
+
+Form POSTs answer 303 with a flash on success; a refused form is rendered again with the reason and the error's
+status code (never 2xx, so the request transaction — a half-published listing — is rolled back).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.plugins.flash import flash
+from litestar.response import File, Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.categories.services import CategoryService
+from marketplace.db import utcnow
+from marketplace.errors import DomainError, InvalidInput
+from marketplace.listings import ports
+from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
+from marketplace.listings.services import BrowseQuery, ListingService
+from marketplace.numbers import parse_filter_int
+from marketplace.settings import Settings
+from marketplace.wallet import ledger
+from marketplace.web.auth import current_user, requires_login
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.media import media_file
+from marketplace.web.pages import render
+
+# Photo files are named by a random token and never change, so browsers and CDNs may keep them for a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# The sell form carries several photos at once (each up to settings.max_image_bytes).
+SELL_BODY_LIMIT = 160 * 1024 * 1024
+PER_PAGE = 24
+Form = URLEncodedBody[dict[str, Any]]
+
+
+@get("/media/{path:path}", include_in_schema=False, sync_to_thread=False)
+def media(path: FromPath[str], settings: AppSettings) -> File:
+    """Files of settings.media_dir (LocalStorage), with their image type (web/media.py); anything else is 404."""
+    return media_file(Path(settings.media_dir), path, cache_control=MEDIA_CACHE_CONTROL)
+
+
+def _service(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings) -> ListingService:
+    return ListingService(db, settings, publisher=request.app.state.publisher)
+
+
+def form_int(form: dict[str, Any], name: str, label: str) -> int | None:
+    raw = str(form.get(name) or "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"{label} must be a whole number of coins.")
+    return int(raw)
+
+
+def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
+    """The sell form as ListingService.create expects it (the same fields as the JSON API)."""
+    return {
+        "title": str(form.get("title") or ""),
+        "description": str(form.get("description") or ""),
+        "category_id": form_int(form, "category_id", "Category") or 0,
+        "mode": str(form.get("mode") or "fixed"),
+        "price": form_int(form, "price", "Price"),
+        "quantity": form_int(form, "quantity", "Quantity"),
+        "start_price": form_int(form, "start_price", "Start price"),
+        "reserve_price": form_int(form, "reserve_price", "Reserve price"),
+        "buy_now_price": form_int(form, "buy_now_price", "Buy Now price"),
+        "duration_seconds": form_int(form, "duration_seconds", "Duration"),
+        "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
+        "featured": form.get("featured") not in (None, "", "0", "off"),
+    }
+
+
+def _files(value: Any) -> list[UploadFile]:
+    items = value if isinstance(value, list) else [value]
+    # A file input left empty still posts one part with no name and no bytes.
+    return [f for f in items if isinstance(f, UploadFile) and f.filename]
+
+
+def _leaf_choices(nodes: list[dict[str, Any]], path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for node in nodes:
+        names = (*path, node["name"])
+        if node["children"]:
+            out.extend(_leaf_choices(node["children"], names))
+        else:
+            out.append({"id": node["id"], "label": " › ".join(names)})
+    return out
+
+
+def _durations(settings: Settings) -> list[tuple[int, str]]:
+    options = [(60, "1 minute"), (300, "5 minutes"), (3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"),
+               (3 * 86400, "3 days"), (7 * 86400, "7 days"), (14 * 86400, "14 days")]
+    return [(s, label) for s, label in options if settings.min_auction_seconds <= s <= settings.max_auction_seconds]
+
+
+async def _sell_context(db: AsyncSession, settings: Settings, user_id: int) -> dict[str, Any]:
+    terms = await ports.shops().listing_terms(db, user_id, utcnow(), settings)
+    available, _ = await ledger.wallet_balances(db, user_id)
+    return {
+        "categories": _leaf_choices(await CategoryService(db).tree()),
+        "terms": terms,
+        "available": available,
+        "durations": _durations(settings),
+        "fees": {"fixed": 0 if terms.free else settings.fee_insertion_fixed,
+                 "auction": 0 if terms.free else settings.fee_insertion_auction, "featured": settings.fee_featured},
+    }
+
+
+def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None) -> dict[str, Any]:
+    """Page filters from the query string: words are ignored, a malformed number is a 400 (marketplace/numbers.py)."""
+    def number(raw: str | None) -> int | None:
+        return parse_filter_int(raw, label="The price filter")
+
+    return {"mode": mode if mode in ("fixed", "auction") else None,
+            "sort": sort if sort in ("ending_soon", "newest", "price_asc", "price_desc") else None,
+            "min_price": number(min_price), "max_price": number(max_price)}
+
+
+def _query_string(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, listing_id: int,
+                       panel: ListingPanel, *, error: str | None = None, status_code: int = 200) -> Template:
+    """The listing page; ``panel`` adds the auction box's context (the auctions domain, injected)."""
+    svc = _service(request, db, settings)
+    viewer = current_user(request)
+    viewer_id = viewer.id if viewer else None
+    listing = await svc.get_visible(listing_id, viewer_id, is_admin=bool(viewer and viewer.is_admin))
+    out = await svc.out(listing, viewer_id)
+    has_auction_box = listing.mode == "auction"
+    extra = await panel(db, listing, viewer) if has_auction_box else {}
+    return await render(
+        request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
+        listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
+        breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,
+        can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
+                 and listing.quantity_available == listing.quantity),
+        has_auction_box=has_auction_box,
+        can_feature=viewer_id == listing.seller_id and listing.status == "active" and not listing.featured,
+    )
+
+
+class ListingViews(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        viewer = current_user(request)
+        blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
+        return await render(request, db_session, "catalog/home.html", blocks=blocks)
+
+    # --- sell ------------------------------------------------------------------------------------------------
+
+    @get("/sell", guards=[requires_login])
+    async def sell_form(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
+                        settings: AppSettings) -> Template:
+        context = await _sell_context(db_session, settings, user.id)
+        return await render(request, db_session, "catalog/sell.html", form={"mode": "fixed", "auto_extend": "1"},
+                            error=None, **context)
+
+    @post("/sell", guards=[requires_login], request_max_body_size=SELL_BODY_LIMIT)
+    async def sell(self, request: Request[Any, Any, Any], data: MultipartBody[dict[str, Any]], user: AuthUser,
+                   db_session: DB, settings: AppSettings,
+                   listing_published: ListingPublished) -> Template | Redirect:
+        form = {k: v for k, v in data.items() if not isinstance(v, (UploadFile, list))}
+        svc = _service(request, db_session, settings)
+        try:
+            listing = await svc.create(user.id, _draft_from_form(form))
+            listing_published(db_session, listing)
+            for upload in _files(data.get("images")):
+                await svc.add_image(listing.id, user.id, await upload.read())
+        except DomainError as exc:
+            context = await _sell_context(db_session, settings, user.id)
+            return await render(request, db_session, "catalog/sell.html", form=form, error=exc.detail,
+                                status_code=exc.status_code, **context)
+        fee = listing.insertion_fee + (settings.fee_featured if listing.featured else 0)
+        flash(request, f"Your listing is live. Fee charged: {fee} coins. 已发布。", category="success")
+        return Redirect(f"/listings/{listing.id}", status_code=303)
+
+    # --- listing page ----------------------------------------------------------------------------------------
+
+    @get("/listings/{listing_id:int}")
+    async def show(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
+                   settings: AppSettings, listing_panel: ListingPagePanel) -> Template:
+        return await listing_page(request, db_session, settings, listing_id, listing_panel)
+
+    @post("/listings/{listing_id:int}/feature", guards=[requires_login])
+    async def feature(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
+                      db_session: DB, settings: AppSettings, listing_panel: ListingPagePanel) -> Template | Redirect:
+        try:
+            await _service(request, db_session, settings).feature(listing_id, user.id)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            await db_session.rollback()
+            return await listing_page(request, db_session, settings, listing_id, listing_panel, error=exc.detail,
+                                      status_code=exc.status_code)
+        flash(request, f"Featured! {settings.fee_featured} coins charged. 已设为精选。", category="success")
+        return Redirect(f"/listings/{listing_id}", status_code=303)
+
+    @post("/listings/{listing_id:int}/end", guards=[requires_login])
+    async def end(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
+                  settings: AppSettings) -> Redirect:
+        try:
+            await _service(request, db_session, settings).end_early(listing_id, user.id)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            await db_session.rollback()
+            flash(request, exc.detail, category="error")
+            return Redirect("/my/listings", status_code=303)
+        flash(request, "Listing ended. 已下架。", category="success")
+        return Redirect("/my/listings", status_code=303)
+
+    # --- browse ----------------------------------------------------------------------------------------------
+
+    @get("/c/{slug:str}")
+    async def category(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB, settings: AppSettings,
+        mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
+        min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        cats = CategoryService(db_session)
+        category = await cats.get_by_slug(slug)
+        children = await self._visible_children(cats, category.id)
+        filters = _clean_filters(mode, sort, min_price, max_price)
+        svc = _service(request, db_session, settings)
+        result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
+                                              featured_first=True, **filters))
+        viewer = current_user(request)
+        return await render(
+            request, db_session, "catalog/category.html", category=category, children=children,
+            breadcrumbs=await svc.breadcrumbs(category.id), filters=filters, result=result,
+            items=await svc.out_many(result.items, viewer.id if viewer else None),
+            base_url=f"/c/{slug}?" + _query_string(**filters), action=f"/c/{slug}",
+        )
+
+    @staticmethod
+    async def _visible_children(cats: CategoryService, category_id: int) -> list[dict[str, Any]]:
+        def find(nodes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+            for node in nodes:
+                if node["id"] == category_id:
+                    return list(node["children"])
+                found = find(node["children"])
+                if found is not None:
+                    return found
+            return None
+
+        return find(await cats.tree()) or []
+
+    @get("/search")
+    async def search(
+        self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+        q: FromQuery[str] = "", mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
+        min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        filters = _clean_filters(mode, sort, min_price, max_price)
+        svc = _service(request, db_session, settings)
+        result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
+        viewer = current_user(request)
+        return await render(
+            request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
+            items=await svc.out_many(result.items, viewer.id if viewer else None),
+            base_url="/search?" + _query_string(q=q, **filters), action="/search",
+        )
+
+    @get("/my/listings", guards=[requires_login])
+    async def my_listings(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB,
+                          settings: AppSettings, page: FromQuery[int] = 1) -> Template:
+        svc = _service(request, db_session, settings)
+        result = await svc.seller_listings(user.id, page=max(page, 1))
+        items = await svc.out_many(result.items, user.id)
+        rows = [{"listing": out, "can_end": raw.status == "active" and raw.bid_count == 0
+                 and raw.quantity_available == raw.quantity} for out, raw in zip(items, result.items, strict=True)]
+        return await render(request, db_session, "catalog/my_listings.html", rows=rows, result=result)
+
+
+ROUTES: list[Any] = [media, ListingViews]

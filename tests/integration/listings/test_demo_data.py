@@ -1,0 +1,37 @@
+"""The demo seeder publishes bilingual listings with photos, pays their fees, and leaves the ledger balanced."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from marketplace import demo
+from marketplace.categories.models import Category
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.settings import Settings
+from marketplace.wallet import ledger
+from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from tests.integration.orders.test_buy_race import assert_ledger_balances
+
+
+async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    async with sessions() as s, s.begin():
+        assert await demo.seed(s, settings)
+    async with sessions() as s:
+        listings = list(await s.scalars(select(Listing)))
+        assert len(listings) >= 12
+        assert {lst.mode for lst in listings} == {"fixed", "auction"}
+        phone = next(lst for lst in listings if lst.title == "二手手机 九成新")
+        assert await s.scalar(select(Category.slug).where(Category.id == phone.category_id)) == "used-phones"
+        images = list(await s.scalars(select(ListingImage)))
+        assert len(images) >= len(listings)
+        assert all((settings.media_dir / i.storage_key).is_file() for i in images)
+        fees = sum(lst.insertion_fee + (settings.fee_featured if lst.featured else 0) for lst in listings)
+        # revenue = listing fees + the demo shop's first plan period (the shops seeder runs too)
+        plans = await s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                               .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                               .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+                               .where(LedgerTransaction.kind == "shop_plan", LedgerAccount.key == "platform:revenue"))
+        assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans
+        assert await s.scalar(select(func.count()).select_from(Listing).where(Listing.featured.is_(True))) >= 1
+        await assert_ledger_balances(s)
