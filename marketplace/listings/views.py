@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
-from marketplace.errors import DomainError, InvalidInput
+from marketplace.errors import DomainError
 from marketplace.listings import ports
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
-from marketplace.numbers import parse_filter_int
+from marketplace.numbers import parse_filter_int, parse_optional_int
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.web.auth import current_user, requires_login
@@ -51,12 +51,9 @@ def _service(request: Request[Any, Any, Any], db: AsyncSession, settings: Settin
 
 
 def form_int(form: dict[str, Any], name: str, label: str) -> int | None:
-    raw = str(form.get(name) or "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"{label} must be a whole number of coins.")
-    return int(raw)
+    """An optional whole number of a form (sell, buy): marketplace/numbers.py's one strict parser, so ``²``, other
+    scripts' digits or 5,000 digits are a form error (400), never a 500. Bounds are the rules' business."""
+    return parse_optional_int(form.get(name), label=label)
 
 
 def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
