@@ -26,7 +26,7 @@ from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
-from marketplace.media.images import ImageStorage, LocalStorage, process_image
+from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -371,7 +371,7 @@ class ListingService:
             select(func.count()).select_from(ListingImage).where(ListingImage.listing_id == listing.id)) or 0)
         if count >= terms.max_images:
             raise Conflict(f"A listing may have at most {terms.max_images} photos.")
-        processed = await asyncio.to_thread(process_image, data, max_bytes=self.settings.max_image_bytes,
+        processed = await in_decoder(process_image, data, max_bytes=self.settings.max_image_bytes,
                                             max_pixels=self.settings.max_image_pixels)
         full_key, thumb_key = new_keys(listing.id, processed.extension)
         await asyncio.to_thread(self.storage.save, full_key, processed.full, processed.content_type)
