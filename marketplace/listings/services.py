@@ -85,12 +85,13 @@ def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
 
 
 async def is_public(session: AsyncSession, listing: Listing) -> bool:
-    """:func:`rules.public` for a loaded row: its status, its category's and its shop's state."""
-    if listing.status == "removed":
-        return False
-    if await CategoryService(session).is_hidden(listing.category_id):
-        return False
-    return not (listing.shop_id is not None and await ports.shops().is_suspended(session, listing.shop_id))
+    """:func:`rules.public` for a loaded row: its status, its category's and its shop's state (each looked up only
+    while the answer is still open)."""
+    removed = listing.status == "removed"
+    hidden = not removed and await CategoryService(session).is_hidden(listing.category_id)
+    suspended = (not removed and not hidden and listing.shop_id is not None
+                 and await ports.shops().is_suspended(session, listing.shop_id))
+    return rules.public(status=listing.status, category_hidden=hidden, shop_suspended=suspended)
 
 
 async def ensure_visible(session: AsyncSession, listing: Listing | None, viewer_id: int | None, *,
