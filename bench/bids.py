@@ -182,7 +182,7 @@ async def main() -> None:
     port = free_port()
     env = {**os.environ, "MARKETPLACE_DATABASE_URL": url, "MARKETPLACE_REDIS_URL": REDIS,
            "MARKETPLACE_BID_RATE_LIMIT": "100000000", "MARKETPLACE_SECRET_KEY": "bench-secret-0123456789abcdef012345",
-           "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "PYTHONPATH": str(ROOT)}
+           "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "MARKETPLACE_PAYMENT_GATEWAY": "sandbox", "PYTHONPATH": str(ROOT)}
     server = None
     try:
         listing_id, tokens = await seed(url, args.clients)

@@ -199,7 +199,8 @@ async def bench(url: str, requests: int, concurrency: int) -> None:
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="bench-browse-"))
     env = {**os.environ, "MARKETPLACE_DATABASE_URL": url, "MARKETPLACE_DATA_DIR": str(tmp),
-           "MARKETPLACE_MEDIA_DIR": str(tmp / "media"), "PYTHONPATH": str(ROOT)}
+           "MARKETPLACE_PAYMENT_GATEWAY": "sandbox", "MARKETPLACE_MEDIA_DIR": str(tmp / "media"),
+           "PYTHONPATH": str(ROOT)}
     env.pop("MARKETPLACE_REDIS_URL", None)
     server = subprocess.Popen(  # noqa: ASYNC220 - the server runs for the whole benchmark
         [sys.executable, "-m", "uvicorn", "marketplace.app:create_app_from_env", "--factory", "--host",

@@ -89,7 +89,7 @@ async def main() -> None:
     port = free_port()
     env = {**os.environ, "MARKETPLACE_DATABASE_URL": url, "MARKETPLACE_REDIS_URL": REDIS,
            "MARKETPLACE_BID_RATE_LIMIT": "100000000", "MARKETPLACE_SECRET_KEY": "bench-secret-0123456789abcdef012345",
-           "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "PYTHONPATH": str(ROOT)}
+           "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "MARKETPLACE_PAYMENT_GATEWAY": "sandbox", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "marketplace.app:create_app_from_env", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",

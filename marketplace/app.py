@@ -63,11 +63,14 @@ from marketplace.site import views as site_views
 from marketplace.site.templates import SiteTemplateEngine, TemplateSyncMiddleware
 from marketplace.wallet import api as wallet_api
 from marketplace.wallet import views as wallet_views
+from marketplace.web import contract, outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
+from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, safe_flashes
 from marketplace.web.pagecache import PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from marketplace.web.security import SecurityHeadersMiddleware
 from marketplace.web.sessions import RotatingSessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +105,7 @@ class ChannelsPublisher:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    parse_trusted(settings.trusted_proxies)  # a malformed MARKETPLACE_TRUSTED_PROXIES fails at start, not per request
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     wiring.subscribe_all()
@@ -150,12 +154,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The API never reads the session (bearer tokens only): without the exclusion every API response wrote a
     # new empty 14-day session to the store and sent a session cookie (a Redis SET and a cookie per bid).
     session_config = RotatingSessionConfig(
-        secure=settings.secure_cookies, samesite="lax", max_age=14 * 24 * 3600,
-        exclude=["/static", "/media", "/api/"],
+        secure=settings.cookies_secure, samesite="lax", max_age=14 * 24 * 3600,
+        exclude=["/static", "/media", "/api/", "/healthz", "/readyz"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
-        cookie_secure=settings.secure_cookies,
+        cookie_secure=settings.cookies_secure,
         cookie_httponly=False,  # the live-bid script reads it to send the X-CSRFToken header
         # The API authenticates with bearer tokens only (never the cookie), the payment notify is signed by the
         # gateway, and websockets only push: none of them carries ambient credentials to forge.
@@ -164,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def on_startup(app: Litestar) -> None:
         set_process_cache(app.state.cache)  # jobs' writes bump the cache versions too (docs/rules.md §18)
+        contract.document_errors(app)
         if settings.run_jobs_in_process:
             queue = jobs.InProcessJobQueue(
                 lambda q: jobs.JobContext(settings=settings, session_factory=sessions, queue=q, publisher=publisher)
@@ -197,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         api,
         *VIEW_ROUTES,
+        *outage.ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None,
                                    include_in_schema=False),
     ]
@@ -212,7 +218,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # overrides published by another process (docs/rules.md §18).
         middleware=[WriteTrackingMiddleware, session_config.middleware,
                     DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
-                                     exclude=["/static", "/media"]),
+                                     exclude=["/static", "/media", "/healthz", "/readyz"]),
                     PageCacheMiddleware, TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
@@ -225,12 +231,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "listing_published": Provide(provide_listing_published, sync_to_thread=False),
             "listing_panel": Provide(provide_listing_panel, sync_to_thread=False, use_cache=True),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **outage.OUTAGE_HANDLERS},
         openapi_config=OpenAPIConfig(title="Marketplace API", version="1.0.0", path="/schema"),
+        before_request=contract.strict_json_body,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )
+    # Outermost: headers on every response, error pages and static files included (web/security.py).
+    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.https)
     app.state.settings = settings
     app.state.session_factory = sessions
     app.state.engine = engine
@@ -248,5 +257,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def create_app_from_env() -> Litestar:
-    """Factory for ``uvicorn --factory`` (``marketplace serve``)."""
-    return create_app(Settings.from_env())
+    """Factory for ``uvicorn --factory`` (``marketplace serve``): on PostgreSQL the payment gateway must be chosen."""
+    from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
+
+    settings = Settings.from_env()
+    if not settings.gateway:
+        raise SystemExit(f"refusing to start: {NO_GATEWAY_MESSAGE}")
+    return create_app(settings)

@@ -1,4 +1,4 @@
-"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, cards report, cache stats/purge."""
+"""The ``marketplace`` command: demo, serve, worker, db, create-admin, ledger audit, check, cards report, cache."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from marketplace.accounts.services import AccountService
 from marketplace.cache import run_cache_cli
 from marketplace.cards.demo import demo_card
 from marketplace.cards.report import report
+from marketplace.checks import production_report
 from marketplace.db import create_engine, session_factory
 from marketplace.errors import DomainError
 from marketplace.settings import Settings
 from marketplace.wallet.audit import run_audit_cli
+from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
 from marketplace.worker import worker_settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -67,12 +69,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     os.environ.setdefault("MARKETPLACE_DATABASE_URL", settings.database_url)
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 (anyone on the host); the app reads
+    # it only from MARKETPLACE_TRUSTED_PROXIES (web/clientip.py).
     uvicorn.run("marketplace.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=False, log_level="info")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    if not settings.gateway:
+        print(f"error: refusing to start. {NO_GATEWAY_MESSAGE}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         migrate.upgrade(settings.database_url)
     _serve(settings, args.host, args.port, args.workers)
@@ -108,6 +115,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     run_worker(worker_settings())
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    report = production_report(settings, os.environ)
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.ok:
+        print("production settings: ok")
+        return 0
+    print(f"production settings: {len(report.problems)} problem(s)", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
@@ -153,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--password", required=True)
     p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("check", help="verify the production settings; exit 1 listing what is wrong")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("ledger", help="ledger tools")
     p.add_argument("action", choices=["audit"])

@@ -65,11 +65,21 @@ class Settings:
     bid_rate_limit: int = 60
     login_rate_limit: int = 10
     login_rate_window_seconds: int = 60
+    # Failed log-ins per IP address per window before that address is slowed down (per-username stays at
+    # login_rate_limit); an IP is never locked out, each further failure only adds a delay, up to the maximum.
+    login_ip_rate_limit: int = 30
+    login_ip_max_delay_seconds: int = 5
+    # Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Bearer tokens expire this many days after they were issued (0 = never).
+    api_token_days: int = 30
 
     coins_per_yuan: int = 10
     topup_min_coins: int = 10
     topup_max_coins: int = 100_000
-    payment_gateway: str = "sandbox"
+    # "alipay" or "sandbox"; unset means the sandbox only in embedded mode (SQLite). On PostgreSQL it must be
+    # chosen explicitly: `serve` refuses to start otherwise (free coins in production, docs/decisions.md).
+    payment_gateway: str = ""
     alipay_app_id: str = "2021000000000000"
     alipay_private_key_path: Path | None = None
     alipay_public_key_path: Path | None = None
@@ -127,6 +137,28 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
+
+    @property
+    def gateway(self) -> str:
+        """The payment gateway in use: the explicit choice, else the sandbox in embedded SQLite mode only ("" =
+        none chosen, which ``serve`` refuses on PostgreSQL)."""
+        if self.payment_gateway:
+            return self.payment_gateway
+        return "" if self.is_postgres else "sandbox"
+
+    @property
+    def sandbox_banner(self) -> bool:
+        """A production database paid through the sandbox: every page says coins are free."""
+        return self.gateway == "sandbox" and (self.is_postgres or not self.embedded)
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.lower().startswith("https://")
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies when asked for or whenever the site is served over https."""
+        return self.secure_cookies or self.https
 
     def plan(self, code: str) -> ShopPlan | None:
         return next((p for p in self.plans if p.code == code), None)

@@ -126,8 +126,10 @@ def tmp_dirs(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_dirs: dict[str, Path]) -> Settings:
-    """Embedded-style settings (no Redis) on the PostgreSQL test database."""
-    return Settings(database_url=db_url, secret_key=TEST_SECRET, min_auction_seconds=60, **tmp_dirs)
+    """Embedded-style settings (no Redis) on the PostgreSQL test database, paying through the sandbox gateway
+    (chosen explicitly, as PostgreSQL requires)."""
+    return Settings(database_url=db_url, secret_key=TEST_SECRET, min_auction_seconds=60, payment_gateway="sandbox",
+                    base_url="http://testserver.local", **tmp_dirs)
 
 
 @pytest.fixture

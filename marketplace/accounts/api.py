@@ -2,23 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from marketplace.accounts.schemas import RegisterIn, TokenIn, TokenOut, UserRef
 from marketplace.accounts.services import AccountService
 from marketplace.accounts.throttle import LoginThrottle
-from marketplace.errors import DomainError
+from marketplace.web.auth import requires_login
+from marketplace.web.clientip import client_ip as web_client_ip
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 
 
 def login_throttle(request: Request[Any, Any, Any]) -> LoginThrottle:
     s = request.app.state.settings
-    return LoginThrottle(request.app.state.rate_limiter, s.login_rate_limit, s.login_rate_window_seconds)
+    return LoginThrottle(request.app.state.rate_limiter, s.login_rate_limit, s.login_rate_window_seconds,
+                         ip_limit=s.login_ip_rate_limit, max_delay_seconds=s.login_ip_max_delay_seconds)
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    return web_client_ip(request)
 
 
 class AuthController(Controller):
@@ -33,15 +35,18 @@ class AuthController(Controller):
     @post("/token", status_code=200, summary="Exchange username and password for a bearer token")
     async def token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn], db_session: DB) -> TokenOut:
         throttle = login_throttle(request)
-        await throttle.check(data.username, client_ip(request))
-        try:
-            user = await AccountService(db_session).authenticate(data.username, data.password)
-        except DomainError as exc:
-            if exc.status_code == 401:
-                await throttle.failed(data.username, client_ip(request))
-            raise
-        token = await AccountService(db_session).issue_token(user)
+        await throttle.attempt(data.username, client_ip(request))
+        user = await AccountService(db_session).authenticate(data.username, data.password)
+        await throttle.succeeded(data.username, client_ip(request))
+        token = await AccountService(db_session).issue_token(user, valid_days=request.app.state.settings.api_token_days)
         return TokenOut(token=token, user=UserRef(id=user.id, username=user.username))
+
+    @delete("/token", status_code=204, guards=[requires_login],
+            summary="Revoke the bearer token this request is made with (log out of the API)")
+    async def revoke(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> None:
+        header = request.headers.get("authorization", "")
+        await AccountService(db_session).revoke_token(user.id, token=header[7:].strip(),
+                                                      cache=request.app.state.get("token_cache"))
 
 
 ROUTES = [AuthController]  # GET /me (user and wallet) is served by wallet/api.py

@@ -7,12 +7,17 @@ class InvalidAccountData(InvalidInput):
     pass
 
 
+# One sentence for both conflicts: the answer does not say whether it was the (public) username or the
+# (private) e-mail address that is already registered (issue 11).
+ALREADY_REGISTERED = "That username or e-mail address is taken."
+
+
 class UsernameTaken(Conflict):
-    default_detail = "That username is taken."
+    default_detail = ALREADY_REGISTERED
 
 
 class EmailTaken(Conflict):
-    default_detail = "That email address is already registered."
+    default_detail = ALREADY_REGISTERED
 
 
 class InvalidCredentials(NotAuthenticated):

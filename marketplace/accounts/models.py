@@ -30,3 +30,5 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this the token no longer authenticates (None: issued before tokens expired; revoke to end it).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from datetime import timedelta
 
 import msgspec
 from litestar.stores.base import Store
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +52,15 @@ class TokenCache:
     async def put(self, token: str, user: CurrentUser) -> None:
         await self.store.set(self._key(_token_hash(token)), msgspec.json.encode(user), expires_in=self.ttl)
 
+    async def forget_hash(self, session: AsyncSession, token_hash: str) -> None:
+        key = self._key(token_hash)
+        await self.store.delete(key)
+
+        async def forget() -> None:
+            await self.store.delete(key)
+
+        after_commit(session, forget)
+
     async def forget_user(self, session: AsyncSession, user_id: int) -> None:
         """Drop the user's cached tokens now and again once the change commits: a request that read the old
         row just before the commit may have re-cached it in between."""
@@ -77,7 +87,7 @@ class AccountService:
         if await self.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
             raise UsernameTaken()
         if await self.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-            raise EmailTaken()
+            raise EmailTaken()  # the same 409 and words as a taken username (accounts/exceptions.py)
         password_hash = await asyncio.to_thread(hash_password, password)
         user = User(username=username, email=email, password_hash=password_hash, is_admin=is_admin)
         try:
@@ -101,9 +111,11 @@ class AccountService:
             user.password_hash = await asyncio.to_thread(hash_password, password)
         return user
 
-    async def issue_token(self, user: User) -> str:
+    async def issue_token(self, user: User, *, valid_days: int = 0) -> str:
+        """A new bearer token; it expires after ``valid_days`` (0 = never)."""
         token = secrets.token_urlsafe(32)
-        self.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+        expires_at = utcnow() + timedelta(days=valid_days) if valid_days > 0 else None
+        self.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))
         await self.session.flush()
         return token
 
@@ -111,9 +123,36 @@ class AccountService:
         user: User | None = await self.session.scalar(
             select(User)
             .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == _token_hash(token), User.is_banned.is_(False))
+            .where(ApiToken.token_hash == _token_hash(token), User.is_banned.is_(False),
+                   or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
         )
         return user
+
+    async def tokens(self, user_id: int) -> list[ApiToken]:
+        """The user's tokens, newest first (expired ones included, so they can be cleaned up)."""
+        rows = await self.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
+        return list(rows)
+
+    async def revoke_token(self, user_id: int, *, token: str | None = None, token_id: int | None = None,
+                           cache: TokenCache | None = None) -> bool:
+        """Delete one of the user's tokens (by its value or its id); False when there is no such token."""
+        where = [ApiToken.user_id == user_id]
+        if token is not None:
+            where.append(ApiToken.token_hash == _token_hash(token))
+        elif token_id is not None:
+            where.append(ApiToken.id == token_id)
+        else:
+            return False
+        row = await self.session.scalar(select(ApiToken).where(*where))
+        if row is None:
+            return False
+        token_hash = row.token_hash
+        await self.session.delete(row)
+        await self.session.flush()
+        if cache is not None:  # every process stops accepting it now, and again after the commit
+            await cache.forget_hash(self.session, token_hash)
+        return True
 
     async def active_user(self, user_id: int) -> User | None:
         user: User | None = await self.session.scalar(

@@ -1,18 +1,19 @@
-"""HTML pages: register, log in, log out, public profile."""
+"""HTML pages: register, log in, log out, API tokens (the public profile is served by orders/views.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
-from marketplace.errors import DomainError, RateLimited
-from marketplace.web.auth import SESSION_USER_KEY
+from marketplace.db import utcnow
+from marketplace.errors import DomainError, NotFound, RateLimited
+from marketplace.web.auth import SESSION_USER_KEY, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
 from marketplace.web.sessions import logged_in_session
@@ -62,11 +63,10 @@ class AccountViews(Controller):
         username, password = form.get("username", ""), form.get("password", "")
         throttle = login_throttle(request)
         try:
-            await throttle.check(username, client_ip(request))
+            await throttle.attempt(username, client_ip(request))
             user = await AccountService(db_session).authenticate(username, password)
+            await throttle.succeeded(username, client_ip(request))
         except DomainError as exc:
-            if exc.status_code == 401:
-                await throttle.failed(username, client_ip(request))
             form.pop("password", None)
             page = await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
                                 status_code=exc.status_code)
@@ -84,4 +84,27 @@ class AccountViews(Controller):
         return Redirect("/", status_code=303)
 
 
-ROUTES = [AccountViews]
+class TokenViews(Controller):
+    """``/account/tokens``: the user's API tokens (created, last used, expiry) and a Revoke button for each."""
+
+    path = "/account/tokens"
+    include_in_schema = False
+    guards = (requires_login,)
+
+    @get("/")
+    async def tokens(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
+        return await render(request, db_session, "accounts/tokens.html",
+                            tokens=await AccountService(db_session).tokens(user.id), now=utcnow())
+
+    @post("/{token_id:int}/revoke")
+    async def revoke(self, request: Request[Any, Any, Any], token_id: FromPath[int], user: AuthUser,
+                     db_session: DB) -> Redirect:
+        done = await AccountService(db_session).revoke_token(user.id, token_id=token_id,
+                                                             cache=request.app.state.get("token_cache"))
+        if not done:
+            raise NotFound("Token not found.")
+        flash(request, "Token revoked.", category="success")
+        return Redirect(TokenViews.path, status_code=303)
+
+
+ROUTES = [AccountViews, TokenViews]

@@ -21,6 +21,7 @@ from marketplace.admin.services import AdminService
 from marketplace.categories.api import category_service
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.numbers import parse_int, parse_optional_int
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.pages import render
@@ -29,6 +30,13 @@ Form = URLEncodedBody[dict[str, Any]]
 CATEGORIES_PAGE = "/admin/categories"
 USERS_PAGE = "/admin/users"
 LISTINGS_PAGE = "/admin/listings"
+
+
+def local_back(value: Any, page: str) -> str:
+    """``value`` when it is ``page`` itself or ``page?query``; otherwise ``page`` (no redirect off the list)."""
+    text = str(value or "")
+    ok = text == page or (text.startswith(page + "?") and not any(c in text for c in "\\\r\n"))
+    return text if ok else page
 
 
 async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
@@ -45,13 +53,9 @@ async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
 
 def _int(form: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
     """An integer form field; "" means "none" where ``optional`` (e.g. "top level" as the parent)."""
-    raw = str(form.get(key, "")).strip()
-    if raw == "" and optional:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"“{key}” must be a number.") from None
+    if optional:
+        return parse_optional_int(form.get(key), label=f"“{key}”")
+    return parse_int(form.get(key), label=f"“{key}”")
 
 
 def _flatten(nodes: list[dict[str, Any]], counts: dict[int, int], depth: int = 1,
@@ -198,14 +202,15 @@ class AdminViews(Controller):
                             status=status, statuses=STATUSES, page=page, per_page=50)
 
     @post("/listings/{listing_id:int}/remove")
-    async def remove_listing(self, request: Request[Any, Any, Any], listing_id: FromPath[int],
+    async def remove_listing(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form,
                              db_session: DB) -> Redirect:
         async def action() -> str:
             moderation = ListingModeration(db_session, request.app.state.publisher)
             listing = await moderation.remove(listing_id, utcnow())
             return f"Listing #{listing.id} “{listing.title}” removed."
 
-        return await _act(request, db_session, request.headers.get("referer") or LISTINGS_PAGE, action)
+        # Back to the moderation list (with its filters) named by the form, never to the Referer header.
+        return await _act(request, db_session, local_back(data.get("back"), LISTINGS_PAGE), action)
 
 
 ROUTES = [AdminViews]

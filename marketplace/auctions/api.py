@@ -16,7 +16,7 @@ from marketplace.listings.schemas import BuyIn
 from marketplace.orders.schemas import OrderOut
 from marketplace.orders.services import OrderService
 from marketplace.web.auth import requires_login
-from marketplace.web.deps import DB, AppSettings, AuthUser
+from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser
 
 
 async def check_bid_rate(request: Request[Any, Any, Any], user_id: int) -> None:
@@ -48,8 +48,9 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
 
 
 @get("/listings/{listing_id:int}/bids", tags=["auctions"], summary="Public bid history: price steps, newest first")
-async def list_bids(listing_id: FromPath[int], db_session: DB) -> list[BidStep]:
-    return await bid_history(db_session, listing_id)
+async def list_bids(listing_id: FromPath[int], db_session: DB, optional_user: MaybeUser) -> list[BidStep]:
+    return await bid_history(db_session, listing_id, optional_user.id if optional_user else None,
+                             is_admin=bool(optional_user and optional_user.is_admin))
 
 
 @post("/listings/{listing_id:int}/buy", status_code=201, guards=[requires_login], tags=["listings"],

@@ -9,6 +9,7 @@ pub/sub keeps no history, which is why the snapshot is read fresh from the datab
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -23,24 +24,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.auctions.models import Bid
 from marketplace.auctions.schemas import channel_name
 from marketplace.db import iso
+from marketplace.errors import NotFound
 from marketplace.listings.models import Listing
-from marketplace.listings.services import ListingService
+from marketplace.listings.services import ListingService, ensure_visible
 from marketplace.web.auth import current_user
 
 log = logging.getLogger(__name__)
 
 
 async def listing_snapshot(session: AsyncSession, listing_id: int, viewer_id: int | None,
-                           settings: Any = None) -> dict[str, Any] | None:
-    """The listing object of docs/api.md, from the listings' one serializer, plus the auction's row version."""
-    listing = await session.get(Listing, listing_id)
-    if listing is None or listing.status == "removed":
+                           settings: Any = None, *, is_admin: bool = False) -> dict[str, Any] | None:
+    """The listing object of docs/api.md, from the listings' one serializer, plus the auction's row version;
+    None when the viewer may not see the listing (the one visibility rule, docs/rules.md §10). No user ids:
+    ``you_lead`` says whether the viewer leads (docs/api.md "Live updates")."""
+    try:
+        listing = await ensure_visible(session, await session.get(Listing, listing_id), viewer_id, is_admin=is_admin)
+    except NotFound:
         return None
     data: dict[str, Any] = msgspec.to_builtins(await ListingService(session, settings).out(listing, viewer_id))
     if listing.mode == "auction":
-        data["leader_id"] = listing.leader_id
         data["version"] = listing.version
     return data
+
+
+def personalise(payload: bytes | str, viewer_id: int | None) -> str:
+    """A channel message as one watcher may see it: the leader's user id (carried on the internal channel so
+    every process can do this) becomes ``you_lead`` for this watcher and is never sent (issue 11 L2)."""
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    if '"leader_id"' not in text:
+        return text
+    message = json.loads(text)
+    leader_id = message.pop("leader_id", None)
+    message["you_lead"] = viewer_id is not None and leader_id == viewer_id
+    return json.dumps(message, separators=(",", ":"))
 
 
 def _plugin(socket: WebSocket[Any, Any, Any]) -> ChannelsPlugin:
@@ -74,7 +90,8 @@ async def watch_listing(socket: WebSocket[Any, Any, Any], listing_id: FromPath[i
         async with plugin.start_subscription([channel]) as subscriber:
             async with socket.app.state.session_factory() as session:
                 snapshot = await listing_snapshot(session, listing_id, viewer.id if viewer else None,
-                                                  socket.app.state.settings)
+                                                  socket.app.state.settings,
+                                                  is_admin=bool(viewer and viewer.is_admin))
             if snapshot is None:
                 await socket.send_json({"type": "error", "detail": "Listing not found."})
                 await socket.close(code=4404)
@@ -88,7 +105,7 @@ async def watch_listing(socket: WebSocket[Any, Any, Any], listing_id: FromPath[i
 
             async def relay(payload: bytes) -> None:
                 with contextlib.suppress(Exception):  # the peer may be gone; the receive loop notices
-                    await socket.send_text(payload.decode() if isinstance(payload, bytes) else payload)
+                    await socket.send_text(personalise(payload, viewer.id if viewer else None))
 
             async with subscriber.run_in_background(relay):
                 while (await socket.receive())["type"] != "websocket.disconnect":

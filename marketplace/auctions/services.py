@@ -36,10 +36,11 @@ from marketplace.auctions.models import Bid
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
 from marketplace.db import after_commit
-from marketplace.errors import DomainError, NotFound, PermissionDenied
+from marketplace.errors import DomainError, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
+from marketplace.listings.services import ensure_tradable, ensure_visible
 from marketplace.orders.events import ListingSold
 from marketplace.orders.models import Order
 from marketplace.orders.services import buy_fixed, open_order
@@ -123,6 +124,7 @@ class BidService:
         # The same read resolves the ledger account ids of the bidder and of the current leader (most likely
         # still the leader once we hold the lock), so ledger.post needs no account lookup under the row lock; an
         # id never changes, and post looks up any account not given (a leader who changed meanwhile).
+        await ensure_tradable(self.session, listing_id)  # hidden, suspended or removed: 404, nothing changes
         leader_now = select(Listing.leader_id).where(Listing.id == listing_id).scalar_subquery()
         accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
         if ledger.held(bidder_id) not in accounts or ledger.available(bidder_id) not in accounts:
@@ -168,6 +170,7 @@ class BidService:
     async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None) -> Order:
         """Buy Now on an auction without bids: it ends at once as sold, the buyer pays the Buy Now price from
         available coins into the order's escrow (402 when short, and then nothing changes)."""
+        await ensure_tradable(self.session, listing_id)
         listing = await lock_auction(self.session, listing_id)
         if listing is None or listing.mode != "auction":
             raise AuctionNotFound()
@@ -282,9 +285,7 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
     may dispatch on the mode; the listing's mode never changes, so reading it without the lock is safe (each path
     then locks the row itself).
     """
-    listing = await session.get(Listing, listing_id)
-    if listing is None or listing.status == "removed":
-        raise NotFound("Listing not found.")
+    listing = await ensure_tradable(session, listing_id)
     if listing.mode != "auction":
         return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
                                points=points)
@@ -296,15 +297,21 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
 # --- read models -------------------------------------------------------------------------------------------------
 
 
-async def bid_history(session: AsyncSession, listing_id: int, limit: int = 200) -> list[BidStep]:
+async def bid_history(session: AsyncSession, listing_id: int, viewer_id: int | None = None, *, is_admin: bool = False,
+                      limit: int = 200) -> list[BidStep]:
     """The public history: visible price steps, newest first.
 
     Each accepted bid leaves a price and a leader; a step is shown when either changed (a leader silently raising
     their maximum changes neither, and showing it would leak that a higher maximum exists). ``bidder`` is the
     masked leader after the step, ``amount`` the price it produced: maxima stay secret.
     """
-    if await session.get(Listing, listing_id) is None:
-        raise AuctionNotFound()
+    # The one visibility rule: a listing the caller may not see is 404, never an empty 200 (docs/rules.md §10).
+    await ensure_visible(session, await session.get(Listing, listing_id), viewer_id, is_admin=is_admin)
+    return await price_steps(session, listing_id, limit)
+
+
+async def price_steps(session: AsyncSession, listing_id: int, limit: int = 200) -> list[BidStep]:
+    """:func:`bid_history` of a listing whose visibility the caller has checked."""
     rows = (await session.execute(
         select(Bid.price_after, Bid.leader_id_after, Bid.created_at, User.username)
         .join(User, User.id == Bid.leader_id_after)

@@ -21,12 +21,14 @@ from marketplace.auctions.api import bid_service, check_bid_rate
 from marketplace.auctions.chart import price_chart
 from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
-from marketplace.auctions.services import bid_history, my_bids, price_points, purchase
+from marketplace.auctions.services import my_bids, price_points, price_steps, purchase
 from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
 from marketplace.listings.models import Listing
 from marketplace.listings.serializers import auction_fields
+from marketplace.listings.services import ensure_visible
 from marketplace.listings.views import form_int, listing_page
+from marketplace.numbers import parse_int
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
@@ -37,7 +39,7 @@ Form = URLEncodedBody[dict[str, Any]]
 async def auction_context(session: AsyncSession, listing: Listing, viewer: CurrentUser | None) -> dict[str, Any]:
     """What ``auctions/_auction_box.html`` shows beyond the listing row: ``auction`` (API fields), ``history``
     (masked price steps) and ``chart`` (SVG geometry)."""
-    history = await bid_history(session, listing.id)
+    history = await price_steps(session, listing.id)  # the caller checked the listing's visibility
     points = await price_points(session, listing.id)
     fields = auction_fields(listing, viewer.id if viewer else None)
     you_bid = False
@@ -84,11 +86,13 @@ class AuctionViews(Controller):
         raw = str(data.get("max_amount", "")).strip()
         try:
             await check_bid_rate(request, user.id)
-            amount = int(raw) if raw.lstrip("-").isdigit() else 0
+            amount = parse_int(raw, label="Your maximum bid")  # strict digits (marketplace/numbers.py)
             result = await bid_service(request, db_session).place_bid(listing_id, user.id, amount, utcnow())
         except DomainError as exc:
             # Nothing of a refused bid may be committed (the 303 below would commit the request session).
             await db_session.rollback()
+            if exc.status_code == 404 and not _wants_json(request):
+                raise  # a listing the bidder may not see (docs/rules.md §10): 404, not a redirect to it
             if _wants_json(request):
                 return Response({"ok": False, "status_code": exc.status_code, "detail": exc.detail},
                                 status_code=exc.status_code, media_type=MediaType.JSON)
@@ -105,10 +109,12 @@ class AuctionViews(Controller):
     @get("/listings/{listing_id:int}/history")
     async def history(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
                       fragment: FromQuery[int] = 0) -> Template:
-        listing = await db_session.get(Listing, listing_id)
-        if listing is None or listing.mode != "auction" or listing.status == "removed":
+        viewer = current_user(request)
+        listing = await ensure_visible(db_session, await db_session.get(Listing, listing_id),
+                                       viewer.id if viewer else None, is_admin=bool(viewer and viewer.is_admin))
+        if listing.mode != "auction":
             raise AuctionNotFound()
-        ctx = await auction_context(db_session, listing, current_user(request))
+        ctx = await auction_context(db_session, listing, viewer)
         if fragment:
             return Template(template_name="auctions/_history.html", context=ctx)
         return await render(request, db_session, "auctions/history.html", listing=listing, listing_json=None,

@@ -37,6 +37,18 @@ def next_status(current: str, new: str) -> str:
     if new not in TRANSITIONS.get(current, frozenset()):
         raise IllegalTransition(f"A listing cannot go from {current} to {new}.")
     return new
+def public(*, status: str, category_hidden: bool, shop_suspended: bool) -> bool:
+    """The one visibility rule (docs/rules.md §6 decision 10, §10 decision 7, §18): a listing that was removed,
+    lies in a hidden category (itself or an ancestor) or belongs to a suspended shop is not public."""
+    return status != "removed" and not category_hidden and not shop_suspended
+
+
+def visible_to(*, is_public: bool, seller_id: int, viewer_id: int | None, is_admin: bool) -> bool:
+    """Who may read a listing: everyone when it is public, else only its seller and admins (404 for the rest).
+    Trading (bids, purchases, Buy Now) needs a public listing, whoever asks."""
+    return is_public or is_admin or (viewer_id is not None and viewer_id == seller_id)
+
+
 TITLE_MAX = 120
 DESCRIPTION_MAX = 10_000
 QUANTITY_MAX = 10_000

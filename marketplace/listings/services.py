@@ -28,7 +28,7 @@ from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
-from marketplace.media.images import ImageStorage, LocalStorage, process_image
+from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
 from marketplace.membership.rules import check_shipping_fee
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
@@ -94,6 +94,36 @@ def new_keys(listing_id: int, extension: str = "jpg") -> tuple[str, str]:
     return f"listings/{listing_id}/{token}.{extension}", f"listings/{listing_id}/{token}_thumb.{extension}"
 
 
+async def is_public(session: AsyncSession, listing: Listing) -> bool:
+    """:func:`rules.public` for a loaded row: its status, its category's and its shop's state (each looked up only
+    while the answer is still open)."""
+    removed = listing.status == "removed"
+    hidden = not removed and await CategoryService(session).is_hidden(listing.category_id)
+    suspended = (not removed and not hidden and listing.shop_id is not None
+                 and await ports.shops().is_suspended(session, listing.shop_id))
+    return rules.public(status=listing.status, category_hidden=hidden, shop_suspended=suspended)
+
+
+async def ensure_visible(session: AsyncSession, listing: Listing | None, viewer_id: int | None, *,
+                         is_admin: bool = False) -> Listing:
+    """The read side of the one visibility rule, used by every path that shows one listing (page, API, bid
+    history, live channel): a removed listing, one in a hidden category or in a suspended shop is 404 to everyone
+    but its seller and admins (docs/rules.md §10). Browsing applies the same rule as a query (:meth:`browse`)."""
+    if listing is None or not rules.visible_to(is_public=await is_public(session, listing),
+                                               seller_id=listing.seller_id, viewer_id=viewer_id, is_admin=is_admin):
+        raise NotFound("Listing not found.")
+    return listing
+
+
+async def ensure_tradable(session: AsyncSession, listing_id: int) -> Listing:
+    """The write side: bids, purchases and Buy Now need a public listing, whoever asks — otherwise 404 and
+    nothing changes. Checked before the row lock (visibility changes rarely; the status is re-checked under it)."""
+    listing = await session.get(Listing, listing_id)
+    if listing is None or not await is_public(session, listing):
+        raise NotFound("Listing not found.")
+    return listing
+
+
 class ListingService:
     def __init__(self, session: AsyncSession, settings: Settings | None = None, *,
                  publisher: Publisher | None = None, storage: ImageStorage | None = None) -> None:
@@ -112,16 +142,9 @@ class ListingService:
         return listing
 
     async def get_visible(self, listing_id: int, viewer_id: int | None, *, is_admin: bool = False) -> Listing:
-        """A listing as a visitor may see it: one in a hidden category or a suspended shop is 404 for everyone
-        but its seller and admins (RULES.md §6, §10)."""
-        listing = await self.get(listing_id)
-        if is_admin or (viewer_id is not None and viewer_id == listing.seller_id):
-            return listing
-        if await self.categories.is_hidden(listing.category_id):
-            raise NotFound("Listing not found.")
-        if listing.shop_id is not None and await ports.shops().is_suspended(self.session, listing.shop_id):
-            raise NotFound("Listing not found.")
-        return listing
+        """A listing as a visitor may see it (:func:`ensure_visible`)."""
+        return await ensure_visible(self.session, await self.session.get(Listing, listing_id), viewer_id,
+                                    is_admin=is_admin)
 
     async def out(self, listing: Listing, viewer_id: int | None) -> ListingOut:
         return (await serialize_listings(self.session, [listing], viewer_id, self.storage))[0]
@@ -305,6 +328,7 @@ class ListingService:
         rolls the decrement back with it.
         """
         now = now or utcnow()
+        await ensure_tradable(self.session, listing_id)
         listing = await self._lock(listing_id)
         q = rules.check_purchase(mode=listing.mode, status=listing.status, seller_id=listing.seller_id,
                                  buyer_id=buyer_id, quantity=quantity, quantity_available=listing.quantity_available)
@@ -361,7 +385,7 @@ class ListingService:
             select(func.count()).select_from(ListingImage).where(ListingImage.listing_id == listing.id)) or 0)
         if count >= terms.max_images:
             raise Conflict(f"A listing may have at most {terms.max_images} photos.")
-        processed = await asyncio.to_thread(process_image, data, max_bytes=self.settings.max_image_bytes,
+        processed = await in_decoder(process_image, data, max_bytes=self.settings.max_image_bytes,
                                             max_pixels=self.settings.max_image_pixels)
         full_key, thumb_key = new_keys(listing.id, processed.extension)
         await asyncio.to_thread(self.storage.save, full_key, processed.full, processed.content_type)

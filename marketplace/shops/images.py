@@ -37,9 +37,9 @@ class CleanImage:
 def clean_image(raw: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> CleanImage:
     """The image re-encoded without metadata in its own format, or ``InvalidImage`` (400) / ``ImageTooLarge``
     (413). The checks are the one pipeline's (:func:`marketplace.media.images.open_upload`)."""
-    decoded, fmt = open_upload(raw, max_bytes=max_bytes, max_pixels=max_pixels)
+    # Decoded with the pipeline's memory budget, already at most max_side (issue 11 M4).
+    decoded, fmt = open_upload(raw, max_bytes=max_bytes, max_pixels=max_pixels, max_side=max_side)
     img = _normalised(decoded)
-    img.thumbnail((max_side, max_side))
     out = io.BytesIO()
     if fmt == "JPEG":
         img.convert("RGB").save(out, "JPEG", quality=88, optimize=True)

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.identity import CurrentUser
+from marketplace.media.images import in_decoder
 from marketplace.shops import images, rules
 from marketplace.shops.deps import Shops
 from marketplace.shops.exceptions import InvalidImage
@@ -156,9 +157,9 @@ class ShopViews(Controller):
             if not isinstance(upload, UploadFile):
                 raise InvalidImage("Choose an image file.")
             raw = await upload.read(settings.max_image_bytes + 1)
-            # Decoding and writing block: keep them off the event loop.
-            clean = await asyncio.to_thread(images.clean_image, raw, max_bytes=settings.max_image_bytes,
-                                            max_pixels=settings.max_image_pixels, max_side=images.MAX_SIDE[kind])
+            # Decoding and writing block: keep them off the event loop (decodes one at a time, media/images.py).
+            clean = await in_decoder(images.clean_image, raw, max_bytes=settings.max_image_bytes,
+                                     max_pixels=settings.max_image_pixels, max_side=images.MAX_SIDE[kind])
         except DomainError as exc:
             return _fail(request, exc)
         key = await asyncio.to_thread(images.save_shop_image, settings.media_dir, shop.id, kind, clean)

@@ -25,8 +25,9 @@ from marketplace.web.deps import DB, AppSettings, AuthUser
 
 
 def site_url(request: Request[Any, Any, Any]) -> str:
-    """The origin the caller reached us on: the return page and the sandbox page must be on the same one."""
-    return str(request.base_url).rstrip("/")
+    """The site's public origin, ``MARKETPLACE_BASE_URL`` only: never the request's Host header, which a client
+    chooses (it would flow into the signed return URL and make it an open redirect)."""
+    return str(request.app.state.settings.base_url).rstrip("/")
 
 
 class WalletController(Controller):

@@ -2,8 +2,9 @@
 
 * ``alipay``: the real gateway (``MARKETPLACE_ALIPAY_GATEWAY_URL``); our app private key signs requests, Alipay's
   public key verifies notifies (``MARKETPLACE_ALIPAY_PRIVATE_KEY_PATH`` / ``..._PUBLIC_KEY_PATH``).
-* ``sandbox`` (default; demo and tests): a small payment page served by this site (``/payments/sandbox/pay``)
-  that plays Alipay's part with its own key pair, so the notify runs through exactly the same verification.
+* ``sandbox`` (embedded mode's default; demo and tests; on PostgreSQL only when chosen explicitly): a small
+  payment page served by this site (``/payments/sandbox/pay``, for the top-up's owner only) that plays
+  Alipay's part with its own key pair, so the notify runs through exactly the same verification.
 
 Sandbox keys live in ``<data_dir>/sandbox_keys`` and are generated the first time a top-up needs them (never at
 import and never committed). Two server processes may start at once: each writes its candidate key to a temp
@@ -26,6 +27,11 @@ from marketplace.settings import Settings
 from marketplace.wallet import alipay
 
 SANDBOX_PATH = "/payments/sandbox/pay"
+NO_GATEWAY_MESSAGE = (
+    "MARKETPLACE_PAYMENT_GATEWAY is not set. On PostgreSQL choose it explicitly: 'alipay' (with "
+    "MARKETPLACE_ALIPAY_PRIVATE_KEY_PATH and MARKETPLACE_ALIPAY_PUBLIC_KEY_PATH) for real payments, or 'sandbox' "
+    "for a test site where coins are free."
+)
 NOTIFY_PATH = "/payments/alipay/notify"
 
 
@@ -107,12 +113,15 @@ def _alipay(app_id: str, gateway_url: str, private_key_path: Path, public_key_pa
 
 def gateway_for(settings: Settings) -> GatewayConfig:
     """The configured gateway; keys are read (or, for the sandbox, generated) once per process."""
-    if settings.payment_gateway == "sandbox":
+    name = settings.gateway
+    if not name:
+        raise RuntimeError(NO_GATEWAY_MESSAGE)
+    if name == "sandbox":
         return _sandbox(settings.data_dir.resolve(), settings.alipay_app_id)
-    if settings.payment_gateway == "alipay":
+    if name == "alipay":
         if settings.alipay_private_key_path is None or settings.alipay_public_key_path is None:
             raise RuntimeError("MARKETPLACE_PAYMENT_GATEWAY=alipay needs MARKETPLACE_ALIPAY_PRIVATE_KEY_PATH and "
                                "MARKETPLACE_ALIPAY_PUBLIC_KEY_PATH")
         return _alipay(settings.alipay_app_id, settings.alipay_gateway_url, settings.alipay_private_key_path,
                        settings.alipay_public_key_path)
-    raise RuntimeError(f"unknown MARKETPLACE_PAYMENT_GATEWAY {settings.payment_gateway!r}")
+    raise RuntimeError(f"unknown MARKETPLACE_PAYMENT_GATEWAY {name!r}")

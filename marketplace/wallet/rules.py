@@ -46,7 +46,7 @@ def yuan_text_to_fen(text: str) -> int:
     """Parse an Alipay amount like "10.00" or "10.5" into fen; raises ``ValueError`` on anything else."""
     text = text.strip()
     whole, _, frac = text.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+    if not (text.isascii() and whole.isdigit()) or (frac and (not frac.isdigit() or len(frac) > 2)) or len(whole) > 15:
         raise ValueError(f"not an amount: {text!r}")
     return int(whole) * 100 + int((frac or "0").ljust(2, "0"))
 

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
+from marketplace.numbers import BIGINT_MAX, parse_int
 from marketplace.settings import Settings
 from marketplace.wallet import alipay, ledger, rules, sandbox
 from marketplace.wallet.api import site_url
@@ -34,13 +35,6 @@ def _form(data: dict[str, Any]) -> dict[str, str]:
     return {k: str(v[0] if isinstance(v, list) and v else v) for k, v in data.items()}
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-
-
 class WalletViews(Controller):
     include_in_schema = False
     guards = (requires_login,)
@@ -54,8 +48,8 @@ class WalletViews(Controller):
     async def start_topup(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
                           settings: AppSettings) -> Template | Redirect:
         form = _form(data)
-        coins = _int(form.get("coins"), default=-1)
         try:
+            coins = parse_int(form.get("coins"), label="Coins")
             created = await WalletService(db_session, settings).create_topup(user.id, coins,
                                                                               site_url=site_url(request))
         except DomainError as exc:
@@ -113,12 +107,23 @@ def _sandbox_config(settings: Settings) -> GatewayConfig:
     return config
 
 
+async def _owned_topup(service: WalletService, out_trade_no: str, user_id: int) -> Any:
+    """The top-up being paid, only for its owner: anyone else gets 404 (no free coins for strangers' orders,
+    and no telling which orders exist)."""
+    topup = await service.topup_by_trade_no(out_trade_no)
+    if topup is None or topup.user_id != user_id:
+        raise NotFound("Payment order not found.")
+    return topup
+
+
 class SandboxGateway(Controller):
     path = SANDBOX_PATH
     include_in_schema = False
+    guards = (requires_login,)
 
     @get("/")
-    async def pay_page(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+    async def pay_page(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
+                       user: AuthUser) -> Template:
         config = _sandbox_config(settings)
         params = {k: str(v) for k, v in request.query_params.items()}
         error = None
@@ -127,7 +132,7 @@ class SandboxGateway(Controller):
             order = alipay.verify_page_request(params, app_public_key=config.app_public_key)  # type: ignore[arg-type]
             if order.app_id != config.app_id:
                 raise alipay.RequestRejected("unknown app_id")
-            topup = await WalletService(db_session, settings).topup_by_trade_no(order.out_trade_no)
+            topup = await _owned_topup(WalletService(db_session, settings), order.out_trade_no, user.id)
         except alipay.RequestRejected as exc:
             error = f"Invalid payment request: {exc}"
         return await render(request, db_session, "wallet/sandbox_pay.html", status_code=400 if error else 200,
@@ -135,7 +140,8 @@ class SandboxGateway(Controller):
                             amount=rules.fen_to_yuan_text(order.total_fen) if order else "")
 
     @post("/")
-    async def pay_or_cancel(self, data: Form, db_session: DB, settings: AppSettings) -> Redirect | Response[str]:
+    async def pay_or_cancel(self, data: Form, db_session: DB, settings: AppSettings,
+                            user: AuthUser) -> Redirect | Response[str]:
         config = _sandbox_config(settings)
         form = _form(data)
         params = {k: v for k, v in form.items() if k not in SANDBOX_FORM_FIELDS}
@@ -144,6 +150,7 @@ class SandboxGateway(Controller):
         except alipay.RequestRejected as exc:
             return Response(f"Invalid payment request: {exc}", status_code=400, media_type=MediaType.TEXT)
         service = WalletService(db_session, settings)
+        await _owned_topup(service, order.out_trade_no, user.id)
         if form.get("_action") == "pay":
             notify = sandbox.paid_notify(order, config=config, now=utcnow())
             # Through the same parsing and handling as the HTTP notify: encode as the gateway posts it, decode
@@ -181,12 +188,13 @@ class AdminLedgerViews(Controller):
                      db_session: DB, settings: AppSettings) -> Redirect:
         form = _form(data)
         try:
+            coins = parse_int(form.get("coins"), label="Coins", minimum=-BIGINT_MAX)
             result = await WalletService(db_session, settings).adjust(
-                user_id, _int(form.get("coins")), form.get("reason", ""), admin_id=user.id)
+                user_id, coins, form.get("reason", ""), admin_id=user.id)
         except DomainError as exc:
             flash(request, exc.detail, category="error")
         else:
-            flash(request, f"Adjusted by {_int(form.get('coins')):+,} coins; available is now "
+            flash(request, f"Adjusted by {coins:+,} coins; available is now "
                            f"{result.available:,}.", category="success")
         return Redirect(f"/admin/users/{user_id}/ledger", status_code=303)
 

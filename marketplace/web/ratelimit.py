@@ -21,6 +21,9 @@ class RateLimiter(Protocol):
 
     async def reset(self, key: str) -> None: ...
 
+    async def undo(self, key: str) -> None:
+        """Take one event back (never below zero, never reviving an expired window)."""
+
 
 class MemoryRateLimiter:
     def __init__(self) -> None:
@@ -53,11 +56,26 @@ class MemoryRateLimiter:
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
+    async def undo(self, key: str) -> None:
+        item = self._live(key)
+        if item is not None and item[1] > 0:
+            self._windows[key] = (item[0], item[1] - 1)
+
+
+# DECR only a live counter: a plain DECR on an expired key would create -1 without a TTL (a window forever open).
+_UNDO = """
+if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
+  return redis.call('decr', KEYS[1])
+end
+return 0
+"""
+
 
 class RedisRateLimiter:
     def __init__(self, redis: Redis, prefix: str = "ratelimit:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._undo = redis.register_script(_UNDO)
 
     async def hit(self, key: str, window_seconds: int) -> int:
         k = self.prefix + key
@@ -78,3 +96,6 @@ class RedisRateLimiter:
 
     async def reset(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
+
+    async def undo(self, key: str) -> None:
+        await self._undo(keys=[self.prefix + key])

@@ -1,8 +1,12 @@
-"""Server-side sessions whose id changes when the user logs in (no session fixation).
+"""Server-side sessions whose id changes when the user logs in (no session fixation), stored only when needed.
 
 Litestar's server-side backend keeps the id the browser presented. A session planted before log-in would then
 carry the logged-in user. Views that change who is logged in set ``ROTATE_KEY`` in the new session data; the
 backend then stores it under a fresh random id, deletes the old one and sends the new cookie.
+
+Litestar also writes a new, empty session (and sends its cookie) for every request without one: each anonymous
+page view cost a 14-day key in the store. Here an empty session is never stored: nothing is written and no cookie
+sent until something puts data in it (log-in, a flash message); an emptied session is deleted.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ ROTATE_KEY = "_rotate_session_id"
 class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session: ScopeSession, message: Message,
                                connection: ASGIConnection[Any, Any, Any, Any]) -> None:
-        if scope_session is Empty or not isinstance(scope_session, dict) or not scope_session.pop(ROTATE_KEY, False):
+        if not scope_session or not isinstance(scope_session, dict):  # Empty (cleared) or {}: nothing to keep
+            presented = connection.cookies.get(self.config.key)
+            if presented and presented != "null":  # forget the stored one, expire the cookie
+                await super().store_in_message(Empty, message, connection)
+            return
+        if not scope_session.pop(ROTATE_KEY, False):
             await super().store_in_message(scope_session, message, connection)
             return
         store = self.config.get_store_from_app(connection.scope["app"])

@@ -12,7 +12,7 @@
     endsAt: Date.parse(box.dataset.endsAt),
     status: box.dataset.status,
     version: Number(box.dataset.version || 0),
-    leader: box.dataset.leaderId ? Number(box.dataset.leaderId) : null,
+    youLead: box.dataset.youLead === "true",  // no user ids reach the page: the server says whether we lead
     youBid: box.dataset.youBid === "true",
     offset: box.dataset.serverTime ? Date.parse(box.dataset.serverTime) - Date.now() : null,
   };
@@ -27,9 +27,9 @@
     var el = field("standing");
     if (!el || me === null) return;
     var html = "";
-    if (state.status === "active" && state.leader === me) html = '<span class="badge badge-ok">You lead · 您领先</span>';
+    if (state.status === "active" && state.youLead) html = '<span class="badge badge-ok">You lead · 您领先</span>';
     else if (state.status === "active" && state.youBid) html = '<span class="badge badge-err">You were outbid · 已被超过</span>';
-    else if (state.status === "sold" && state.leader === me) html = '<span class="badge badge-ok">You won · 您已拍得</span>';
+    else if (state.status === "sold" && state.youLead) html = '<span class="badge badge-ok">You won · 您已拍得</span>';
     el.innerHTML = html;
   }
 
@@ -53,10 +53,10 @@
       var t = field("ends_at");
       if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = new Date(state.endsAt).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
     }
-    if ("leader_id" in msg) {
+    if ("you_lead" in msg) {
       // An older "You lead!" from our own form must not contradict the live standing.
-      if (msg.leader_id !== me && state.leader === me) set("bid_result", "");
-      state.leader = msg.leader_id;
+      if (!msg.you_lead && state.youLead) set("bid_result", "");
+      state.youLead = !!msg.you_lead;
     }
     if (msg.version !== undefined) state.version = msg.version;
     box.dataset.version = String(state.version);
@@ -66,6 +66,7 @@
 
   function closed(msg) {
     state.status = msg.status;
+    if ("you_lead" in msg) state.youLead = !!msg.you_lead;
     box.dataset.status = msg.status;
     var el = field("closed");
     if (el) {
@@ -120,7 +121,6 @@
       if (msg.type === "snapshot") {
         if (msg.status && msg.status !== "active") { apply(msg); closed({ status: msg.status, final_price: msg.current_price }); }
         else { state.version = -1; apply(msg); }
-        if (msg.you_lead) state.leader = me;
         if (msg.you_bid) state.youBid = true;
         standing();
         refreshHistory();
@@ -160,7 +160,7 @@
           if (out) { out.textContent = body.detail || ""; out.className = "bid-result " + (body.ok ? "ok" : "err"); }
           if (body.ok) {
             state.youBid = true;
-            if (body.you_lead) state.leader = me;
+            if (body.you_lead) state.youLead = true;
             form.reset();
             standing();
           }

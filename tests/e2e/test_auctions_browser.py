@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+from playwright.async_api import expect
 
 from tests.e2e.conftest import LiveServer, ui_login
 
@@ -84,8 +85,8 @@ async def test_bid_in_one_browser_appears_in_the_other(live_server: LiveServer, 
         started = time.monotonic()
         await page.click("[data-bid-form] button[type=submit]")
         try:
-            await other.wait_for_function(
-                "document.querySelector('[data-field=bid_count]').textContent.trim() === '1'", timeout=1000)
+            # expect(), not wait_for_function(): a string predicate is eval'd, which the site's CSP forbids
+            await expect(other.locator("[data-field=bid_count]").first).to_have_text("1", timeout=1000)
         except Exception as exc:
             result = await page.inner_text("[data-field=bid_result]")
             raise AssertionError(f"bid not seen by the other page; bidder's page says {result!r}") from exc
@@ -95,8 +96,7 @@ async def test_bid_in_one_browser_appears_in_the_other(live_server: LiveServer, 
         # Bob outbids: both prices move without a reload, Alice sees that she was outbid.
         await other.fill("input[name=max_amount]", "500")
         await other.click("[data-bid-form] button[type=submit]")
-        await page.wait_for_function(
-            "document.querySelector('[data-field=current_price]').textContent.includes('305')", timeout=1000)
+        await expect(page.locator("[data-field=current_price]").first).to_contain_text("305", timeout=1000)
         await page.wait_for_selector("[data-field=standing] >> text=outbid")
         await other.wait_for_selector("[data-field=standing] >> text=You lead")
         assert "310" in await page.inner_text("[data-field=min_next_bid]")

@@ -56,6 +56,7 @@ def cluster(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
         "MARKETPLACE_DATA_DIR": str(tmp_path / "var"),
         "MARKETPLACE_MEDIA_DIR": str(tmp_path / "var" / "media"),
         "MARKETPLACE_MIN_AUCTION_SECONDS": "3",
+        "MARKETPLACE_PAYMENT_GATEWAY": "sandbox",
         "MARKETPLACE_SECRET_KEY": "system-test-secret-0123456789abcdef0123456789",
         "PYTHONPATH": str(ROOT),
     }
@@ -85,3 +86,37 @@ def cluster(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture
+def server(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[str]:
+    """One ``marketplace serve`` process in production mode (PostgreSQL + Redis, jobs in-process); its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MARKETPLACE_DATABASE_URL": db_url,
+        "MARKETPLACE_REDIS_URL": redis_url,
+        "MARKETPLACE_EMBEDDED_JOBS": "true",
+        "MARKETPLACE_PAYMENT_GATEWAY": "sandbox",
+        "MARKETPLACE_DATA_DIR": str(tmp_path / "var"),
+        "MARKETPLACE_MEDIA_DIR": str(tmp_path / "var" / "media"),
+        "MARKETPLACE_BASE_URL": f"http://127.0.0.1:{port}",
+        "MARKETPLACE_SECRET_KEY": "system-test-secret-0123456789abcdef0123456789",
+        "MARKETPLACE_MIN_AUCTION_SECONDS": "60",
+        "MARKETPLACE_BID_RATE_LIMIT": "100000",
+        "PYTHONPATH": str(ROOT),
+    }
+    log = tmp_path / "server.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "marketplace.cli", "serve", "--no-migrate", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/", proc, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -126,3 +126,23 @@ def test_sort_and_paging() -> None:
     for bad in ((0, 20), (1, 0), (1, 101)):
         with pytest.raises(InvalidInput):
             rules.page_window(*bad)
+
+
+# --- the one visibility rule (docs/rules.md §10 decision 9) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "hidden", "suspended", "public"), [
+    ("active", False, False, True), ("sold", False, False, True), ("removed", False, False, False),
+    ("active", True, False, False), ("active", False, True, False), ("ended", True, True, False),
+])
+def test_public_needs_no_removal_hidden_category_or_suspended_shop(status: str, hidden: bool, suspended: bool,
+                                                                   public: bool) -> None:
+    assert rules.public(status=status, category_hidden=hidden, shop_suspended=suspended) is public
+
+
+def test_only_the_seller_and_admins_see_what_is_not_public() -> None:
+    assert rules.visible_to(is_public=True, seller_id=1, viewer_id=None, is_admin=False)
+    assert not rules.visible_to(is_public=False, seller_id=1, viewer_id=None, is_admin=False)
+    assert not rules.visible_to(is_public=False, seller_id=1, viewer_id=2, is_admin=False)
+    assert rules.visible_to(is_public=False, seller_id=1, viewer_id=1, is_admin=False)
+    assert rules.visible_to(is_public=False, seller_id=1, viewer_id=2, is_admin=True)
