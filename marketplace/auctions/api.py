@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -9,7 +10,9 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from marketplace import idempotency
+from marketplace.auctions import second_chance
 from marketplace.auctions.exceptions import InvalidBid
+from marketplace.auctions.models import SecondChanceOffer
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
 from marketplace.auctions.services import BidService, bid_history, purchase
 from marketplace.db import utcnow
@@ -83,4 +86,71 @@ async def buy(request: Request[Any, Any, Any], listing_id: FromPath[int], user: 
     return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
 
 
-ROUTES = [place_bid, list_bids, buy]
+class SecondChanceOut(msgspec.Struct):
+    id: int
+    listing_id: int
+    cancelled_order_id: int
+    buyer_id: int
+    price: int
+    status: str
+    expires_at: datetime
+    order_id: int | None
+
+    @classmethod
+    def of(cls, o: SecondChanceOffer) -> SecondChanceOut:
+        return cls(id=o.id, listing_id=o.listing_id, cancelled_order_id=o.cancelled_order_id, buyer_id=o.buyer_id,
+                   price=o.price, status=o.status, expires_at=o.expires_at, order_id=o.order_id)
+
+
+class RelistOut(msgspec.Struct):
+    listing_id: int
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=False):
+    address_id: int | None = None
+
+
+@post("/orders/{order_id:int}/second-chance", status_code=201, guards=[requires_login], tags=["auctions"],
+      summary="The seller offers a cancelled win to the runner-up at their maximum, for 48 h (docs/rules.md §19.2)")
+async def second_chance_offer(order_id: FromPath[int], user: AuthUser, db_session: DB) -> SecondChanceOut:
+    return SecondChanceOut.of(await second_chance.offer(db_session, order_id, user.id, utcnow()))
+
+
+@post("/orders/{order_id:int}/relist", status_code=201, guards=[requires_login], tags=["auctions"],
+      summary="The seller relists a cancelled win as a new auction, free (docs/rules.md §19.2)")
+async def relist(request: Request[Any, Any, Any], order_id: FromPath[int], user: AuthUser,
+                 db_session: DB) -> RelistOut:
+    listing = await second_chance.relist(db_session, order_id, user.id, utcnow(), request.app.state.get("jobs"))
+    return RelistOut(listing_id=listing.id)
+
+
+@get("/me/second-chance-offers", guards=[requires_login], tags=["auctions"],
+     summary="Second-chance offers waiting for my answer")
+async def my_offers(user: AuthUser, db_session: DB) -> list[SecondChanceOut]:
+    return [SecondChanceOut.of(o) for o, _ in await second_chance.pending_for(db_session, user.id, utcnow())]
+
+
+@post("/second-chance-offers/{offer_id:int}/accept", status_code=201, guards=[requires_login], tags=["auctions"],
+      summary="The runner-up accepts: an order at the offered price (402 when short); Idempotency-Key honoured")
+async def accept_offer(request: Request[Any, Any, Any], offer_id: FromPath[int], user: AuthUser, db_session: DB,
+                       settings: AppSettings, data: JSONBody[AcceptIn | None] = None) -> Response[Any]:
+    key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
+
+    async def work() -> tuple[int, dict[str, Any]]:
+        order = await second_chance.accept(db_session, offer_id, user.id, utcnow(),
+                                           data.address_id if data else None)
+        view = await OrderService(db_session, settings).view(order.id)
+        return 201, msgspec.to_builtins(OrderOut.of(view, settings.auto_confirm_days, user.id, user.is_admin))
+
+    stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint=f"second-chance:{offer_id}",
+                                           key=key, work=work)
+    return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
+
+
+@post("/second-chance-offers/{offer_id:int}/decline", status_code=200, guards=[requires_login],
+      tags=["auctions"], summary="The runner-up declines the offer")
+async def decline_offer(offer_id: FromPath[int], user: AuthUser, db_session: DB) -> SecondChanceOut:
+    return SecondChanceOut.of(await second_chance.decline(db_session, offer_id, user.id))
+
+
+ROUTES = [place_bid, list_bids, buy, second_chance_offer, relist, my_offers, accept_offer, decline_offer]

@@ -12,6 +12,7 @@ from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.identity import CurrentUser
+from marketplace.orders.exceptions import WrongParty
 from marketplace.orders.feedback_photos import FeedbackPhotoApi
 from marketplace.orders.schemas import (
     AddressChoiceIn,
@@ -87,7 +88,9 @@ class OrderController(Controller):
     async def set_address(self, order_id: FromPath[int], data: JSONBody[AddressChoiceIn], user: AuthUser,
                           db_session: DB, settings: AppSettings) -> OrderOut:
         svc = OrderService(db_session, settings)
-        await svc.visible(order_id, user.id, is_admin=user.is_admin)
+        view = await svc.visible(order_id, user.id, is_admin=user.is_admin)
+        if view.order.buyer_id != user.id:
+            raise WrongParty("Only the buyer chooses the shipping address.")
         address = await AddressBook(db_session, user.id).get(data.address_id)
         await svc.set_address(order_id, user.id, address.snapshot())
         return await _out(svc, order_id, user)

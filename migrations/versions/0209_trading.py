@@ -19,6 +19,8 @@ down_revision: str | None = '0206_membership'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
 
 def upgrade() -> None:
     op.create_table('addresses',
@@ -89,6 +91,7 @@ def upgrade() -> None:
     with op.batch_alter_table('strikes', schema=None) as batch_op:
         batch_op.create_index('ix_strikes_user_id_created_at', ['user_id', 'created_at'], unique=False)
 
+    op.add_column('listings', sa.Column('relisted_from_id', BigId, nullable=True))
     op.add_column('orders', sa.Column('source', sa.String(length=16), server_default='purchase', nullable=False))
     op.add_column('orders', sa.Column('shipping_address', sa.JSON(), nullable=True))
     op.add_column('orders', sa.Column('cancel_reason', sa.Text(), nullable=True))
@@ -102,6 +105,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for column in ('cancel_reason', 'shipping_address', 'source'):
         op.drop_column('orders', column)
+    op.drop_column('listings', 'relisted_from_id')
 
     with op.batch_alter_table('strikes', schema=None) as batch_op:
         batch_op.drop_index('ix_strikes_user_id_created_at')
