@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import idempotency
 from marketplace.accounts.services import CurrentUser
 from marketplace.addresses.services import AddressBook
+from marketplace.auctions import second_chance
 from marketplace.auctions.api import bid_service, check_bid_rate
 from marketplace.auctions.chart import price_chart
 from marketplace.auctions.exceptions import AuctionNotFound
@@ -60,6 +61,19 @@ async def auction_context(session: AsyncSession, listing: Listing, viewer: Curre
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in request.headers.get("accept", "")
+
+
+async def _flash_act(request: Request[Any, Any, Any], db: AsyncSession, act: Any, back: str) -> Redirect:
+    try:
+        message = await act()
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        await db.rollback()
+        flash(request, exc.detail, category="error")
+    else:
+        flash(request, message, category="success")
+    return Redirect(back, status_code=303)
 
 
 class AuctionViews(Controller):
@@ -158,7 +172,61 @@ class AuctionViews(Controller):
     @get("/my/bids", guards=[requires_login])
     async def my_bids_page(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
         rows = await my_bids(db_session, user.id)
-        return await render(request, db_session, "auctions/my_bids.html", rows=rows)
+        return await render(request, db_session, "auctions/my_bids.html", rows=rows,
+                            offers=await second_chance.pending_for(db_session, user.id, utcnow()),
+                            idempotency_key=idempotency.new_key())
+
+    @post("/orders/{order_id:int}/second-chance", guards=[requires_login])
+    async def second_chance_offer(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form,
+                                  user: AuthUser, db_session: DB) -> Redirect:
+        async def act() -> str:
+            sco = await second_chance.offer(db_session, order_id, user.id, utcnow())
+            return f"Offered to the runner-up at {sco.price} coins for 48 hours. 已发出次高出价邀请。"
+        return await _flash_act(request, db_session, act, f"/orders/{order_id}")
+
+    @post("/orders/{order_id:int}/relist", guards=[requires_login])
+    async def relist(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, user: AuthUser,
+                     db_session: DB) -> Redirect:
+        try:
+            listing = await second_chance.relist(db_session, order_id, user.id, utcnow(),
+                                                 request.app.state.get("jobs"))
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            flash(request, exc.detail, category="error")
+            return Redirect(f"/orders/{order_id}", status_code=303)
+        flash(request, "Relisted as a new auction, free of charge. 已重新上架。", category="success")
+        return Redirect(f"/listings/{listing.id}", status_code=303)
+
+    @post("/second-chance-offers/{offer_id:int}/accept", guards=[requires_login])
+    async def accept_offer(self, request: Request[Any, Any, Any], offer_id: FromPath[int], data: Form,
+                           user: AuthUser, db_session: DB) -> Redirect:
+        try:
+            key = idempotency.clean_key(data.get(idempotency.FORM_FIELD))
+
+            async def work() -> tuple[int, dict[str, Any]]:
+                order = await second_chance.accept(db_session, offer_id, user.id, utcnow())
+                return 303, {"order_id": order.id}
+
+            stored, _ = await idempotency.run_once(db_session, user_id=user.id,
+                                                   endpoint=f"second-chance:{offer_id}", key=key, work=work)
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            flash(request, exc.detail, category="error")
+            return Redirect("/my/bids", status_code=303)
+        flash(request, "Offer accepted: your order is paid into escrow. 已接受。", category="success")
+        return Redirect(f"/orders/{stored.response['order_id']}", status_code=303)
+
+    @post("/second-chance-offers/{offer_id:int}/decline", guards=[requires_login])
+    async def decline_offer(self, request: Request[Any, Any, Any], offer_id: FromPath[int], data: Form,
+                            user: AuthUser, db_session: DB) -> Redirect:
+        async def act() -> str:
+            await second_chance.decline(db_session, offer_id, user.id)
+            return "Offer declined."
+        return await _flash_act(request, db_session, act, "/my/bids")
 
 
 ROUTES = [AuctionViews]

@@ -345,9 +345,13 @@ class OrderService:
         buyer strike; a seller who cancels gets a seller strike. Either way the order can still be rated.
         """
         now = now or utcnow()
-        order, source = await self._move(order_id, "cancel", user_id, is_admin=is_admin)
+        order = await self._lock(order_id)
+        actor = self.actor_of(order, user_id, is_admin=is_admin)
+        source = order.status
+        target = rules.transition(source, "cancel", actor)  # who and when first (403, 409), then the reason (400)
         side: rules.Actor = "buyer" if user_id == order.buyer_id else "seller"
         strike_role = rules.check_cancel(order.source, side, reason or "", confirm)
+        order.status = target
         reason = (reason or "").strip()
         order.cancel_reason = reason or None
         if strike_role is not None:
