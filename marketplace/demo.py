@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import demo_membership as membership_demo
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
+from marketplace.addresses import demo as addresses_demo
 from marketplace.auctions import demo as auctions_demo
 from marketplace.cards import demo as cards_demo
 from marketplace.categories.models import Category
@@ -78,7 +79,7 @@ Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
     wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, membership_demo.seed,
-    notifications_demo.seed, cards_demo.seed,
+    notifications_demo.seed, cards_demo.seed, addresses_demo.seed,
 )
 
 
