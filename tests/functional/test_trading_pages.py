@@ -138,3 +138,22 @@ async def test_cancelling_a_won_auction_through_the_confirmation(client: Any, se
     r = await html_post(client, f"/orders/{oid}/relist", {})
     assert r.status_code == 303
     assert r.headers["location"].startswith("/listings/")
+
+
+async def test_favicon_is_linked_and_served(client: Any) -> None:
+    page = await client.get("/")
+    assert 'rel="icon" href="/static/favicon.ico"' in page.text
+    r = await client.get("/static/favicon.ico")
+    assert r.status_code == 200
+    assert r.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+async def test_wallet_history_reads_as_sentences(client: Any, sessions: Sessions) -> None:
+    d = await seed(sessions, mode="auction")
+    await html_login(client, d["buyer"])
+    r = await html_post(client, f"/listings/{d['listing']}/bid", {"max_amount": "40"})
+    assert r.status_code == 303
+    page = await client.get("/wallet")
+    assert "Set aside for your bid on" in page.text
+    assert f'href="/listings/{d["listing"]}"' in page.text
+    assert f">listing:{d['listing']}<" not in page.text
