@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import events
+from marketplace.auctions import events as auction_events
 from marketplace.auctions.models import Bid, SecondChanceOffer
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.services import shipping_snapshot
@@ -64,6 +66,7 @@ async def offer(session: AsyncSession, order_id: int, seller_id: int, now: datet
                             created_at=now)
     session.add(sco)
     await session.flush()
+    await events.emit(session, auction_events.SecondChanceOffered(sco.id, sco.listing_id, buyer_id, price))
     return sco
 
 

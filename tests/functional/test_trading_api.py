@@ -175,6 +175,8 @@ async def test_cancelling_a_won_auction_needs_reason_and_confirm_then_strikes(cl
     assert (offer["buyer_id"], offer["price"], offer["status"]) == (runner["id"], 80, "offered")
     assert (await client.post(sc, headers=seller["headers"])).status_code == 409
     assert (await client.post(f"{API}/orders/{oid}/relist", headers=seller["headers"])).status_code == 403
+    inbox = (await client.get(f"{API}/notifications", headers=runner["headers"])).json()
+    assert "second_chance_offer" in str(inbox)  # pushed through the notifications package (an auctions event)
     mine = (await client.get(f"{API}/me/second-chance-offers", headers=runner["headers"])).json()
     assert [o["id"] for o in mine] == [offer["id"]]
     acc = f"{API}/second-chance-offers/{offer['id']}/accept"
