@@ -29,6 +29,8 @@ from marketplace.accounts import api as accounts_api
 from marketplace.accounts import views as accounts_views
 from marketplace.accounts.auth import AccountLookup
 from marketplace.accounts.services import TokenCache
+from marketplace.addresses import api as addresses_api
+from marketplace.addresses import views as addresses_views
 from marketplace.admin import api as admin_api
 from marketplace.admin import views as admin_views
 from marketplace.auctions import api as auctions_api
@@ -82,14 +84,14 @@ STATIC_DIR = ROOT / "static"
 API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
     *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
-    *membership_api.ROUTES,
+    *membership_api.ROUTES, *addresses_api.ROUTES,
     *site_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
     *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES, *membership_views.ROUTES,
-    *site_views.ROUTES,
+    *site_views.ROUTES, *addresses_views.ROUTES,
 ]
 
 log = logging.getLogger(__name__)

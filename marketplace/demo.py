@@ -17,6 +17,7 @@ from marketplace import demo_membership as membership_demo
 from marketplace.accounts import demo as accounts_demo
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
+from marketplace.addresses import demo as addresses_demo
 from marketplace.auctions import demo as auctions_demo
 from marketplace.cards import demo as cards_demo
 from marketplace.categories.models import Category
@@ -80,7 +81,7 @@ Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed, wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, membership_demo.seed,
-    notifications_demo.seed, cards_demo.seed, site_demo.seed,
+    notifications_demo.seed, cards_demo.seed, site_demo.seed, addresses_demo.seed,
 )
 
 

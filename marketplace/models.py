@@ -1,10 +1,12 @@
 """Imports every mapped class so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from marketplace.accounts.models import ApiToken, User
-from marketplace.auctions.models import Bid
+from marketplace.addresses.models import Address
+from marketplace.auctions.models import Bid, SecondChanceOffer
 from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailure
 from marketplace.categories.models import Category
 from marketplace.db import Base
+from marketplace.idempotency import IdempotencyRecord
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.membership.models import Membership, PointsLot, PointsLotUse
 from marketplace.notifications.models import (
@@ -14,12 +16,13 @@ from marketplace.notifications.models import (
     SavedSearch,
     WatchlistItem,
 )
-from marketplace.orders.models import Feedback, Order, OrderEvent
+from marketplace.orders.models import Feedback, Order, OrderEvent, Strike
 from marketplace.shops.models import Shop
 from marketplace.site.models import Block, Report, TemplateVersion
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction, TopUp
 
 __all__ = [
+    "Address",
     "ApiToken",
     "Base",
     "Bid",
@@ -31,6 +34,7 @@ __all__ = [
     "Category",
     "EmailOutbox",
     "Feedback",
+    "IdempotencyRecord",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
@@ -45,7 +49,9 @@ __all__ = [
     "PointsLotUse",
     "Report",
     "SavedSearch",
+    "SecondChanceOffer",
     "Shop",
+    "Strike",
     "TemplateVersion",
     "TopUp",
     "User",

@@ -26,3 +26,13 @@ class AuctionClosed:
     status: str  # sold | unsold
     price: int
     order_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondChanceOffered:
+    """The seller offered a cancelled win to the runner-up (docs/rules.md §19.2)."""
+
+    offer_id: int
+    listing_id: int
+    buyer_id: int
+    price: int

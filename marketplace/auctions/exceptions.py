@@ -30,11 +30,24 @@ class OwnAuction(PermissionDenied):
     default_detail = "You cannot bid on or buy your own item."
 
 
+class BiddingBlocked(PermissionDenied):
+    """docs/rules.md §19.1: three buyer strikes within 365 days block bidding for 30 days."""
+
+    default_detail = "You cannot bid for now: too many won auctions cancelled."
+
+
 class BuyNowUnavailable(Conflict):
     default_detail = "Buy Now is not available on this auction."
 
 
 __all__ = [
-    "AuctionClosed", "AuctionEnded", "AuctionNotFound", "BidTooLow", "BuyNowUnavailable", "InsufficientCoins",
-    "InvalidBid", "OwnAuction",
+    "AuctionClosed",
+    "AuctionEnded",
+    "AuctionNotFound",
+    "BidTooLow",
+    "BiddingBlocked",
+    "BuyNowUnavailable",
+    "InsufficientCoins",
+    "InvalidBid",
+    "OwnAuction",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
@@ -24,4 +24,26 @@ class Bid(Base):
     max_amount: Mapped[int] = mapped_column(Coins)
     price_after: Mapped[int] = mapped_column(Coins)
     leader_id_after: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SecondChanceOffer(Base):
+    """After a winner cancels, the seller offers the item to the runner-up at their maximum (docs/rules.md §19.2)."""
+
+    __tablename__ = "second_chance_offers"
+    __table_args__ = (
+        CheckConstraint("status IN ('offered', 'accepted', 'declined', 'expired')", name="status"),
+        CheckConstraint("price > 0", name="price_positive"),
+        Index("ix_second_chance_offers_buyer_id", "buyer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    # one offer per cancelled order
+    cancelled_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price: Mapped[int] = mapped_column(Coins)
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import mask_username
+from marketplace.addresses.services import AddressBook
 from marketplace.auctions import events as auction_events
 from marketplace.auctions import rules
 from marketplace.auctions.exceptions import (
     AuctionClosed,
     AuctionEnded,
     AuctionNotFound,
+    BiddingBlocked,
     BidTooLow,
     BuyNowUnavailable,
     InvalidBid,
@@ -36,14 +38,16 @@ from marketplace.auctions.models import Bid
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
 from marketplace.db import after_commit
-from marketplace.errors import DomainError, PermissionDenied
+from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
 from marketplace.listings.services import ensure_tradable, ensure_visible
+from marketplace.membership import services as membership
+from marketplace.membership.rules import Pricing
 from marketplace.orders.events import ListingSold
 from marketplace.orders.models import Order
-from marketplace.orders.services import buy_fixed, open_order
+from marketplace.orders.services import bidding_blocked_until, buy_fixed, open_order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.exceptions import InsufficientCoins
@@ -125,6 +129,10 @@ class BidService:
         # still the leader once we hold the lock), so ledger.post needs no account lookup under the row lock; an
         # id never changes, and post looks up any account not given (a leader who changed meanwhile).
         await ensure_tradable(self.session, listing_id)  # hidden, suspended or removed: 404, nothing changes
+        until = await bidding_blocked_until(self.session, bidder_id, now)
+        if until is not None:
+            raise BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
+                                 "within 365 days (non-paying winner policy, 30 days).")
         leader_now = select(Listing.leader_id).where(Listing.id == listing_id).scalar_subquery()
         accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
         if ledger.held(bidder_id) not in accounts or ledger.available(bidder_id) not in accounts:
@@ -167,7 +175,8 @@ class BidService:
         self._announce(listing, bid_message(listing), reschedule=outcome.extended)
         return BidResult(listing=listing, bid=bid, outcome=outcome)
 
-    async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None) -> Order:
+    async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None,
+                      shipping_address: dict[str, str] | None = None) -> Order:
         """Buy Now on an auction without bids: it ends at once as sold, the buyer pays the Buy Now price from
         available coins into the order's escrow (402 when short, and then nothing changes)."""
         await ensure_tradable(self.session, listing_id)
@@ -186,7 +195,8 @@ class BidService:
             raise BuyNowUnavailable("This auction has no Buy Now price.")
         price = listing.buy_now_price
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=1, unit_price=price,
-                                 pay_from="available", points=points)
+                                 pay_from="available", points=points, source="buy_now",
+                                 shipping_address=shipping_address)
         listing.status = listing_rules.next_status(listing.status, "sold")
         listing.ended_at = now
         listing.current_price = price
@@ -214,7 +224,8 @@ class BidService:
             assert outcome.winner_id is not None
             assert outcome.winner_max is not None
             order = await open_order(self.session, listing=listing, buyer_id=outcome.winner_id, quantity=1,
-                                     unit_price=outcome.price, pay_from="held", held_amount=outcome.winner_max)
+                                     unit_price=outcome.price, pay_from="held", held_amount=outcome.winner_max,
+                                     source="auction")
             listing.quantity_available = 0
         elif outcome.release_to is not None and outcome.release:
             await ledger.post(self.session, kind="release", ref_type="listing", ref_id=listing.id,
@@ -278,20 +289,84 @@ async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: da
 
 
 async def purchase(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
-                   now: datetime, *, publisher: Publisher | None = None, points: object = None) -> Order:
+                   now: datetime, *, publisher: Publisher | None = None, points: object = None,
+                   address_id: object = None) -> Order:
     """``POST /listings/{id}/buy``: a fixed-price purchase (the orders domain) or Buy Now on an auction.
 
     The auctions package is the top of the trading layers (listings ← orders ← auctions), so it is the one that
     may dispatch on the mode; the listing's mode never changes, so reading it without the lock is safe (each path
-    then locks the row itself).
+    then locks the row itself). The order keeps a copy of the chosen address (``address_id``, else the buyer's
+    default, else none: the buyer adds it on the order page; docs/rules.md §19.4).
     """
     listing = await ensure_tradable(session, listing_id)
+    address = await shipping_snapshot(session, buyer_id, address_id)
     if listing.mode != "auction":
         return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
-                               points=points)
+                               points=points, shipping_address=address)
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
-    return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points)
+    return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points,
+                                                                            address)
+
+
+async def shipping_snapshot(session: AsyncSession, buyer_id: int, address_id: object) -> dict[str, str] | None:
+    """The copy of the buyer's chosen address (404 when it is not theirs), or of their default one."""
+    book = AddressBook(session, buyer_id)
+    if address_id not in (None, "", 0):
+        return (await book.get(address_id)).snapshot()
+    default = await book.default()
+    return default.snapshot() if default else None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What the checkout confirmation shows (docs/rules.md §19.3): priced by the membership service exactly as
+    the purchase will be."""
+
+    listing: Listing
+    kind: str  # fixed | buy_now
+    quantity: int
+    unit_price: int
+    pricing: Pricing
+    balance: int
+
+    @property
+    def balance_after(self) -> int:
+        return self.balance - self.pricing.total
+
+
+async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity: object, points: object,
+                now: datetime) -> Quote:
+    """Price a purchase without making it: the same refusals as the purchase (404, 403 own item, 409 sold out or
+    Buy Now gone, 400 bad quantity or points), and the buyer's balance before and after."""
+    listing = await session.get(Listing, listing_id)
+    if listing is None or listing.status == "removed":
+        raise NotFound("Listing not found.")
+    if buyer_id == listing.seller_id:
+        raise PermissionDenied("You cannot buy your own item.")
+    if listing.mode == "auction":
+        refusal = rules.buy_now_refusal(state_of(listing), buyer_id, now)
+        if refusal is rules.BuyNowRefusal.NOT_ACTIVE:
+            raise AuctionClosed()
+        if refusal is rules.BuyNowRefusal.BIDS_EXIST:
+            raise BuyNowUnavailable("Buy Now is gone: the auction has bids.")
+        if refusal is not None or listing.buy_now_price is None:
+            raise BuyNowUnavailable("This auction has no Buy Now price.")
+        kind, units, unit_price = "buy_now", 1, listing.buy_now_price
+    else:
+        if type(quantity) is not int or quantity < 1:
+            raise InvalidInput("Quantity must be a whole number of at least 1.")
+        if listing.status != "active":
+            raise Conflict("This listing is not on sale.")
+        if quantity > listing.quantity_available:
+            raise Conflict(f"Only {listing.quantity_available} left.")
+        assert listing.price is not None
+        kind, units, unit_price = "fixed", quantity, listing.price
+    pricing = await membership.price_purchase(session, buyer_id, items_total=units * unit_price,
+                                              shipping_fee=listing.shipping_fee or 0, points=points, now=now)
+    balance = await ledger.balance(session, ledger.available(buyer_id))
+    return Quote(listing=listing, kind=kind, quantity=units, unit_price=unit_price, pricing=pricing,
+                 balance=balance)
 
 
 # --- read models -------------------------------------------------------------------------------------------------

@@ -16,12 +16,16 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import idempotency
 from marketplace.accounts.services import CurrentUser
+from marketplace.addresses.services import AddressBook
+from marketplace.auctions import second_chance
 from marketplace.auctions.api import bid_service, check_bid_rate
 from marketplace.auctions.chart import price_chart
 from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
 from marketplace.auctions.services import my_bids, price_points, price_steps, purchase
+from marketplace.auctions.services import quote as checkout_quote
 from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
 from marketplace.listings.models import Listing
@@ -29,6 +33,7 @@ from marketplace.listings.serializers import auction_fields
 from marketplace.listings.services import ensure_visible
 from marketplace.listings.views import form_int, listing_page
 from marketplace.numbers import parse_int
+from marketplace.orders.models import Order
 from marketplace.web.auth import current_user, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
@@ -47,7 +52,12 @@ async def auction_context(session: AsyncSession, listing: Listing, viewer: Curre
         you_bid = await session.scalar(
             select(Bid.id).where(Bid.listing_id == listing.id, Bid.bidder_id == viewer.id).limit(1)
         ) is not None
+    winner_order_id = None
+    if viewer is not None and listing.status == "sold" and listing.leader_id == viewer.id:
+        winner_order_id = await session.scalar(select(Order.id).where(
+            Order.listing_id == listing.id, Order.buyer_id == viewer.id).order_by(Order.id.desc()).limit(1))
     return {"auction": {**fields, "you_bid": you_bid, "server_time": iso(utcnow())}, "history": history,
+            "winner_order_id": winner_order_id,
             "chart": price_chart(points, listing.start_price or 0)}
 
 
@@ -55,29 +65,76 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+async def _flash_act(request: Request[Any, Any, Any], db: AsyncSession, act: Any, back: str) -> Redirect:
+    try:
+        message = await act()
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        await db.rollback()
+        flash(request, exc.detail, category="error")
+    else:
+        flash(request, message, category="success")
+    return Redirect(back, status_code=303)
+
+
 class AuctionViews(Controller):
     include_in_schema = False
+
+    @get("/listings/{listing_id:int}/checkout", guards=[requires_login])
+    async def checkout(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser,
+                       db_session: DB, settings: AppSettings) -> Template:
+        """The confirmation step before paying (docs/rules.md §19.3): items, shipping, discounts, address, total
+        and the balance after, priced by the membership service; the form carries a fresh idempotency key."""
+        q = request.query_params
+        try:
+            quantity = form_int(dict(q), "quantity", "Quantity") or 1
+            points = form_int(dict(q), "points", "Points") or 0
+            quote = await checkout_quote(db_session, listing_id, user.id, quantity, points, utcnow())
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            return await listing_page(request, db_session, settings, listing_id, auction_context, error=exc.detail,
+                                      status_code=exc.status_code)
+        addresses = await AddressBook(db_session, user.id).list()
+        return await render(request, db_session, "checkout/confirm.html", quote=quote, points=points,
+                            addresses=addresses, idempotency_key=idempotency.new_key(),
+                            back=f"/listings/{listing_id}/checkout?quantity={quote.quantity}&points={points}")
 
     @post("/listings/{listing_id:int}/buy", guards=[requires_login])
     async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
                   db_session: DB, settings: AppSettings) -> Template | Redirect:
-        """The listing page's buy form (fixed price or Buy Now): see :func:`services.purchase`."""
+        """The checkout's "Confirm and pay" (fixed price or Buy Now): see :func:`services.purchase`. A second
+        submission of the same form (same idempotency key) goes to the first order instead of buying again."""
         try:
             # An empty field means one unit; "0" is passed on and refused like in the API (not bought as 1).
             typed = form_int(data, "quantity", "Quantity")
             quantity = 1 if typed is None else typed
             points = form_int(data, "points", "Points") or 0
-            order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
-                                   publisher=request.app.state.publisher, points=points)
+            key = idempotency.clean_key(data.get(idempotency.FORM_FIELD))
+
+            async def work() -> tuple[int, dict[str, Any]]:
+                order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
+                                       publisher=request.app.state.publisher, points=points,
+                                       address_id=data.get("address_id") or None)
+                return 303, {"order_id": order.id, "total": order.total}
+
+            stored, replayed = await idempotency.run_once(db_session, user_id=user.id, endpoint=f"buy:{listing_id}",
+                                                          key=key, work=work)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
             await db_session.rollback()
             return await listing_page(request, db_session, settings, listing_id, auction_context, error=exc.detail,
                                       status_code=exc.status_code)
-        flash(request, f"Bought! Order #{order.id}: {order.total} coins are held in escrow until you confirm "
-                       f"receipt. 购买成功。", category="success")
-        return Redirect(f"/listings/{listing_id}", status_code=303)
+        order_id, total = stored.response["order_id"], stored.response["total"]
+        if replayed:
+            flash(request, f"This purchase was already made: order #{order_id}. Nothing was charged twice.",
+                  category="success")
+        else:
+            flash(request, f"Bought! Order #{order_id}: {total} coins are held in escrow until you confirm "
+                           f"receipt. 购买成功。", category="success")
+        return Redirect(f"/orders/{order_id}", status_code=303)
 
     @post("/listings/{listing_id:int}/bid", guards=[requires_login])
     async def bid(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
@@ -123,7 +180,61 @@ class AuctionViews(Controller):
     @get("/my/bids", guards=[requires_login])
     async def my_bids_page(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
         rows = await my_bids(db_session, user.id)
-        return await render(request, db_session, "auctions/my_bids.html", rows=rows)
+        return await render(request, db_session, "auctions/my_bids.html", rows=rows,
+                            offers=await second_chance.pending_for(db_session, user.id, utcnow()),
+                            idempotency_key=idempotency.new_key())
+
+    @post("/orders/{order_id:int}/second-chance", guards=[requires_login])
+    async def second_chance_offer(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form,
+                                  user: AuthUser, db_session: DB) -> Redirect:
+        async def act() -> str:
+            sco = await second_chance.offer(db_session, order_id, user.id, utcnow())
+            return f"Offered to the runner-up at {sco.price} coins for 48 hours. 已发出次高出价邀请。"
+        return await _flash_act(request, db_session, act, f"/orders/{order_id}")
+
+    @post("/orders/{order_id:int}/relist", guards=[requires_login])
+    async def relist(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, user: AuthUser,
+                     db_session: DB) -> Redirect:
+        try:
+            listing = await second_chance.relist(db_session, order_id, user.id, utcnow(),
+                                                 request.app.state.get("jobs"))
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            flash(request, exc.detail, category="error")
+            return Redirect(f"/orders/{order_id}", status_code=303)
+        flash(request, "Relisted as a new auction, free of charge. 已重新上架。", category="success")
+        return Redirect(f"/listings/{listing.id}", status_code=303)
+
+    @post("/second-chance-offers/{offer_id:int}/accept", guards=[requires_login])
+    async def accept_offer(self, request: Request[Any, Any, Any], offer_id: FromPath[int], data: Form,
+                           user: AuthUser, db_session: DB) -> Redirect:
+        try:
+            key = idempotency.clean_key(data.get(idempotency.FORM_FIELD))
+
+            async def work() -> tuple[int, dict[str, Any]]:
+                order = await second_chance.accept(db_session, offer_id, user.id, utcnow())
+                return 303, {"order_id": order.id}
+
+            stored, _ = await idempotency.run_once(db_session, user_id=user.id,
+                                                   endpoint=f"second-chance:{offer_id}", key=key, work=work)
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            flash(request, exc.detail, category="error")
+            return Redirect("/my/bids", status_code=303)
+        flash(request, "Offer accepted: your order is paid into escrow. 已接受。", category="success")
+        return Redirect(f"/orders/{stored.response['order_id']}", status_code=303)
+
+    @post("/second-chance-offers/{offer_id:int}/decline", guards=[requires_login])
+    async def decline_offer(self, request: Request[Any, Any, Any], offer_id: FromPath[int], data: Form,
+                            user: AuthUser, db_session: DB) -> Redirect:
+        async def act() -> str:
+            await second_chance.decline(db_session, offer_id, user.id)
+            return "Offer declined."
+        return await _flash_act(request, db_session, act, "/my/bids")
 
 
 ROUTES = [AuctionViews]

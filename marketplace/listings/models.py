@@ -75,6 +75,9 @@ class Listing(Base):
     runner_up_max: Mapped[int | None] = mapped_column(Coins)
     bid_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # docs/rules.md §19.2: the auction this one relists after a non-paying winner (a plain id: no ALTER TABLE
+    # ADD CONSTRAINT on SQLite, and no table copy of listings, see 0103_search)
+    relisted_from_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class ListingImage(Base):

@@ -34,6 +34,7 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
     quantity: int = 1
     points: int = 0  # redeemed on this order (docs/rules.md §14): multiples of 50, ≤ 2,000
+    address_id: int | None = None  # from the buyer's address book (docs/rules.md §19.4); default: their default
 
 
 class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):

@@ -109,7 +109,15 @@ async def on_listing_published(session: AsyncSession, e: ListingPublished) -> No
     after_commit(session, enqueue)
 
 
+async def on_second_chance(session: AsyncSession, e: auction_events.SecondChanceOffered) -> None:
+    title = await _title(session, e.listing_id)
+    await notify(session, e.buyer_id, "second_chance_offer", f"Second chance: {title}",
+                 body=f"The winner did not pay. Buy it at your maximum bid, {e.price} coins, within 48 hours.",
+                 url="/my/bids")
+
+
 def subscribe() -> None:
+    events.subscribe(auction_events.SecondChanceOffered, on_second_chance)
     events.subscribe(auction_events.LeadLost, on_lead_lost)
     events.subscribe(auction_events.AuctionClosed, on_auction_closed)
     events.subscribe(order_events.ListingSold, on_listing_sold)

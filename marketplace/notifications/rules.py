@@ -19,6 +19,8 @@ KINDS: tuple[str, ...] = (
     "feedback_received", "topup_paid", "shop_renewed", "shop_renewal_failed", "shop_suspended", "saved_search",
     # membership (§13–§15): defined here so its events can notify once it lands
     "points_unfrozen", "coupon_issued", "level_changed",
+    # trading (§19)
+    "second_chance_offer",
 )
 KIND_LABELS: dict[str, str] = {
     "outbid": "Outbid · 被超越", "won": "Auction won · 得标", "lost": "Auction lost · 未得标",
@@ -30,6 +32,7 @@ KIND_LABELS: dict[str, str] = {
     "shop_renewal_failed": "Shop renewal failed · 续费失败", "shop_suspended": "Shop suspended · 店铺暂停",
     "saved_search": "Saved search matches · 搜索订阅", "points_unfrozen": "Points unfrozen · 积分解冻",
     "coupon_issued": "Coupon issued · 优惠券", "level_changed": "Level changed · 等级变化",
+    "second_chance_offer": "Second-chance offer · 次高出价邀请",
 }
 
 

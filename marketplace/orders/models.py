@@ -42,6 +42,11 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(16), default="paid")
     tracking: Mapped[str | None] = mapped_column(String(100))
     dispute_reason: Mapped[str | None] = mapped_column(Text)
+    # docs/rules.md §19: how the order was made (purchase, buy_now, auction, second_chance), the shipping address
+    # copied from the buyer's address book, and why it was cancelled
+    source: Mapped[str] = mapped_column(String(16), default="purchase", server_default="purchase")
+    shipping_address: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -85,4 +90,23 @@ class Feedback(Base):
     # one photo per feedback, through the listing photos' image pipeline (docs/rules.md §14: 20 points with one)
     photo_key: Mapped[str | None] = mapped_column(String(200))
     photo_thumb_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Strike(Base):
+    """A non-paying buyer's or a cancelling seller's mark (docs/rules.md §19.1): public to sellers, counted by
+    :func:`marketplace.orders.rules.bidding_blocked_until`."""
+
+    __tablename__ = "strikes"
+    __table_args__ = (
+        CheckConstraint("role IN ('buyer', 'seller')", name="role"),
+        UniqueConstraint("order_id", "role"),
+        Index("ix_strikes_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(8))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -93,8 +93,8 @@ def check_feedback(status: str, actor: Actor, already_left: bool, rating: str) -
         raise WrongParty("Only the buyer or the seller may leave feedback.")
     if rating not in RATINGS:
         raise InvalidOrderInput(f"rating must be one of {', '.join(RATINGS)}.")
-    if status != "completed":
-        raise FeedbackNotAllowed("Feedback can be left only on a completed order.")
+    if status not in ("completed", "cancelled"):  # docs/rules.md §19.1: a cancelled order can be rated too
+        raise FeedbackNotAllowed("Feedback can be left only on a completed or cancelled order.")
     if already_left:
         raise FeedbackNotAllowed("You have already left feedback for this order.")
 
@@ -117,3 +117,50 @@ class FeedbackSummary:
             return None
         tenths = (self.positive * 1000 * 2 + rated) // (rated * 2)  # round half up, in integers
         return tenths / 10
+
+
+# --- non-paying winners and cancelling sellers (docs/rules.md §19.1) --------------------------------------------
+
+STRIKE_LIMIT = 3
+STRIKE_WINDOW = timedelta(days=365)
+STRIKE_BLOCK = timedelta(days=30)
+CANCEL_REASON_MAX = 500
+
+
+def bidding_blocked_until(strike_times: list[datetime], now: datetime, *, limit: int = STRIKE_LIMIT,
+                          window: timedelta = STRIKE_WINDOW, block: timedelta = STRIKE_BLOCK) -> datetime | None:
+    """When a buyer with these (buyer-side) strikes may bid again, or None when they may bid now.
+
+    A strike that is the ``limit``-th within ``window`` (itself included, counting back from it) blocks bidding
+    for ``block`` from its time. The block still running now with the latest end wins.
+    """
+    times = sorted(t for t in strike_times if t <= now)
+    until: datetime | None = None
+    for i, t in enumerate(times):
+        in_window = [s for s in times[: i + 1] if s > t - window]
+        if len(in_window) >= limit and t + block > now and (until is None or t + block > until):
+            until = t + block
+    return until
+
+
+def strikes_in_window(strike_times: list[datetime], now: datetime, window: timedelta = STRIKE_WINDOW) -> int:
+    """How many strikes count now (what sellers see next to a buyer's name)."""
+    return sum(1 for t in strike_times if now - window < t <= now)
+
+
+def check_cancel(source: str, actor: Actor, reason: str, confirmed: bool) -> str | None:
+    """A buyer's cancellation of a won auction needs ``confirm`` and a reason and records a buyer strike; a
+    seller's cancellation of any order records a seller strike. Returns the strike's role, or None."""
+    reason = reason.strip()
+    if len(reason) > CANCEL_REASON_MAX:
+        raise InvalidOrderInput(f"reason is at most {CANCEL_REASON_MAX} characters.")
+    if actor == "buyer" and source == "auction":
+        if not reason:
+            raise InvalidOrderInput("Cancelling a won auction needs a reason.")
+        if not confirmed:
+            raise InvalidOrderInput("Cancelling a won auction records a strike against you: confirm it "
+                                    "(confirm: true).")
+        return "buyer"
+    if actor == "seller":
+        return "seller"
+    return None

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from marketplace.orders.rules import auto_confirm_at
-from marketplace.orders.services import OrderView
+from marketplace.orders.services import OrderView, address_visible
 
 
 class DiscountOut(msgspec.Struct):
@@ -44,11 +44,18 @@ class OrderOut(msgspec.Struct):
     discounts: list[DiscountOut] = msgspec.field(default_factory=list)
     platform_paid: int = 0
     payout: int = 0
+    # docs/rules.md §19: purchase | buy_now | auction | second_chance; the address only for whom may see it
+    source: str = "purchase"
+    shipping_address: dict[str, str] | None = None
+    cancel_reason: str | None = None
 
     @classmethod
-    def of(cls, view: OrderView, auto_confirm_days: int) -> OrderOut:
+    def of(cls, view: OrderView, auto_confirm_days: int, viewer_id: int | None = None,
+           is_admin: bool = False) -> OrderOut:
         o = view.order
         return cls(
+            source=o.source, cancel_reason=o.cancel_reason,
+            shipping_address=o.shipping_address if address_visible(o, viewer_id, is_admin) else None,
             id=o.id, listing_id=o.listing_id, buyer_id=o.buyer_id, seller_id=o.seller_id, quantity=o.quantity,
             unit_price=o.unit_price, total=o.total, fee=o.fee, status=o.status, created_at=o.created_at,
             shipped_at=o.shipped_at, completed_at=o.completed_at, listing_title=view.listing_title,
@@ -82,6 +89,15 @@ class ResolveIn(msgspec.Struct, forbid_unknown_fields=False):
     outcome: Literal["refund", "release"]
 
 
+class CancelIn(msgspec.Struct, forbid_unknown_fields=False):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    confirm: bool = False
+
+
+class AddressChoiceIn(msgspec.Struct, forbid_unknown_fields=False):
+    address_id: int
+
+
 class FeedbackIn(msgspec.Struct, forbid_unknown_fields=False):
     rating: Literal["positive", "neutral", "negative"]
     comment: Annotated[str, msgspec.Meta(max_length=1000)] = ""
@@ -96,3 +112,9 @@ class FeedbackOut(msgspec.Struct):
     rating: str
     comment: str
     created_at: datetime
+
+
+class StrikesOut(msgspec.Struct):
+    user_id: int
+    buyer: int  # won auctions the user cancelled, last 365 days
+    seller: int  # orders the user cancelled as the seller, last 365 days

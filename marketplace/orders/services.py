@@ -23,8 +23,15 @@ from marketplace.listings.services import ListingService
 from marketplace.membership import services as membership
 from marketplace.orders import events as order_events
 from marketplace.orders import rules
-from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
-from marketplace.orders.models import Feedback, Order, OrderEvent
+from marketplace.orders.exceptions import (
+    FeedbackNotAllowed,
+    InvalidOrderInput,
+    InvalidTransition,
+    NotYourOrder,
+    OrderNotFound,
+    WrongParty,
+)
+from marketplace.orders.models import Feedback, Order, OrderEvent, Strike
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -41,6 +48,8 @@ async def open_order(
     pay_from: Literal["available", "held"] = "available",
     held_amount: int | None = None,
     points: object = None,
+    source: str = "purchase",
+    shipping_address: dict[str, str] | None = None,
 ) -> Order:
     """Create a ``paid`` order and move its coins into its escrow.
 
@@ -67,7 +76,7 @@ async def open_order(
         listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, quantity=quantity,
         unit_price=unit_price, total=total, fee=0, status="paid", items_total=items_total,
         shipping_fee=pricing.shipping_fee, points_used=pricing.points_used, platform_paid=pricing.platform_paid,
-        discounts=list(pricing.discounts),
+        discounts=list(pricing.discounts), source=source, shipping_address=shipping_address,
     )
     session.add(order)
     await session.flush()
@@ -101,7 +110,7 @@ async def open_order(
 
 async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
                     now: datetime | None = None, *, publisher: Publisher | None = None,
-                    points: object = None) -> Order:
+                    points: object = None, shipping_address: dict[str, str] | None = None) -> Order:
     """Buy ``quantity`` units at the fixed price (docs/rules.md §4): the listings service takes the units under
     the listing row lock, the coins move into the order's escrow in the same transaction (InsufficientCoins, 402,
     rolls the decrement back with everything else)."""
@@ -109,11 +118,35 @@ async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, 
         listing_id, buyer_id, quantity, now)
     assert listing.price is not None
     order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price,
-                             points=points)
+                             points=points, shipping_address=shipping_address)
     await session.flush()
     await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
                                                         order.total))
     return order
+
+
+async def strike_times(session: AsyncSession, user_id: int, role: str = "buyer") -> list[datetime]:
+    return list(await session.scalars(select(Strike.created_at).where(Strike.user_id == user_id,
+                                                                      Strike.role == role)))
+
+
+async def bidding_blocked_until(session: AsyncSession, user_id: int, now: datetime) -> datetime | None:
+    """docs/rules.md §19.1: 3 buyer strikes within 365 days block bidding for 30 days."""
+    return rules.bidding_blocked_until(await strike_times(session, user_id, "buyer"), now)
+
+
+async def strike_counts(session: AsyncSession, user_id: int, now: datetime) -> dict[str, int]:
+    """What sellers see next to a user: strikes in the last 365 days, per side."""
+    return {role: rules.strikes_in_window(await strike_times(session, user_id, role), now)
+            for role in ("buyer", "seller")}
+
+
+def address_visible(order: Order, viewer_id: int | None, is_admin: bool) -> bool:
+    """docs/rules.md §19.4: the buyer always sees their own; the seller only while the order is open (not
+    completed, cancelled or refunded); admins always."""
+    if is_admin or viewer_id == order.buyer_id:
+        return True
+    return viewer_id == order.seller_id and order.status not in rules.FINAL_STATUSES
 
 
 class PurchaseHistory:
@@ -305,16 +338,46 @@ class OrderService:
         return order
 
     async def cancel(self, order_id: int, user_id: int, *, is_admin: bool = False,
-                     now: datetime | None = None) -> Order:
-        """Either side cancels before shipping: the buyer gets everything back and the stock returns."""
+                     now: datetime | None = None, reason: str = "", confirm: bool = False) -> Order:
+        """Either side cancels before shipping: the buyer gets everything back and the stock returns.
+
+        docs/rules.md §19.1: the winner of an auction cancels only with ``confirm`` and a reason, and gets a
+        buyer strike; a seller who cancels gets a seller strike. Either way the order can still be rated.
+        """
         now = now or utcnow()
-        order, source = await self._move(order_id, "cancel", user_id, is_admin=is_admin)
+        order = await self._lock(order_id)
+        actor = self.actor_of(order, user_id, is_admin=is_admin)
+        source = order.status
+        target = rules.transition(source, "cancel", actor)  # who and when first (403, 409), then the reason (400)
+        side: rules.Actor = "buyer" if user_id == order.buyer_id else "seller"
+        strike_role = rules.check_cancel(order.source, side, reason or "", confirm)
+        order.status = target
+        reason = (reason or "").strip()
+        order.cancel_reason = reason or None
+        if strike_role is not None:
+            self.session.add(Strike(user_id=order.buyer_id if strike_role == "buyer" else order.seller_id,
+                                    role=strike_role, order_id=order.id, reason=reason, created_at=now))
         await self._restore_stock(order)
         await self._refund_buyer(order, now)
-        side = "buyer" if user_id == order.buyer_id else "seller"
-        self._record(order, user_id, source, f"cancelled by the {side}; {order.total} refunded", now)
+        note = f"cancelled by the {side}; {order.total} refunded" + (f" — {reason}" if reason else "")
+        self._record(order, user_id, source, note[:500], now)
         await self.session.flush()
         await self._emit(order_events.OrderCancelled, order, user_id)
+        return order
+
+    async def set_address(self, order_id: int, user_id: int, address: dict[str, str]) -> Order:
+        """The buyer gives (or changes) the shipping address of an order that is not shipped yet (docs/rules.md
+        §19.4): a won auction right after winning, or a purchase made without one."""
+        order = await self._lock(order_id)
+        if user_id != order.buyer_id:
+            if user_id == order.seller_id:
+                raise WrongParty("Only the buyer chooses the shipping address.")
+            raise OrderNotFound()
+        if order.status != "paid":
+            raise InvalidTransition(f"The address cannot change on an order that is {order.status}.")
+        order.shipping_address = dict(address)
+        self._record(order, user_id, order.status, "shipping address set", utcnow())
+        await self.session.flush()
         return order
 
     async def dispute(self, order_id: int, user_id: int, reason: str, *, is_admin: bool = False,

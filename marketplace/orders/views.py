@@ -13,13 +13,24 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
 from marketplace.accounts.services import AccountService
+from marketplace.addresses.services import AddressBook
+from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.membership.services import current_level, levels_of
 from marketplace.orders import rules
+from marketplace.orders.exceptions import WrongParty
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
-from marketplace.orders.services import FeedbackService, OrderService, OrderView
+from marketplace.orders.models import Strike
+from marketplace.orders.services import (
+    FeedbackService,
+    OrderService,
+    OrderView,
+    address_visible,
+    strike_counts,
+)
 from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
 from marketplace.web.pages import render
@@ -97,7 +108,13 @@ class OrderViews(Controller):
         view = await svc.visible(order_id, user.id, is_admin=user.is_admin)
         feedback = FeedbackService(db_session)
         rated = await feedback.left_by([order_id], user.id)
+        o = view.order
+        struck = await db_session.scalar(select(Strike.id).where(Strike.order_id == o.id, Strike.role == "buyer"))
         return await render(request, db_session, "orders/detail.html",
+                            show_address=address_visible(o, user.id, user.is_admin), buyer_struck=struck is not None,
+                            buyer_strikes=await strike_counts(db_session, o.buyer_id, utcnow()),
+                            my_addresses=await AddressBook(db_session, user.id).list()
+                            if user.id == o.buyer_id and o.status == "paid" else [],
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
                             labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id))
@@ -117,12 +134,35 @@ class OrderViews(Controller):
         return await _act(request, order_id, data, lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
                           "Receipt confirmed; the seller has been paid. 已确认收货。")
 
+    @get("/orders/{order_id:int}/cancel")
+    async def cancel_page(self, request: Request[Any, Any, Any], order_id: FromPath[int], db_session: DB,
+                          settings: AppSettings, user: AuthUser) -> Template:
+        """The confirmation step of cancelling (docs/rules.md §19.1): a reason, and what it costs."""
+        svc = OrderService(db_session, settings)
+        view = await svc.visible(order_id, user.id, is_admin=user.is_admin)
+        return await render(request, db_session, "orders/cancel.html", v=view, o=view.order,
+                            role="buyer" if user.id == view.order.buyer_id else "seller")
+
     @post("/orders/{order_id:int}/cancel")
     async def cancel(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                      settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
-        return await _act(request, order_id, data, lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin),
+        reason, confirm = str(data.get("reason") or ""), bool(data.get("confirm"))
+        return await _act(request, order_id, data,
+                          lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
+                                             confirm=confirm),
                           "Order cancelled; the buyer has been refunded in full. 订单已取消。")
+
+    @post("/orders/{order_id:int}/address")
+    async def address(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
+                      settings: AppSettings, user: AuthUser) -> Redirect:
+        svc = OrderService(db_session, settings)
+        view = await svc.visible(order_id, user.id, is_admin=user.is_admin)
+        if view.order.buyer_id != user.id:
+            raise WrongParty("Only the buyer chooses the shipping address.")
+        address = await AddressBook(db_session, user.id).get(data.get("address_id"))
+        return await _act(request, order_id, data, lambda: svc.set_address(order_id, user.id, address.snapshot()),
+                          "Shipping address saved; the seller can see it now. 收货地址已保存。")
 
     @post("/orders/{order_id:int}/dispute")
     async def dispute(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,

@@ -77,6 +77,19 @@
     var form = box.querySelector("[data-bid-form]");
     if (form) form.remove();
     box.querySelectorAll("[data-buy-now]").forEach(function (el) { el.hidden = true; });
+    // Ended: no "Minimum next bid" any more; the status badge says so; the winner gets the way to the order.
+    box.querySelectorAll("[data-while-active]").forEach(function (el) { el.hidden = true; });
+    var badge = document.getElementById("listing-status");
+    if (badge) badge.textContent = msg.status;
+    var me = box.dataset.userId;
+    if (el && msg.status === "sold" && me && String(msg.leader_id) === me) {
+      var link = document.createElement("a");
+      link.href = "/my/purchases";
+      link.className = "btn btn-primary winner-order-link";
+      link.textContent = "You won: go to your order · 查看订单";
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(link);
+    }
     standing();
     tick();
   }

@@ -100,8 +100,11 @@ async def test_sell_with_three_photos_search_and_buy(live_server: LiveServer, br
     await cards.first.click()
     await page.wait_for_url(listing_url)
     await page.click(".buy-form button[type=submit]")
-    await page.wait_for_url(listing_url)
+    await page.wait_for_url(re.compile(r"/checkout"))  # the confirmation step (docs/rules.md §19.3)
+    await page.click("#confirm-pay")
+    await page.wait_for_url(re.compile(r"/orders/\d+$"))
     assert "Bought! Order #" in await page.inner_text(".flashes")
+    await page.goto(listing_url)
     assert await page.inner_text("#listing-status") == "sold"
     await buyer_ctx.close()
 

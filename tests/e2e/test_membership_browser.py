@@ -45,7 +45,10 @@ async def test_points_and_free_shipping_on_the_buy_form(live_server: LiveServer,
     await page.fill("#buy-points", "500")
     assert await page.inner_text("#buy-total") == "1,870 🪙"  # −10 coins for 500 points
     await page.click("#buy-form button[type=submit]")
-    await page.wait_for_url(re.compile(rf"/listings/{listing_id}$"))
+    await page.wait_for_url(re.compile(r"/checkout"))
+    assert await page.inner_text("#checkout-total") == "1,870 🪙"  # the confirmation prices it the same way
+    await page.click("#confirm-pay")
+    await page.wait_for_url(re.compile(r"/orders/\d+$"))
     assert "Bought! Order #" in await page.inner_text(".flashes")
     order_id = re.search(r"Order #(\d+)", await page.inner_text(".flashes")).group(1)  # type: ignore[union-attr]
     await page.goto(live_server.url(f"/orders/{order_id}"))

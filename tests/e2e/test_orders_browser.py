@@ -33,6 +33,8 @@ async def buy_in_browser(server: LiveServer, browser: Any, buyer: dict[str, Any]
         await page.goto(server.url(f"/listings/{listing_id}"))
         async with page.expect_navigation():
             await page.click(".buy-form button[type=submit]")
+        async with page.expect_navigation():  # the checkout confirmation (docs/rules.md §19.3)
+            await page.click("#confirm-pay")
     finally:
         await context.close()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as c:

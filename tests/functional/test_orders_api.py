@@ -171,8 +171,11 @@ async def test_cancel_refunds_and_errors(client: Any, parties: dict[str, Any], s
     for who in ("buyer", "seller"):
         r = await client.post(f"/api/v1/orders/{shipped}/cancel", headers=p[who]["headers"])
         assert r.status_code == 409, who
+    r = await client.post(f"/api/v1/orders/{shipped}/feedback", json={"rating": "negative"},
+                          headers=p["buyer"]["headers"])
+    assert r.status_code == 409  # shipped: not completed nor cancelled
     r = await client.post(f"/api/v1/orders/{oid}/feedback", json={"rating": "negative"}, headers=p["buyer"]["headers"])
-    assert r.status_code == 409  # not completed
+    assert r.status_code == 201  # docs/rules.md §19.1: feedback stays possible on a cancelled order
 
 
 async def test_dispute_and_resolve(client: Any, parties: dict[str, Any], sessions: Sessions) -> None:

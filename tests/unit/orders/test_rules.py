@@ -97,7 +97,8 @@ def test_feedback_rules() -> None:
     rules.check_feedback("completed", "seller", False, "negative")
     with pytest.raises(FeedbackNotAllowed):
         rules.check_feedback("completed", "buyer", True, "positive")
-    for status in ("paid", "shipped", "disputed", "cancelled", "refunded"):
+    rules.check_feedback("cancelled", "seller", False, "negative")  # docs/rules.md §19.1
+    for status in ("paid", "shipped", "disputed", "refunded"):
         with pytest.raises(FeedbackNotAllowed):
             rules.check_feedback(status, "buyer", False, "neutral")
     with pytest.raises(WrongParty):
