@@ -29,6 +29,8 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
     auto_extend: bool | None = None
     featured: bool = False
     shipping_fee: int | None = None
+    member_day: bool = False  # docs/rules.md §15, fixed price only
+    plus_price: int | None = None
 
 
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -84,6 +86,9 @@ class ListingOut(msgspec.Struct):
     you_lead: bool
     ended_at: str | None = None
     shipping_fee: int = 0
+    member_day: bool = False
+    plus_price: int | None = None
+    your_price: int | None = None  # logged-in callers: what they would pay per unit now (docs/rules.md §15)
 
 
 class ListingPage(msgspec.Struct):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import get
+import msgspec
+from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import func, select
 
@@ -27,10 +28,13 @@ from marketplace.web.deps import DB, AppSettings, AuthUser
 @get("/me/membership", guards=[requires_login], tags=["membership"],
      summary="Level, progress to the next level, points (coupons, PLUS, growth and badges: defaults)")
 async def my_membership(user: AuthUser, db_session: DB, settings: AppSettings) -> MembershipOut:
-    view = await services.member_view(db_session, user.id, utcnow(), settings)
+    now = utcnow()
+    view = await services.member_view(db_session, user.id, now, settings)
+    plus = await services.plus_state(db_session, user.id, now)
     return MembershipOut(
         level=view.level, effective_spend=view.effective_spend, next_level=view.next_level,
-        next_level_spend=view.next_level_spend, plus=PlusOut(),
+        next_level_spend=view.next_level_spend,
+        plus=PlusOut(active=plus.active, until=plus.until, auto_renew=plus.auto_renew),
         points=PointsOut(available=view.points.available, frozen=view.points.frozen,
                          expiring=[ExpiringOut(points=p, expires_at=at) for p, at in view.points.expiring]),
         growth_score=GrowthOut(), badges=[], progress_percent=view.progress_percent,
@@ -60,4 +64,16 @@ async def public_membership(username: FromPath[str], db_session: DB, settings: A
     return PublicMembershipOut(level=view.level, growth_score=GrowthOut(), badges=[])
 
 
-ROUTES = [my_membership, my_points_entries, public_membership]
+class PlusIn(msgspec.Struct, forbid_unknown_fields=False):
+    auto_renew: bool = False
+
+
+@post("/plus", guards=[requires_login], tags=["membership"], status_code=201,
+      summary="Buy PLUS: MARKETPLACE_PLUS_PRICE coins for 365 days (402 not enough coins, 409 already active)")
+async def buy_plus(data: PlusIn, user: AuthUser, db_session: DB, settings: AppSettings) -> PlusOut:
+    state = await services.buy_plus(db_session, user.id, auto_renew=data.auto_renew, now=utcnow(),
+                                    settings=settings)
+    return PlusOut(active=state.active, until=state.until, auto_renew=state.auto_renew)
+
+
+ROUTES = [my_membership, my_points_entries, public_membership, buy_plus]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, UTCDateTime, utcnow
@@ -69,3 +69,20 @@ class PointsLotUse(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlusMembership(Base):
+    """PLUS, the paid membership (docs/rules.md §15): active while ``until`` is in the future.
+
+    ``auto_renew``: the worker charges the next period once, at ``until``; a refusal (not enough coins) sets
+    ``lapsed_at`` and turns auto-renew off, so it is never retried. Buying again after expiry reuses the row.
+    """
+
+    __tablename__ = "plus_memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    periods: Mapped[int] = mapped_column(Integer, default=1)  # paid periods so far (the renewal's ledger key)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

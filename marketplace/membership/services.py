@@ -22,13 +22,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
+from marketplace.errors import Conflict
 from marketplace.events import emit
 from marketplace.membership import ports, rules
 from marketplace.membership.events import LevelChanged, PointsUnfrozen
-from marketplace.membership.models import Membership, PointsLot, PointsLotUse
+from marketplace.membership.models import Membership, PlusMembership, PointsLot, PointsLotUse
 from marketplace.membership.ports import OrderRef
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
+from marketplace.wallet.exceptions import InsufficientCoins
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 log = logging.getLogger(__name__)
@@ -341,23 +343,143 @@ async def lots_expired(session: AsyncSession, now: datetime, limit: int = 1000) 
 # --- checkout and order hooks (called by marketplace.orders.services) --------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class BuyerTerms:
+    """What prices a buyer now (docs/rules.md §15): the level (from the live effective spend), PLUS, member day."""
+
+    level: str
+    plus: bool
+    member_day_today: bool
+
+    @property
+    def member_day_percent(self) -> int:
+        return rules.level_by_code(self.level).member_day_percent if self.member_day_today else 0
+
+    def unit_price(self, price: int, *, member_day: bool, plus_price: int | None) -> rules.UnitPrice:
+        return rules.unit_price_for(price, level=self.level, plus=self.plus, member_day_listing=member_day,
+                                    member_day_today=self.member_day_today, plus_price=plus_price)
+
+
+async def buyer_terms(session: AsyncSession, buyer_id: int, now: datetime, settings: Settings) -> BuyerTerms:
+    spend = await effective_spend(session, buyer_id, now, settings.level_window_days)
+    return BuyerTerms(level=rules.level_for(spend).code, plus=await is_plus(session, buyer_id, now),
+                      member_day_today=rules.is_member_day(now, settings.timezone, settings.member_day))
+
+
 async def price_purchase(session: AsyncSession, buyer_id: int, *, items_total: int, shipping_fee: int,
-                         points: object, now: datetime | None = None, window_days: int = 365) -> rules.Pricing:
-    """Validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under the lock) and
-    price the order for the buyer's level (from the live effective spend, as /me/membership shows it)."""
+                         points: object, now: datetime | None = None, settings: Settings | None = None,
+                         quantity: int = 1, list_price: int | None = None, member_day: bool = False,
+                         plus_price: int | None = None) -> rules.Pricing:
+    """Price the order for the buyer: the lowest applicable unit price (list, member day, PLUS price — never
+    stacked), then validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under
+    the lock) and apply free shipping (level threshold or PLUS). ``list_price`` is None for auction wins."""
+    settings = settings or Settings()
+    now = now or utcnow()
+    terms = await buyer_terms(session, buyer_id, now, settings)
+    unit = None
+    if list_price is not None:
+        unit = terms.unit_price(list_price, member_day=member_day, plus_price=plus_price)
+        items_total = unit.unit * quantity
     available = await ledger.balance(session, ledger.points_available(buyer_id)) if points else 0
     used = rules.check_redemption(points, items_total=items_total, available=available)
-    level = "registered"
-    if shipping_fee > 0:  # the level matters only for free shipping
-        level = rules.level_for(await effective_spend(session, buyer_id, now or utcnow(), window_days)).code
-    return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=level, points=used)
+    return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=terms.level, points=used,
+                             plus=terms.plus, unit=unit, list_price=list_price, quantity=quantity)
 
 
 async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None) -> None:
-    """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones."""
+    """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones
+    (×10 for PLUS members, docs/rules.md §14)."""
     now = now or utcnow()
     await redeem(session, order, order.points_used, now)
-    await earn_on_order(session, order, now)
+    await earn_on_order(session, order, now, plus=await is_plus(session, order.buyer_id, now))
+
+
+# --- PLUS (docs/rules.md §15) ------------------------------------------------------------------------------------
+
+
+class PlusAlreadyActive(Conflict):
+    """POST /plus while a PLUS period is still running (409)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlusState:
+    active: bool
+    until: datetime | None
+    auto_renew: bool
+
+
+async def plus_state(session: AsyncSession, user_id: int, now: datetime) -> PlusState:
+    row = await session.get(PlusMembership, user_id)
+    if row is None:
+        return PlusState(False, None, False)
+    active = row.until > now
+    return PlusState(active, row.until, row.auto_renew and active)
+
+
+async def is_plus(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    until = await session.scalar(select(PlusMembership.until).where(PlusMembership.user_id == user_id))
+    return until is not None and until > now
+
+
+async def _lock_plus(session: AsyncSession, user_id: int) -> PlusMembership | None:
+    row: PlusMembership | None = await session.scalar(
+        select(PlusMembership).where(PlusMembership.user_id == user_id).with_for_update()
+        .execution_options(populate_existing=True))
+    return row
+
+
+async def buy_plus(session: AsyncSession, user_id: int, *, auto_renew: bool, now: datetime,
+                   settings: Settings) -> PlusState:
+    """Pay ``plus_price`` coins from the wallet to revenue for ``plus_days`` of PLUS (402 not enough coins: the
+    ledger refuses and nothing is written; 409 while a period is running)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(PlusMembership).values(
+        user_id=user_id, started_at=now, until=now, auto_renew=False, periods=0,
+    ).on_conflict_do_nothing(index_elements=["user_id"]))
+    row = await _lock_plus(session, user_id)
+    assert row is not None
+    if row.until > now:
+        raise PlusAlreadyActive(f"PLUS is already active until {row.until:%Y-%m-%d}.")
+    period = row.periods + 1
+    await ledger.post(session, kind="plus", ref_type="user", ref_id=user_id,
+                      idempotency_key=f"plus:{user_id}:{period}", memo=f"PLUS membership, period {period}",
+                      legs=[ledger.Leg(ledger.available(user_id), -settings.plus_price),
+                            ledger.Leg(ledger.platform("revenue"), settings.plus_price)])
+    row.started_at, row.until = now, rules.plus_until(now, settings.plus_days)
+    row.auto_renew, row.periods, row.lapsed_at = bool(auto_renew), period, None
+    await session.flush()
+    return PlusState(True, row.until, row.auto_renew)
+
+
+async def plus_due(session: AsyncSession, now: datetime, limit: int = 1000) -> list[int]:
+    """Members whose auto-renewing PLUS period has ended and was not tried yet."""
+    return list(await session.scalars(
+        select(PlusMembership.user_id).where(PlusMembership.auto_renew.is_(True), PlusMembership.until <= now,
+                                             PlusMembership.lapsed_at.is_(None))
+        .order_by(PlusMembership.until).limit(limit)))
+
+
+async def renew_plus(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> str:
+    """One try at the end of the period (docs/rules.md §15, like shop renewals): the next period continues from
+    the old ``until``; not enough coins → lapsed (auto-renew off, never retried). Exactly once: decided under
+    the row lock, and the ledger key names the period."""
+    row = await _lock_plus(session, user_id)
+    if row is None or not row.auto_renew or row.lapsed_at is not None or row.until > now:
+        return "noop"
+    period = row.periods + 1
+    try:
+        async with session.begin_nested():
+            await ledger.post(session, kind="plus", ref_type="user", ref_id=user_id,
+                              idempotency_key=f"plus:{user_id}:{period}", memo=f"PLUS renewal, period {period}",
+                              legs=[ledger.Leg(ledger.available(user_id), -settings.plus_price),
+                                    ledger.Leg(ledger.platform("revenue"), settings.plus_price)])
+    except InsufficientCoins:
+        row.auto_renew, row.lapsed_at = False, now
+        await session.flush()
+        return "lapsed"
+    row.until, row.periods = rules.plus_until(row.until, settings.plus_days), period
+    await session.flush()
+    return "renewed"
 
 
 async def after_completion(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:

@@ -93,3 +93,20 @@ async def expire_due(ctx: JobContext) -> int:
 @periodic(every=timedelta(hours=1))
 async def expire_points(ctx: JobContext) -> int:
     return await expire_due(ctx)
+
+
+@periodic(every=timedelta(minutes=1))
+async def renew_plus(ctx: JobContext) -> int:
+    """PLUS auto-renewal (docs/rules.md §15): one try per ended period, then renewed or lapsed — exactly once
+    (the service decides under the row lock; a re-run finds nothing due)."""
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        due = await services.plus_due(session, now)
+    renewed = 0
+    for user_id in due:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                renewed += await services.renew_plus(session, user_id, now, ctx.settings) == "renewed"
+        except Exception:
+            log.exception("could not renew PLUS of user %s", user_id)
+    return renewed

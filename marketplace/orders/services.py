@@ -41,6 +41,7 @@ async def open_order(
     pay_from: Literal["available", "held"] = "available",
     held_amount: int | None = None,
     points: object = None,
+    settings: Settings | None = None,
 ) -> Order:
     """Create a ``paid`` order and move its coins into its escrow.
 
@@ -59,13 +60,18 @@ async def open_order(
         if points:
             raise InvalidOrderInput("Points are not redeemed on bids.")
         points = 0
+    fixed = pay_from == "available" and listing.mode == "fixed"  # member day / PLUS price: fixed price only
     pricing = await membership.price_purchase(
         session, buyer_id, items_total=items_total,
-        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points)
+        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points,
+        settings=settings, quantity=quantity, list_price=unit_price if fixed else None,
+        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None)
     total = pricing.total
+    items_total = pricing.items_total
     order = Order(
         listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, quantity=quantity,
-        unit_price=unit_price, total=total, fee=0, status="paid", items_total=items_total,
+        unit_price=pricing.unit_price if fixed else unit_price, total=total, fee=0, status="paid",
+        items_total=items_total,
         shipping_fee=pricing.shipping_fee, points_used=pricing.points_used, platform_paid=pricing.platform_paid,
         discounts=list(pricing.discounts),
     )
@@ -109,7 +115,7 @@ async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, 
         listing_id, buyer_id, quantity, now)
     assert listing.price is not None
     order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price,
-                             points=points)
+                             points=points, settings=settings)
     await session.flush()
     await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
                                                         order.total))

@@ -1,0 +1,46 @@
+"""membership II: PLUS memberships, member-day / PLUS prices on listings
+
+Revision ID: 0208_membership2
+Revises: 0206_membership
+Create Date: 2026-12-01 13:40:00
+
+docs/rules.md §15. ``listings`` only gains columns (plain ADD COLUMN, no table copy, so the SQLite search
+triggers of 0103_search survive).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import marketplace.db
+
+revision: str = '0208_membership2'
+down_revision: str | None = '0206_membership'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    op.add_column('listings', sa.Column('member_day', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('listings', sa.Column('plus_price', BigId, nullable=True))
+    op.create_table('plus_memberships',
+    sa.Column('user_id', BigId, nullable=False),
+    sa.Column('started_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('until', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('auto_renew', sa.Boolean(), nullable=False),
+    sa.Column('periods', sa.Integer(), nullable=False),
+    sa.Column('lapsed_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_plus_memberships_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_plus_memberships'))
+    )
+    op.create_index(op.f('ix_plus_memberships_until'), 'plus_memberships', ['until'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_plus_memberships_until'), table_name='plus_memberships')
+    op.drop_table('plus_memberships')
+    op.drop_column('listings', 'plus_price')
+    op.drop_column('listings', 'member_day')
