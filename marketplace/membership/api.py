@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
@@ -70,7 +70,7 @@ class PlusIn(msgspec.Struct, forbid_unknown_fields=False):
 
 @post("/plus", guards=[requires_login], tags=["membership"], status_code=201,
       summary="Buy PLUS: MARKETPLACE_PLUS_PRICE coins for 365 days (402 not enough coins, 409 already active)")
-async def buy_plus(data: PlusIn, user: AuthUser, db_session: DB, settings: AppSettings) -> PlusOut:
+async def buy_plus(data: JSONBody[PlusIn], user: AuthUser, db_session: DB, settings: AppSettings) -> PlusOut:
     state = await services.buy_plus(db_session, user.id, auto_renew=data.auto_renew, now=utcnow(),
                                     settings=settings)
     return PlusOut(active=state.active, until=state.until, auto_renew=state.auto_renew)
