@@ -79,6 +79,8 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
         "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
         "featured": form.get("featured") not in (None, "", "0", "off"),
         "shipping_fee": form_int(form, "shipping_fee", "Shipping fee"),
+        "member_day": form.get("member_day") not in (None, "", "0", "off"),
+        "plus_price": form_int(form, "plus_price", "PLUS price"),
     }
 
 
@@ -163,6 +165,14 @@ class ListingViews(Controller):
         viewer = current_user(request)
         blocks = await ListingService(db_session, settings).home_blocks(viewer.id if viewer else None)
         return await render(request, db_session, "catalog/home.html", blocks=blocks)
+
+    @get("/member-day")
+    async def member_day(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        """The member-day zone (docs/rules.md §15) with its ``member_day_block`` slot."""
+        viewer = current_user(request)
+        zone = await ListingService(db_session, settings).member_day_zone(viewer.id if viewer else None)
+        return await render(request, db_session, "catalog/member_day.html", zone=zone,
+                            member_day=settings.member_day, timezone=settings.timezone)
 
     # --- sell ------------------------------------------------------------------------------------------------
 
