@@ -36,7 +36,7 @@ from marketplace.auctions.models import Bid
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
 from marketplace.db import after_commit
-from marketplace.errors import DomainError, NotFound, PermissionDenied
+from marketplace.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
@@ -275,7 +275,8 @@ async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: da
 
 
 async def purchase(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
-                   now: datetime, *, publisher: Publisher | None = None, points: object = None) -> Order:
+                   now: datetime, *, publisher: Publisher | None = None, points: object = None,
+                   coupon_id: object = None) -> Order:
     """``POST /listings/{id}/buy``: a fixed-price purchase (the orders domain) or Buy Now on an auction.
 
     The auctions package is the top of the trading layers (listings ← orders ← auctions), so it is the one that
@@ -287,7 +288,9 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
         raise NotFound("Listing not found.")
     if listing.mode != "auction":
         return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
-                               points=points)
+                               points=points, coupon_id=coupon_id)
+    if coupon_id is not None:  # docs/decisions.md (Membership II): coupons apply to fixed-price purchases
+        raise InvalidInput("Coupons apply to fixed-price purchases only.")
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
     return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points)

@@ -36,6 +36,7 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
     quantity: int = 1
     points: int = 0  # redeemed on this order (docs/rules.md §14): multiples of 50, ≤ 2,000
+    coupon_id: int | None = None  # a coupon of the buyer's (docs/rules.md §15), not combinable with points
 
 
 class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):

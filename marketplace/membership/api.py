@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
-from litestar import get, post
+from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import func, select
 
@@ -76,4 +78,39 @@ async def buy_plus(data: JSONBody[PlusIn], user: AuthUser, db_session: DB, setti
     return PlusOut(active=state.active, until=state.until, auto_renew=state.auto_renew)
 
 
-ROUTES = [my_membership, my_points_entries, public_membership, buy_plus]
+class BirthdayIn(msgspec.Struct, forbid_unknown_fields=False):
+    month: object = None
+    day: object = None
+
+
+class BirthdayOut(msgspec.Struct):
+    month: int
+    day: int
+    changeable_from: datetime
+
+
+class CouponOut(msgspec.Struct):
+    id: int
+    kind: str
+    value: int
+    min_items_total: int
+    valid_until: datetime
+    used_at: datetime | None
+
+
+@put("/me/birthday", guards=[requires_login], tags=["membership"], status_code=200,
+     summary="Set the birthday (400 invalid date, 409 changed in the last 365 days)")
+async def set_birthday(data: JSONBody[BirthdayIn], user: AuthUser, db_session: DB,
+                       settings: AppSettings) -> BirthdayOut:
+    b = await services.set_birthday(db_session, user.id, data.month, data.day, utcnow(), settings)
+    return BirthdayOut(month=b.month, day=b.day, changeable_from=b.changeable_from)
+
+
+@get("/me/coupons", guards=[requires_login], tags=["membership"], summary="My coupons (values in coins)")
+async def my_coupons(user: AuthUser, db_session: DB) -> list[CouponOut]:
+    return [CouponOut(id=c.id, kind=c.kind, value=c.value, min_items_total=c.min_items_total,
+                      valid_until=c.valid_until, used_at=c.used_at)
+            for c in await services.coupons_of(db_session, user.id)]
+
+
+ROUTES = [my_membership, my_points_entries, public_membership, buy_plus, set_birthday, my_coupons]

@@ -86,3 +86,38 @@ class PlusMembership(Base):
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
     periods: Mapped[int] = mapped_column(Integer, default=1)  # paid periods so far (the renewal's ledger key)
     lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MemberBirthday(Base):
+    """The birthday a member set (docs/rules.md §15): changeable once per 365 days (``changed_at``)."""
+
+    __tablename__ = "member_birthdays"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Coupon(Base):
+    """A platform coupon (docs/rules.md §15): ``value`` coins off one purchase whose items total reaches
+    ``min_items_total``, usable until ``valid_until``; ``used_at``/``order_id`` once spent. ``issue_key`` is
+    unique (``birthday:{user}:{year}``): a re-run issuing job can never issue twice."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("value > 0 AND min_items_total >= 0", name="amounts"),
+        Index("ix_coupons_user_id_used_at", "user_id", "used_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # birthday (others later)
+    value: Mapped[int] = mapped_column(BigId)
+    min_items_total: Mapped[int] = mapped_column(BigId)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    issue_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))

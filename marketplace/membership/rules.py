@@ -213,6 +213,43 @@ def plus_until(start: datetime, days: int) -> datetime:
     return start + timedelta(days=days)
 
 
+# --- birthday coupons (docs/rules.md §15) -------------------------------------------------------------------------
+
+COUPON_MIN_ITEMS_TOTAL = 198 * COINS_PER_YUAN  # 1,980 coins
+BIRTHDAY_CHANGE_DAYS = 365
+
+
+def check_birthday(month: object, day: object) -> tuple[int, int]:
+    """A (month, day) that exists in some year (29 February included)."""
+    if isinstance(month, bool) or isinstance(day, bool) or not isinstance(month, int) or not isinstance(day, int):
+        raise InvalidInput("month and day must be whole numbers.")
+    if not 1 <= month <= 12:
+        raise InvalidInput("month must be between 1 and 12.")
+    days = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= day <= days:
+        raise InvalidInput(f"That month has {days} days.")
+    return month, day
+
+
+def birthday_coupon_value(level: str) -> int:
+    """Coins: J1 200, J2 200, J3 300, J4 500, J5 1,000; 0 (no coupon) when registered."""
+    return level_by_code(level).birthday_coupon_yuan * COINS_PER_YUAN
+
+
+def month_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    """Start and end (last second, 23:59:59) of ``now``'s month in the platform time zone, in UTC."""
+    tz = ZoneInfo(tz_name)
+    local = now.astimezone(tz)
+    start = datetime(local.year, local.month, 1, tzinfo=tz)
+    nxt = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(UTC), (nxt - timedelta(seconds=1)).astimezone(UTC)
+
+
+def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
+    local = now.astimezone(ZoneInfo(tz_name))
+    return local.month, local.year
+
+
 @dataclass(frozen=True, slots=True)
 class Pricing:
     """How an order's total is made (docs/rules.md §15). ``items_total`` is at the price the buyer pays per unit
@@ -223,6 +260,7 @@ class Pricing:
     points_used: int
     discounts: list[dict[str, object]] = field(default_factory=list)
     unit_price: int = 0
+    coupon_id: int | None = None
 
     @property
     def points_discount(self) -> int:
@@ -249,7 +287,8 @@ class Pricing:
 
 
 def price_order(*, items_total: int, shipping_fee: int, level: str, points: int = 0, plus: bool = False,
-                unit: UnitPrice | None = None, list_price: int | None = None, quantity: int = 1) -> Pricing:
+                unit: UnitPrice | None = None, list_price: int | None = None, quantity: int = 1,
+                coupon: tuple[int, int] | None = None) -> Pricing:
     """The checkout arithmetic, once the redemption is validated (:func:`check_redemption`).
 
     ``unit`` (with ``list_price`` and ``quantity``): a seller-funded price (member day, PLUS price) replaces the
@@ -264,10 +303,12 @@ def price_order(*, items_total: int, shipping_fee: int, level: str, points: int 
         discounts.append({"kind": unit.kind, "coins": (list_price - unit.unit) * quantity})
     if points:
         discounts.append({"kind": "points", "coins": points_to_coins(points)})
+    if coupon is not None:  # (id, value): never more than the items total
+        discounts.append({"kind": "coupon", "coins": min(coupon[1], items_total)})
     if shipping_fee > 0 and (plus or items_total >= level_by_code(level).free_shipping_coins):
         discounts.append({"kind": "free_shipping", "coins": shipping_fee})
     return Pricing(items_total=items_total, shipping_fee=shipping_fee, points_used=points, discounts=discounts,
-                   unit_price=unit_price)
+                   unit_price=unit_price, coupon_id=coupon[0] if coupon else None)
 
 
 def check_shipping_fee(value: object) -> int:

@@ -22,11 +22,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
-from marketplace.errors import Conflict
+from marketplace.errors import Conflict, InvalidInput
 from marketplace.events import emit
 from marketplace.membership import ports, rules
-from marketplace.membership.events import LevelChanged, PointsUnfrozen
-from marketplace.membership.models import Membership, PlusMembership, PointsLot, PointsLotUse
+from marketplace.membership.events import CouponIssued, LevelChanged, PointsUnfrozen
+from marketplace.membership.models import (
+    Coupon,
+    MemberBirthday,
+    Membership,
+    PlusMembership,
+    PointsLot,
+    PointsLotUse,
+)
 from marketplace.membership.ports import OrderRef
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
@@ -369,27 +376,38 @@ async def buyer_terms(session: AsyncSession, buyer_id: int, now: datetime, setti
 async def price_purchase(session: AsyncSession, buyer_id: int, *, items_total: int, shipping_fee: int,
                          points: object, now: datetime | None = None, settings: Settings | None = None,
                          quantity: int = 1, list_price: int | None = None, member_day: bool = False,
-                         plus_price: int | None = None) -> rules.Pricing:
+                         plus_price: int | None = None, coupon_id: object = None) -> rules.Pricing:
     """Price the order for the buyer: the lowest applicable unit price (list, member day, PLUS price — never
     stacked), then validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under
     the lock) and apply free shipping (level threshold or PLUS). ``list_price`` is None for auction wins."""
     settings = settings or Settings()
     now = now or utcnow()
     terms = await buyer_terms(session, buyer_id, now, settings)
+    coupon = None
+    if coupon_id is not None:  # not combinable with points, member-day or PLUS prices: the list price applies
+        if points:
+            raise InvalidInput("A coupon cannot be combined with points.")
+        coupon = await _usable_coupon(session, buyer_id, coupon_id, items_total=items_total, now=now)
     unit = None
-    if list_price is not None:
+    if list_price is not None and coupon is None:
         unit = terms.unit_price(list_price, member_day=member_day, plus_price=plus_price)
         items_total = unit.unit * quantity
     available = await ledger.balance(session, ledger.points_available(buyer_id)) if points else 0
     used = rules.check_redemption(points, items_total=items_total, available=available)
     return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=terms.level, points=used,
-                             plus=terms.plus, unit=unit, list_price=list_price, quantity=quantity)
+                             plus=terms.plus, unit=unit, list_price=list_price, quantity=quantity,
+                             coupon=(coupon.id, coupon.value) if coupon else None)
 
 
-async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None) -> None:
-    """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones
-    (×10 for PLUS members, docs/rules.md §14)."""
+async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None, *,
+                        coupon_id: int | None = None) -> None:
+    """In the purchase's transaction, once its coins moved: spend the coupon and the redeemed points, earn the
+    frozen ones (×10 for PLUS members, docs/rules.md §14)."""
     now = now or utcnow()
+    if coupon_id is not None:
+        coupon = await session.get(Coupon, coupon_id)  # locked by price_purchase in this transaction
+        assert coupon is not None
+        coupon.used_at, coupon.order_id = now, order.id
     await redeem(session, order, order.points_used, now)
     await earn_on_order(session, order, now, plus=await is_plus(session, order.buyer_id, now))
 
@@ -488,8 +506,102 @@ async def after_completion(session: AsyncSession, order: OrderRef, now: datetime
 
 
 async def after_refund(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
+    """Points back (docs/rules.md §14); the coupon back to the buyer if it is still valid (docs/decisions.md)."""
+    for coupon in await session.scalars(select(Coupon).where(Coupon.order_id == order.id).with_for_update()):
+        if coupon.valid_until > now:
+            coupon.used_at, coupon.order_id = None, None
     await on_order_refunded(session, order, now)
     await recompute_level(session, order.buyer_id, now, settings)
+
+
+# --- birthday coupons (docs/rules.md §15) --------------------------------------------------------------------------
+
+
+class CouponNotUsable(Conflict):
+    """A coupon already used, expired or not valid yet (409)."""
+
+
+async def _usable_coupon(session: AsyncSession, buyer_id: int, coupon_id: object, *, items_total: int,
+                         now: datetime) -> Coupon:
+    if isinstance(coupon_id, bool) or not isinstance(coupon_id, int):
+        raise InvalidInput("coupon_id must be a coupon id.")
+    coupon = await session.scalar(select(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == buyer_id)
+                                  .with_for_update().execution_options(populate_existing=True))
+    if coupon is None:
+        raise InvalidInput("Unknown coupon.")
+    if coupon.used_at is not None:
+        raise CouponNotUsable("That coupon was already used.")
+    if not coupon.valid_from <= now <= coupon.valid_until:
+        raise CouponNotUsable("That coupon is not valid now.")
+    if items_total < coupon.min_items_total:
+        raise InvalidInput(f"That coupon needs an items total of at least {coupon.min_items_total:,} coins.")
+    return coupon
+
+
+@dataclass(frozen=True, slots=True)
+class Birthday:
+    month: int
+    day: int
+    changeable_from: datetime
+
+
+async def get_birthday(session: AsyncSession, user_id: int) -> Birthday | None:
+    row = await session.get(MemberBirthday, user_id)
+    if row is None:
+        return None
+    return Birthday(row.month, row.day, row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS))
+
+
+async def set_birthday(session: AsyncSession, user_id: int, month: object, day: object, now: datetime,
+                       settings: Settings) -> Birthday:
+    """Set the birthday (400 impossible date; 409 when it changed in the last 365 days — setting the same date
+    again is a no-op); in the birthday month the coupon is issued at once."""
+    m, d = rules.check_birthday(month, day)
+    row = await session.scalar(select(MemberBirthday).where(MemberBirthday.user_id == user_id).with_for_update())
+    if row is not None and (row.month, row.day) != (m, d):
+        if row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS) > now:
+            raise Conflict("Your birthday can change once every 365 days.")
+        row.month, row.day, row.changed_at = m, d, now
+    elif row is None:
+        row = MemberBirthday(user_id=user_id, month=m, day=d, changed_at=now)
+        session.add(row)
+    await session.flush()
+    if rules.local_month_year(now, settings.timezone)[0] == m:
+        await issue_birthday_coupon(session, user_id, now, settings)
+    return Birthday(row.month, row.day, row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS))
+
+
+async def issue_birthday_coupon(session: AsyncSession, user_id: int, now: datetime,
+                                settings: Settings) -> int | None:
+    """This year's birthday coupon, valued by the level, valid to the month's end; exactly once a year (the unique
+    ``issue_key``, inserted with ON CONFLICT DO NOTHING). None when not issued (registered, or already)."""
+    _, year = rules.local_month_year(now, settings.timezone)
+    spend = await effective_spend(session, user_id, now, settings.level_window_days)
+    value = rules.birthday_coupon_value(rules.level_for(spend).code)
+    if value <= 0:
+        return None
+    _start, end = rules.month_bounds(now, settings.timezone)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    coupon_id = await session.scalar(insert(Coupon).values(
+        user_id=user_id, kind="birthday", value=value, min_items_total=rules.COUPON_MIN_ITEMS_TOTAL,
+        valid_from=now, valid_until=end, issue_key=f"birthday:{user_id}:{year}", created_at=now,
+    ).on_conflict_do_nothing(index_elements=["issue_key"]).returning(Coupon.id))
+    if coupon_id is None:
+        return None
+    await emit(session, CouponIssued(user_id=user_id, coupon_id=int(coupon_id), kind="birthday", value=value,
+                                     valid_until=end, at=now))
+    return int(coupon_id)
+
+
+async def birthdays_this_month(session: AsyncSession, now: datetime, settings: Settings) -> list[int]:
+    month, _ = rules.local_month_year(now, settings.timezone)
+    return list(await session.scalars(select(MemberBirthday.user_id).where(MemberBirthday.month == month)
+                                      .order_by(MemberBirthday.user_id)))
+
+
+async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
+    return list(await session.scalars(select(Coupon).where(Coupon.user_id == user_id)
+                                      .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
 
 
 # --- the member's view (API and page) ----------------------------------------------------------------------------

@@ -110,3 +110,21 @@ async def renew_plus(ctx: JobContext) -> int:
         except Exception:
             log.exception("could not renew PLUS of user %s", user_id)
     return renewed
+
+
+@periodic(every=timedelta(hours=1))
+async def issue_birthday_coupons(ctx: JobContext) -> int:
+    """Birthday coupons (docs/rules.md §15): "the daily job on the 1st" runs hourly and issues to every member
+    whose birthday month it is (platform time zone) — so it catches up after downtime; the coupon's unique
+    ``issue_key`` makes any re-run issue nothing more."""
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        user_ids = await services.birthdays_this_month(session, now, ctx.settings)
+    issued = 0
+    for user_id in user_ids:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                issued += await services.issue_birthday_coupon(session, user_id, now, ctx.settings) is not None
+        except Exception:
+            log.exception("could not issue the birthday coupon of user %s", user_id)
+    return issued

@@ -42,6 +42,7 @@ async def open_order(
     held_amount: int | None = None,
     points: object = None,
     settings: Settings | None = None,
+    coupon_id: object = None,
 ) -> Order:
     """Create a ``paid`` order and move its coins into its escrow.
 
@@ -65,7 +66,8 @@ async def open_order(
         session, buyer_id, items_total=items_total,
         shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points,
         settings=settings, quantity=quantity, list_price=unit_price if fixed else None,
-        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None)
+        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None,
+        coupon_id=coupon_id)
     total = pricing.total
     items_total = pricing.items_total
     order = Order(
@@ -94,7 +96,7 @@ async def open_order(
     if gross > 0:
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
-    await membership.after_payment(session, order)
+    await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
     return order
 
 
@@ -107,7 +109,7 @@ async def open_order(
 
 async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
                     now: datetime | None = None, *, publisher: Publisher | None = None,
-                    points: object = None) -> Order:
+                    points: object = None, coupon_id: object = None) -> Order:
     """Buy ``quantity`` units at the fixed price (docs/rules.md §4): the listings service takes the units under
     the listing row lock, the coins move into the order's escrow in the same transaction (InsufficientCoins, 402,
     rolls the decrement back with everything else)."""
@@ -115,7 +117,7 @@ async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, 
         listing_id, buyer_id, quantity, now)
     assert listing.price is not None
     order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price,
-                             points=points, settings=settings)
+                             points=points, settings=settings, coupon_id=coupon_id)
     await session.flush()
     await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
                                                         order.total))

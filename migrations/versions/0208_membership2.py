@@ -1,4 +1,4 @@
-"""membership II: PLUS memberships, member-day / PLUS prices on listings
+"""membership II: PLUS memberships, member-day / PLUS prices on listings, birthdays, coupons
 
 Revision ID: 0208_membership2
 Revises: 0206_membership
@@ -37,9 +37,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_plus_memberships'))
     )
     op.create_index(op.f('ix_plus_memberships_until'), 'plus_memberships', ['until'], unique=False)
+    op.create_table('member_birthdays',
+    sa.Column('user_id', BigId, nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Integer(), nullable=False),
+    sa.Column('changed_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_member_birthdays_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_member_birthdays'))
+    )
+    op.create_table('coupons',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('user_id', BigId, nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', BigId, nullable=False),
+    sa.Column('min_items_total', BigId, nullable=False),
+    sa.Column('valid_from', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issue_key', sa.String(length=64), nullable=False),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('order_id', BigId, nullable=True),
+    sa.CheckConstraint('value > 0 AND min_items_total >= 0', name=op.f('ck_coupons_amounts')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_coupons_order_id_orders')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_coupons_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupons')),
+    sa.UniqueConstraint('issue_key', name=op.f('uq_coupons_issue_key'))
+    )
+    op.create_index('ix_coupons_user_id_used_at', 'coupons', ['user_id', 'used_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_coupons_user_id_used_at', table_name='coupons')
+    op.drop_table('coupons')
+    op.drop_table('member_birthdays')
     op.drop_index(op.f('ix_plus_memberships_until'), table_name='plus_memberships')
     op.drop_table('plus_memberships')
     op.drop_column('listings', 'plus_price')
