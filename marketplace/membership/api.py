@@ -39,7 +39,8 @@ async def my_membership(user: AuthUser, db_session: DB, settings: AppSettings) -
         plus=PlusOut(active=plus.active, until=plus.until, auto_renew=plus.auto_renew),
         points=PointsOut(available=view.points.available, frozen=view.points.frozen,
                          expiring=[ExpiringOut(points=p, expires_at=at) for p, at in view.points.expiring]),
-        growth_score=GrowthOut(), badges=[], progress_percent=view.progress_percent,
+        growth_score=GrowthOut(*await services.growth(db_session, user.id, now, settings)), badges=[],
+        progress_percent=view.progress_percent,
         free_shipping_from=view.free_shipping_from,
     )
 
@@ -63,7 +64,9 @@ async def public_membership(username: FromPath[str], db_session: DB, settings: A
     if user_id is None:
         raise NotFound("User not found.")
     view = await services.member_view(db_session, user_id, utcnow(), settings)
-    return PublicMembershipOut(level=view.level, growth_score=GrowthOut(), badges=[])
+    return PublicMembershipOut(level=view.level,
+                               growth_score=GrowthOut(*await services.growth(db_session, user_id, utcnow(), settings)),
+                               badges=[])
 
 
 class PlusIn(msgspec.Struct, forbid_unknown_fields=False):

@@ -250,6 +250,22 @@ def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
     return local.month, local.year
 
 
+# --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
+
+
+def growth_score(*, spend: int, active_days: int, feedback_given: int, feedback_photos: int,
+                 disputes_lost: int) -> tuple[int, dict[str, int]]:
+    """``floor(spend in yuan / 10)`` + 5 per active day (at most 365) + 10 per feedback given (+10 with a photo)
+    − 200 per dispute lost: ``(total, parts)``. ``spend`` is in coins (10 coins = 1 yuan)."""
+    parts = {
+        "spend": max(spend, 0) // (COINS_PER_YUAN * 10),
+        "active_days": 5 * min(max(active_days, 0), 365),
+        "feedback": 10 * feedback_given + 10 * feedback_photos,
+        "disputes_lost": -200 * disputes_lost,
+    }
+    return sum(parts.values()), parts
+
+
 @dataclass(frozen=True, slots=True)
 class Pricing:
     """How an order's total is made (docs/rules.md §15). ``items_total`` is at the price the buyer pays per unit

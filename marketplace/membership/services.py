@@ -604,6 +604,19 @@ async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
                                       .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
 
 
+# --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
+
+
+async def growth(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> tuple[int, dict[str, int]]:
+    """The growth score over the last ``level_window_days`` (365), computed from the orders' data when asked
+    (always current, so "recomputed daily and on completion" holds trivially; docs/decisions.md)."""
+    inputs = await ports.purchases().growth_inputs(session, user_id, now - timedelta(days=settings.level_window_days),
+                                                   now)
+    return rules.growth_score(spend=inputs.spend, active_days=inputs.active_days,
+                              feedback_given=inputs.feedback_given, feedback_photos=inputs.feedback_photos,
+                              disputes_lost=inputs.disputes_lost)
+
+
 # --- the member's view (API and page) ----------------------------------------------------------------------------
 
 

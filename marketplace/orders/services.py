@@ -21,6 +21,7 @@ from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.services import ListingService
 from marketplace.membership import services as membership
+from marketplace.membership.ports import GrowthInputs
 from marketplace.orders import events as order_events
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, NotYourOrder, OrderNotFound
@@ -137,6 +138,23 @@ class PurchaseHistory:
 
     def buyers_since(self, since: datetime) -> Select[tuple[int]]:
         return select(Order.buyer_id).where(Order.status == "completed", Order.completed_at > since)
+
+    async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
+                            until: datetime) -> GrowthInputs:
+        """docs/rules.md §16. Active days: the distinct UTC days with a purchase (logins and bids are not recorded
+        yet, docs/decisions.md); disputes lost: a buyer's dispute released to the seller, or a seller's refunded."""
+        spend = await self.effective_spend(session, user_id, since, until)
+        days = await session.scalar(select(func.count(func.distinct(func.date(Order.created_at)))).where(
+            Order.buyer_id == user_id, Order.created_at > since, Order.created_at <= until))
+        given, photos = (await session.execute(
+            select(func.count(Feedback.id), func.count(Feedback.photo_key)).where(
+                Feedback.from_user_id == user_id, Feedback.created_at > since, Feedback.created_at <= until))).one()
+        lost = await session.scalar(select(func.count(Order.id)).where(
+            Order.dispute_reason.is_not(None), Order.closed_at > since, Order.closed_at <= until,
+            or_((Order.buyer_id == user_id) & (Order.status == "completed"),
+                (Order.seller_id == user_id) & (Order.status == "refunded"))))
+        return GrowthInputs(spend=spend, active_days=int(days or 0), feedback_given=int(given or 0),
+                            feedback_photos=int(photos or 0), disputes_lost=int(lost or 0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,3 +175,15 @@ async def test_plus_auto_renew_exactly_once_then_lapse(sessions: Sessions) -> No
         assert not (await membership.plus_state(s, user["id"], end2)).active
     assert await coins(sessions, user["id"]) == 100
     await assert_audit_ok(sessions)
+
+
+async def test_growth_score_on_membership_endpoints(client: Any, sessions: Sessions) -> None:
+    user = await token_user(sessions)
+    await reach_level(sessions, user["id"], 12_345)
+    r = await client.get("/api/v1/me/membership", headers=user["headers"])
+    assert r.json()["growth_score"] == {"total": 128, "parts": {"spend": 123, "active_days": 5, "feedback": 0,
+                                                                "disputes_lost": 0}}
+    r = await client.get(f"/api/v1/users/{user['username'].upper()}/membership")
+    assert r.status_code == 200
+    assert (r.json()["level"], r.json()["growth_score"]["total"]) == ("J2", 128)
+    assert (await client.get("/api/v1/users/nobody-here-xyz/membership")).status_code == 404

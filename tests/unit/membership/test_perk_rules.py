@@ -92,3 +92,12 @@ def test_check_plus_price() -> None:
     for bad in (1000, 1001, 0, -5, True, "9", 9.5):
         with pytest.raises(InvalidInput):
             rules.check_plus_price(bad, 1000)
+
+
+def test_growth_score_parts() -> None:
+    # 12,345 coins = 1,234.5 yuan → 123; 400 active days capped at 365 → 1,825; 3 feedback, 1 with a photo → 40;
+    # one dispute lost → −200
+    total, parts = rules.growth_score(spend=12_345, active_days=400, feedback_given=3, feedback_photos=1,
+                                      disputes_lost=1)
+    assert parts == {"spend": 123, "active_days": 1_825, "feedback": 40, "disputes_lost": -200}
+    assert total == 123 + 1_825 + 40 - 200
