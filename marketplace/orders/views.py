@@ -15,8 +15,9 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.accounts.services import AccountService
+from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.membership.services import current_level, levels_of
+from marketplace.membership.services import current_level, growth, levels_of
 from marketplace.orders import rules
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
@@ -100,7 +101,8 @@ class OrderViews(Controller):
         return await render(request, db_session, "orders/detail.html",
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
-                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id))
+                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id),
+                            buyer_growth=(await growth(db_session, view.order.buyer_id, utcnow(), settings))[0])
 
     @post("/orders/{order_id:int}/ship")
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -163,13 +165,18 @@ class DisputeAdminViews(Controller):
 
 
 @get("/users/{username:str}", include_in_schema=False)
-async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
-    """A user's public profile with their feedback summary (the feedback belongs to orders)."""
+async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB,
+                  settings: AppSettings) -> Template:
+    """A user's public profile with their feedback summary (the feedback belongs to orders), level and growth score
+    with its parts (docs/rules.md §16)."""
     profile = await AccountService(db_session).by_username(username)
     extra = await FeedbackService(db_session).profile_context(profile.id)
     me = current_user(request)
+    score, parts = await growth(db_session, profile.id, utcnow(), settings)
     return await render(request, db_session, "accounts/profile.html", profile=profile,
-                        is_me=bool(me and me.id == profile.id), **extra)
+                        is_me=bool(me and me.id == profile.id),
+                        member_level=await current_level(db_session, profile.id), growth_total=score,
+                        growth_parts=parts, **extra)
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]

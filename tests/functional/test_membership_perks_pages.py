@@ -61,3 +61,12 @@ async def test_member_day_page_and_card_badge(client: Any, sessions: Sessions) -
     assert 'id="member-day-today"' in r.text
     assert title in r.text
     assert "member-day-badge" in r.text
+
+
+async def test_profile_shows_growth_score(client: Any, sessions: Sessions) -> None:
+    async with sessions() as s, s.begin():
+        user = await make_user(s)
+        name = user.username
+    r = await client.get(f"/users/{name}")
+    assert r.status_code == 200
+    assert 'id="growth-score">0<' in r.text
