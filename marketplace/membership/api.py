@@ -14,6 +14,7 @@ from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.membership import services
 from marketplace.membership.schemas import (
+    BadgeOut,
     ExpiringOut,
     GrowthOut,
     MembershipOut,
@@ -39,7 +40,8 @@ async def my_membership(user: AuthUser, db_session: DB, settings: AppSettings) -
         plus=PlusOut(active=plus.active, until=plus.until, auto_renew=plus.auto_renew),
         points=PointsOut(available=view.points.available, frozen=view.points.frozen,
                          expiring=[ExpiringOut(points=p, expires_at=at) for p, at in view.points.expiring]),
-        growth_score=GrowthOut(*await services.growth(db_session, user.id, now, settings)), badges=[],
+        growth_score=GrowthOut(*await services.growth(db_session, user.id, now, settings)),
+        badges=[BadgeOut(code=c, name=n) for c, n in await services.badges_of(db_session, user.id)],
         progress_percent=view.progress_percent,
         free_shipping_from=view.free_shipping_from,
     )
@@ -66,7 +68,8 @@ async def public_membership(username: FromPath[str], db_session: DB, settings: A
     view = await services.member_view(db_session, user_id, utcnow(), settings)
     return PublicMembershipOut(level=view.level,
                                growth_score=GrowthOut(*await services.growth(db_session, user_id, utcnow(), settings)),
-                               badges=[])
+                               badges=[BadgeOut(code=c, name=n)
+                                       for c, n in await services.badges_of(db_session, user_id)])
 
 
 class PlusIn(msgspec.Struct, forbid_unknown_fields=False):

@@ -121,3 +121,15 @@ class Coupon(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+
+class MemberBadge(Base):
+    """A badge a member holds (docs/rules.md §16), recomputed daily in one set-based statement per kind: ``code``
+    is ``{kind}:{detail}`` (``medal:{root category id}``, ``behaviour:purchases_10``, ``plus:member``)."""
+
+    __tablename__ = "member_badges"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

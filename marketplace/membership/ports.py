@@ -52,6 +52,10 @@ class PurchaseHistory(Protocol):
         """The ids of buyers with a purchase completed after ``since``."""
         ...
 
+    def badge_selects(self, since: datetime) -> dict[str, Select[tuple[int, str, str]]]:
+        """Per badge kind (``medal``, ``behaviour``), one SELECT of ``(user_id, code, name)`` rows."""
+        ...
+
     async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
                             until: datetime) -> GrowthInputs:
         """The user's growth-score inputs in ``(since, until]``."""

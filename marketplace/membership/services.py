@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.db import utcnow
+from marketplace.db import UTCDateTime, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.events import emit
 from marketplace.membership import ports, rules
 from marketplace.membership.events import CouponIssued, LevelChanged, PointsUnfrozen
 from marketplace.membership.models import (
     Coupon,
+    MemberBadge,
     MemberBirthday,
     Membership,
     PlusMembership,
@@ -602,6 +603,42 @@ async def birthdays_this_month(session: AsyncSession, now: datetime, settings: S
 async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
     return list(await session.scalars(select(Coupon).where(Coupon.user_id == user_id)
                                       .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
+
+
+# --- badges (docs/rules.md §16) ----------------------------------------------------------------------------------
+
+
+async def recompute_badges(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Replace every badge kind with one DELETE and one INSERT … SELECT (set-based, no per-user loop)."""
+    since = now - timedelta(days=settings.level_window_days)
+    selects: dict[str, Any] = dict(ports.purchases().badge_selects(since))
+    selects["plus"] = select(PlusMembership.user_id, literal("plus:member"), literal("PLUS")).where(
+        PlusMembership.until > now)
+    counts: dict[str, int] = {}
+    for kind, query in selects.items():
+        await session.execute(delete(MemberBadge).where(MemberBadge.code.like(f"{kind}:%")))
+        sub = query.subquery()
+        cols = list(sub.c)
+        result = await session.execute(insert(MemberBadge).from_select(
+            ["user_id", "code", "name", "computed_at"], select(cols[0], cols[1], cols[2], literal(now, UTCDateTime))))
+        counts[kind] = int(getattr(result, "rowcount", 0) or 0)
+    return counts
+
+
+async def badges_of(session: AsyncSession, user_id: int) -> list[tuple[str, str]]:
+    return [(c, n) for c, n in (await session.execute(
+        select(MemberBadge.code, MemberBadge.name).where(MemberBadge.user_id == user_id)
+        .order_by(MemberBadge.code))).tuples().all()]
+
+
+async def badges_for(session: AsyncSession, user_ids: list[int]) -> dict[int, list[str]]:
+    """Badge names per user, for the names beside usernames on listing pages."""
+    out: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    if user_ids:
+        for uid, name in (await session.execute(select(MemberBadge.user_id, MemberBadge.name).where(
+                MemberBadge.user_id.in_(user_ids)).order_by(MemberBadge.code))).tuples().all():
+            out[uid].append(name)
+    return out
 
 
 # --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------

@@ -128,3 +128,10 @@ async def issue_birthday_coupons(ctx: JobContext) -> int:
         except Exception:
             log.exception("could not issue the birthday coupon of user %s", user_id)
     return issued
+
+
+@periodic(every=timedelta(days=1))
+async def recompute_badges(ctx: JobContext) -> dict[str, int]:
+    """Badges (docs/rules.md §16), daily: one DELETE + INSERT … SELECT per kind in one transaction."""
+    async with ctx.session_factory() as session, session.begin():
+        return await services.recompute_badges(session, ctx.now(), ctx.settings)

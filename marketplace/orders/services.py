@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from marketplace import events
 from marketplace.accounts.models import User
+from marketplace.categories.models import Category
 from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
@@ -138,6 +139,40 @@ class PurchaseHistory:
 
     def buyers_since(self, since: datetime) -> Select[tuple[int]]:
         return select(Order.buyer_id).where(Order.status == "completed", Order.completed_at > since)
+
+    def badge_selects(self, since: datetime) -> dict[str, Select[tuple[int, str, str]]]:
+        """docs/rules.md §16, one statement per kind. ``medal``: per root category the top 100 buyers by
+        effective spend in it (a recursive CTE finds each category's root, ROW_NUMBER ranks); ``behaviour``:
+        first / 10 / 100 completed purchases, 10 / 100 positive feedbacks received as a seller."""
+        tree = select(Category.id.label("id"), Category.id.label("root_id"), Category.name.label("root_name")).where(
+            Category.parent_id.is_(None)).cte("tree", recursive=True)
+        child = aliased(Category)
+        tree = tree.union_all(select(child.id, tree.c.root_id, tree.c.root_name)
+                              .where(child.parent_id == tree.c.id))
+        spend = (select(Order.buyer_id.label("user_id"), tree.c.root_id, tree.c.root_name,
+                        func.sum(Order.total).label("spend"))
+                 .join(Listing, Listing.id == Order.listing_id).join(tree, tree.c.id == Listing.category_id)
+                 .where(Order.status == "completed", Order.completed_at > since)
+                 .group_by(Order.buyer_id, tree.c.root_id, tree.c.root_name).subquery())
+        ranked = select(spend.c.user_id, spend.c.root_id, spend.c.root_name, func.row_number().over(
+            partition_by=spend.c.root_id, order_by=(spend.c.spend.desc(), spend.c.user_id)).label("rank")).subquery()
+        medal = select(ranked.c.user_id, literal("medal:") + cast(ranked.c.root_id, String),
+                       ranked.c.root_name + literal(" medal · 身份勋章")).where(ranked.c.rank <= 100)
+        purchases = (select(Order.buyer_id.label("user_id"), func.count(Order.id).label("n"))
+                     .where(Order.status == "completed").group_by(Order.buyer_id).subquery())
+        positive = (select(Feedback.to_user_id.label("user_id"), func.count(Feedback.id).label("n"))
+                    .where(Feedback.role == "buyer", Feedback.rating == "positive").group_by(Feedback.to_user_id)
+                    .subquery())
+        parts = [
+            select(purchases.c.user_id, literal(f"behaviour:purchases_{n}"), literal(name))
+            .where(purchases.c.n >= n)
+            for n, name in ((1, "First purchase · 首单"), (10, "10 purchases"), (100, "100 purchases"))
+        ] + [
+            select(positive.c.user_id, literal(f"behaviour:positive_{n}"), literal(name)).where(positive.c.n >= n)
+            for n, name in ((10, "10 positive feedbacks as a seller"), (100, "100 positive feedbacks as a seller"))
+        ]
+        behaviour = union_all(*parts)
+        return {"medal": medal, "behaviour": select(behaviour.subquery())}
 
     async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
                             until: datetime) -> GrowthInputs:

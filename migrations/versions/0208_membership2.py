@@ -1,4 +1,4 @@
-"""membership II: PLUS memberships, member-day / PLUS prices on listings, birthdays, coupons
+"""membership II: PLUS memberships, member-day / PLUS prices on listings, birthdays, coupons, badges
 
 Revision ID: 0208_membership2
 Revises: 0206_membership
@@ -64,9 +64,18 @@ def upgrade() -> None:
     sa.UniqueConstraint('issue_key', name=op.f('uq_coupons_issue_key'))
     )
     op.create_index('ix_coupons_user_id_used_at', 'coupons', ['user_id', 'used_at'], unique=False)
+    op.create_table('member_badges',
+    sa.Column('user_id', BigId, nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('computed_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_member_badges_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'code', name=op.f('pk_member_badges'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('member_badges')
     op.drop_index('ix_coupons_user_id_used_at', table_name='coupons')
     op.drop_table('coupons')
     op.drop_table('member_birthdays')

@@ -187,3 +187,21 @@ async def test_growth_score_on_membership_endpoints(client: Any, sessions: Sessi
     assert r.status_code == 200
     assert (r.json()["level"], r.json()["growth_score"]["total"]) == ("J2", 128)
     assert (await client.get("/api/v1/users/nobody-here-xyz/membership")).status_code == 404
+
+
+async def test_badges_recomputed_set_based(client: Any, sessions: Sessions) -> None:
+    user = await token_user(sessions, coins=2000)
+    await reach_level(sessions, user["id"], 500)
+    assert (await client.post("/api/v1/plus", json={}, headers=user["headers"])).status_code == 201
+    for _ in range(2):  # re-running replaces, never duplicates
+        async with sessions() as s, s.begin():
+            counts = await membership.recompute_badges(s, utcnow(), Settings())
+        assert counts["plus"] >= 1
+    r = await client.get("/api/v1/me/membership", headers=user["headers"])
+    codes = {b["code"] for b in r.json()["badges"]}
+    assert "behaviour:purchases_1" in codes
+    assert "plus:member" in codes
+    assert "behaviour:purchases_10" not in codes
+    assert any(code.startswith("medal:") for code in codes)
+    r = await client.get(f"/api/v1/users/{user['username']}/membership")
+    assert {b["code"] for b in r.json()["badges"]} == codes
