@@ -82,3 +82,5 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
     if wang is not None:  # a birthday this month: a 20-yuan coupon waiting on /me/coupons
         await services.set_birthday(session, wang.id, rules.local_month_year(now, settings.timezone)[0], 1, now,
                                     settings)
+    await session.flush()
+    await services.recompute_badges(session, now, settings)  # the daily job's work, so profiles show badges now

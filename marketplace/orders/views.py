@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from marketplace.accounts.services import AccountService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.membership.services import current_level, growth, levels_of
+from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import rules
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.services import FeedbackService, OrderService, OrderView
@@ -176,7 +176,7 @@ async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_s
     return await render(request, db_session, "accounts/profile.html", profile=profile,
                         is_me=bool(me and me.id == profile.id),
                         member_level=await current_level(db_session, profile.id), growth_total=score,
-                        growth_parts=parts, **extra)
+                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id), **extra)
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]
