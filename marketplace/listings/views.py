@@ -25,6 +25,7 @@ from marketplace.errors import DomainError, InvalidInput
 from marketplace.listings import ports
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
+from marketplace.membership.services import badges_for
 from marketplace.membership.views import buy_box
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
@@ -146,6 +147,8 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     extra = await panel(db, listing, viewer) if has_auction_box else {}
     if viewer_id is not None and listing.mode == "fixed" and viewer_id != listing.seller_id:
         extra["buy_box"] = await buy_box(db, viewer_id, settings)  # points input, docs/rules.md §14
+    # docs/rules.md §16: the seller's badges beside the username
+    extra["seller_badges"] = (await badges_for(db, [listing.seller_id]))[listing.seller_id]
     return await render(
         request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
         listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,

@@ -70,3 +70,17 @@ async def test_profile_shows_growth_score(client: Any, sessions: Sessions) -> No
     r = await client.get(f"/users/{name}")
     assert r.status_code == 200
     assert 'id="growth-score">0<' in r.text
+
+
+async def test_listing_page_shows_seller_badges(client: Any, sessions: Sessions) -> None:
+    from marketplace.membership.models import MemberBadge
+
+    async with sessions() as s, s.begin():
+        seller = await make_user(s)
+        listing = await make_listing(s, seller, price=500)
+        s.add(MemberBadge(user_id=seller.id, code="behaviour:positive_10", name="10 positive feedbacks as a seller"))
+        lid = listing.id
+    r = await client.get(f"/listings/{lid}")
+    assert r.status_code == 200
+    assert "seller-badge" in r.text
+    assert "10 positive feedbacks as a seller" in r.text
