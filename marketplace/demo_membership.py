@@ -17,7 +17,7 @@ from marketplace.accounts.models import User
 from marketplace.categories.models import Category
 from marketplace.db import utcnow
 from marketplace.listings.services import ListingService
-from marketplace.membership import services
+from marketplace.membership import rules, services
 from marketplace.orders.services import OrderService, buy_fixed
 from marketplace.settings import Settings
 from marketplace.wallet.services import WalletService
@@ -67,3 +67,20 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
             "category_id": kitchen, "shipping_fee": 80,
             "description": "Shipping 80 coins; free from an items total of 188 yuan (buy two). 满188包邮。"})
         assert teapot.shipping_fee == 80
+        # Membership II (docs/rules.md §15): member-day listings (one with a PLUS price) for the /member-day zone
+        for title, price, plus_price in (("景德镇茶杯 Jingdezhen teacup", 1_001, None),
+                                         ("紫砂壶 Yixing clay teapot", 2_400, 2_100)):
+            await ListingService(session, settings).create(seller.id, {
+                "title": title, "mode": "fixed", "price": price, "quantity": 20, "category_id": kitchen,
+                "member_day": True, "plus_price": plus_price,
+                "description": f"Member day (day {settings.member_day}): J2–J5 pay 10–40 % less. 会员日特惠。"})
+    zhao, wang = users.get("zhao"), users.get("wang")
+    now = utcnow()
+    if zhao is not None:  # a PLUS member (points ×10, free shipping, PLUS prices)
+        await wallet.adjust(zhao.id, settings.plus_price, "demo: PLUS membership", admin_id=admin_id)
+        await services.buy_plus(session, zhao.id, auto_renew=True, now=now, settings=settings)
+    if wang is not None:  # a birthday this month: a 20-yuan coupon waiting on /me/coupons
+        await services.set_birthday(session, wang.id, rules.local_month_year(now, settings.timezone)[0], 1, now,
+                                    settings)
+    await session.flush()
+    await services.recompute_badges(session, now, settings)  # the daily job's work, so profiles show badges now

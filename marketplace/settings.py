@@ -112,6 +112,10 @@ class Settings:
     level_window_days: int = 365
     points_freeze_seconds: int = 604_800
     timezone: str = "Asia/Shanghai"
+    # docs/rules.md §15: the member day (day of the month, platform time zone) and PLUS (coins per plus_days)
+    member_day: int = 10
+    plus_price: int = 1_490
+    plus_days: int = 365
 
     plans: tuple[ShopPlan, ...] = field(default=DEFAULT_PLANS)
 

@@ -72,12 +72,14 @@ async def buy(request: Request[Any, Any, Any], listing_id: FromPath[int], user: 
               settings: AppSettings, data: JSONBody[BuyIn | None] = None) -> Response[Any]:
     quantity = data.quantity if data is not None else 1  # an empty body buys one unit
     points = data.points if data is not None else 0  # docs/rules.md §14: redeemed on this order
+    coupon_id = data.coupon_id if data is not None else None  # docs/rules.md §15
     address_id = data.address_id if data is not None else None  # docs/rules.md §19.4
     key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
 
     async def work() -> tuple[int, dict[str, Any]]:
         order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
-                               publisher=request.app.state.publisher, points=points, address_id=address_id)
+                               publisher=request.app.state.publisher, points=points, address_id=address_id,
+                               coupon_id=coupon_id)
         # The same order object as GET /orders/{id}.
         view = await OrderService(db_session, settings).view(order.id)
         return 201, msgspec.to_builtins(OrderOut.of(view, settings.auto_confirm_days, user.id, user.is_admin))

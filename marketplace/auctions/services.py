@@ -290,7 +290,7 @@ async def buy_now(session: AsyncSession, listing_id: int, buyer_id: int, now: da
 
 async def purchase(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
                    now: datetime, *, publisher: Publisher | None = None, points: object = None,
-                   address_id: object = None) -> Order:
+                   address_id: object = None, coupon_id: object = None) -> Order:
     """``POST /listings/{id}/buy``: a fixed-price purchase (the orders domain) or Buy Now on an auction.
 
     The auctions package is the top of the trading layers (listings ← orders ← auctions), so it is the one that
@@ -302,7 +302,9 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
     address = await shipping_snapshot(session, buyer_id, address_id)
     if listing.mode != "auction":
         return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
-                               points=points, shipping_address=address)
+                               points=points, shipping_address=address, coupon_id=coupon_id)
+    if coupon_id is not None:  # docs/decisions.md (Membership II): coupons apply to fixed-price purchases
+        raise InvalidInput("Coupons apply to fixed-price purchases only.")
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
     return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points,

@@ -122,4 +122,17 @@ class ListingsController(Controller):
         await listing_service.delete_image(listing_id, image_id, user.id)
 
 
-ROUTES = [ListingsController]
+class MemberDayOut(msgspec.Struct):
+    active_today: bool
+    discount_for_you: int  # percent off for the caller's level on the member day (J2 10 … J5 40; else 0)
+    items: list[ListingOut]
+
+
+@get("/member-day", tags=["membership"], summary="The member-day zone (docs/rules.md §15)")
+async def member_day(request: Request[Any, Any, Any], listing_service: Listings) -> MemberDayOut:
+    viewer = current_user(request)
+    zone = await listing_service.member_day_zone(viewer.id if viewer else None)
+    return MemberDayOut(**zone)
+
+
+ROUTES = [ListingsController, member_day]

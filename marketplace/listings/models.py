@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,9 @@ class Listing(Base):
     price: Mapped[int | None] = mapped_column(Coins)
     # coins per order, paid by the buyer unless free shipping applies (docs/rules.md §15)
     shipping_fee: Mapped[int] = mapped_column(Coins, default=0, server_default="0")
+    # docs/rules.md §15: opted in to the member day (seller-funded level discount) and the PLUS members' price
+    member_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    plus_price: Mapped[int | None] = mapped_column(Coins)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     quantity_available: Mapped[int] = mapped_column(Integer, default=1)
 

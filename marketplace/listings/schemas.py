@@ -29,12 +29,15 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
     auto_extend: bool | None = None
     featured: bool = False
     shipping_fee: int | None = None
+    member_day: bool = False  # docs/rules.md §15, fixed price only
+    plus_price: int | None = None
 
 
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
     quantity: int = 1
     points: int = 0  # redeemed on this order (docs/rules.md §14): multiples of 50, ≤ 2,000
     address_id: int | None = None  # from the buyer's address book (docs/rules.md §19.4); default: their default
+    coupon_id: int | None = None  # a coupon of the buyer's (docs/rules.md §15), not combinable with points
 
 
 class ImagePatch(msgspec.Struct, forbid_unknown_fields=False):
@@ -85,6 +88,9 @@ class ListingOut(msgspec.Struct):
     you_lead: bool
     ended_at: str | None = None
     shipping_fee: int = 0
+    member_day: bool = False
+    plus_price: int | None = None
+    your_price: int | None = None  # logged-in callers: what they would pay per unit now (docs/rules.md §15)
 
 
 class ListingPage(msgspec.Struct):

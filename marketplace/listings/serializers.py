@@ -17,6 +17,7 @@ from marketplace.listings import ports, rules
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ImageOut, ListingOut, ShopRefOut
 from marketplace.media.images import ImageStorage
+from marketplace.membership.services import BuyerTerms
 
 
 def auction_fields(listing: Listing, viewer_id: int | None = None) -> dict[str, Any]:
@@ -43,8 +44,16 @@ def image_out(image: ListingImage, storage: ImageStorage) -> ImageOut:
                     position=image.position)
 
 
+def your_price(listing: Listing, terms: BuyerTerms | None) -> int | None:
+    """What a logged-in caller would pay per unit now (docs/rules.md §15: list, member-day or PLUS price, the
+    lowest); None for anonymous callers and auctions."""
+    if terms is None or listing.mode != "fixed" or listing.price is None:
+        return None
+    return terms.unit_price(listing.price, member_day=bool(listing.member_day), plus_price=listing.plus_price).unit
+
+
 def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop: Any | None,
-                viewer_id: int | None) -> ListingOut:
+                viewer_id: int | None, terms: BuyerTerms | None = None) -> ListingOut:
     """The listing object of API.md. ``seller`` has ``id``/``username``; ``shop`` has ``slug``/``name`` or is None.
 
     ``buy_now_price`` disappears once an auction has bids (RULES.md §3: Buy Now only while there are none);
@@ -77,11 +86,14 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         you_lead=auction["you_lead"] if auction else False,
         ended_at=iso(listing.ended_at),
         shipping_fee=listing.shipping_fee or 0,
+        member_day=bool(listing.member_day),
+        plus_price=listing.plus_price if listing.mode == "fixed" else None,
+        your_price=your_price(listing, terms),
     )
 
 
 async def serialize_listings(session: AsyncSession, listings: Sequence[Listing], viewer_id: int | None,
-                             storage: ImageStorage) -> list[ListingOut]:
+                             storage: ImageStorage, terms: BuyerTerms | None = None) -> list[ListingOut]:
     """Many listings with their images, sellers and shops in three queries (no N+1 on browse pages)."""
     if not listings:
         return []
@@ -96,7 +108,7 @@ async def serialize_listings(session: AsyncSession, listings: Sequence[Listing],
     shops = await ports.shops().refs(session, shop_ids) if shop_ids else {}
     return [
         listing_out(lst, images[lst.id], sellers[lst.seller_id],
-                    shops.get(lst.shop_id) if lst.shop_id is not None else None, viewer_id)
+                    shops.get(lst.shop_id) if lst.shop_id is not None else None, viewer_id, terms)
         for lst in listings
     ]
 

@@ -29,7 +29,9 @@ from marketplace.listings.schemas import ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
 from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
-from marketplace.membership.rules import check_shipping_fee
+from marketplace.membership import rules as member_rules
+from marketplace.membership import services as membership
+from marketplace.membership.rules import check_plus_price, check_shipping_fee
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -44,6 +46,17 @@ def _shipping_fee(value: object, mode: object) -> int:
     field of the other mode, it is ignored on an auction."""
     fee = check_shipping_fee(value)
     return 0 if mode == "auction" else fee
+
+
+def _member_prices(member_day: object, plus_price: object, mode: object, price: object) -> tuple[bool, int | None]:
+    """docs/rules.md §15: a fixed-price listing may opt in to the member day and set a PLUS price below its price;
+    ignored on an auction, like every field of the other mode."""
+    if member_day is None:
+        member_day = False
+    if not isinstance(member_day, bool):
+        raise InvalidInput("member_day must be true or false.")
+    checked = check_plus_price(plus_price, price)
+    return (False, None) if mode == "auction" else (member_day, checked)
 
 
 # --- browse ------------------------------------------------------------------------------------------------------
@@ -146,11 +159,18 @@ class ListingService:
         return await ensure_visible(self.session, await self.session.get(Listing, listing_id), viewer_id,
                                     is_admin=is_admin)
 
+    async def _terms(self, viewer_id: int | None) -> membership.BuyerTerms | None:
+        if viewer_id is None:
+            return None
+        return await membership.buyer_terms(self.session, viewer_id, utcnow(), self.settings)
+
     async def out(self, listing: Listing, viewer_id: int | None) -> ListingOut:
-        return (await serialize_listings(self.session, [listing], viewer_id, self.storage))[0]
+        return (await serialize_listings(self.session, [listing], viewer_id, self.storage,
+                                         await self._terms(viewer_id)))[0]
 
     async def out_many(self, listings: Sequence[Listing], viewer_id: int | None) -> list[ListingOut]:
-        return await serialize_listings(self.session, listings, viewer_id, self.storage)
+        return await serialize_listings(self.session, listings, viewer_id, self.storage,
+                                        await self._terms(viewer_id) if listings else None)
 
     async def browse(self, query: BrowseQuery) -> BrowseResult:
         """A page of listings. Hidden categories and suspended shops are left out (RULES.md §6, §10)."""
@@ -223,6 +243,8 @@ class ListingService:
         now = now or utcnow()
         draft = dict(draft)
         shipping_fee = _shipping_fee(draft.pop("shipping_fee", None), draft.get("mode"))
+        member_day, plus_price = _member_prices(draft.pop("member_day", False), draft.pop("plus_price", None),
+                                                draft.get("mode"), draft.get("price"))
         new = rules.validate_new_listing(
             **draft, min_auction_seconds=self.settings.min_auction_seconds,
             max_auction_seconds=self.settings.max_auction_seconds,
@@ -251,7 +273,7 @@ class ListingService:
             current_price=new.sort_price, start_price=new.start_price, reserve_price=new.reserve_price,
             buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
             auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
-            bid_count=0, version=0, shipping_fee=shipping_fee,
+            bid_count=0, version=0, shipping_fee=shipping_fee, member_day=member_day, plus_price=plus_price,
         )
         self.session.add(listing)
         await self.session.flush()
@@ -438,6 +460,23 @@ class ListingService:
         after_commit(self.session, remove_files)
 
     # --- pages -----------------------------------------------------------------------------------------------
+
+    async def member_day_zone(self, viewer_id: int | None, limit: int = 60) -> dict[str, Any]:
+        """The member-day zone (docs/rules.md §15): active fixed-price listings opted in, whether today is the
+        member day (platform time zone) and the caller's discount percent (0 below J2 or anonymous)."""
+        now = utcnow()
+        terms = await self._terms(viewer_id)
+        rows = list(await self.session.scalars(
+            select(Listing).where(Listing.member_day.is_(True), Listing.mode == "fixed", Listing.status == "active")
+            .order_by(Listing.created_at.desc(), Listing.id.desc()).limit(limit)))
+        visible = [lst for lst in rows if not await self.categories.is_hidden(lst.category_id)]
+        items = await serialize_listings(self.session, visible, viewer_id, self.storage, terms)
+        percent = 0
+        if terms is not None:
+            percent = member_rules.level_by_code(terms.level).member_day_percent
+        return {"active_today": member_rules.is_member_day(now, self.settings.timezone,
+                                                               self.settings.member_day),
+                "discount_for_you": percent, "items": items}
 
     async def breadcrumbs(self, category_id: int) -> list[dict[str, str]]:
         return [{"name": c.name, "url": f"/c/{c.slug}"} for c in await self.categories.ancestors(category_id)]

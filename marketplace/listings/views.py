@@ -24,6 +24,7 @@ from marketplace.errors import DomainError
 from marketplace.listings import ports
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
+from marketplace.membership.services import badges_for
 from marketplace.membership.views import buy_box
 from marketplace.numbers import parse_filter_int, parse_optional_int
 from marketplace.settings import Settings
@@ -74,6 +75,8 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
         "auto_extend": form.get("auto_extend") not in (None, "", "0", "off"),
         "featured": form.get("featured") not in (None, "", "0", "off"),
         "shipping_fee": form_int(form, "shipping_fee", "Shipping fee"),
+        "member_day": form.get("member_day") not in (None, "", "0", "off"),
+        "plus_price": form_int(form, "plus_price", "PLUS price"),
     }
 
 
@@ -139,6 +142,8 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     extra = await panel(db, listing, viewer) if has_auction_box else {}
     if viewer_id is not None and listing.mode == "fixed" and viewer_id != listing.seller_id:
         extra["buy_box"] = await buy_box(db, viewer_id, settings)  # points input, docs/rules.md §14
+    # docs/rules.md §16: the seller's badges beside the username
+    extra["seller_badges"] = (await badges_for(db, [listing.seller_id]))[listing.seller_id]
     return await render(
         request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
         listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
@@ -161,6 +166,14 @@ class ListingViews(Controller):
             return await render(request, db_session, "catalog/home.html", blocks=[b for b in blocks if b["items"]])
 
         return await cached_page(request, page)
+
+    @get("/member-day")
+    async def member_day(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
+        """The member-day zone (docs/rules.md §15) with its ``member_day_block`` slot."""
+        viewer = current_user(request)
+        zone = await ListingService(db_session, settings).member_day_zone(viewer.id if viewer else None)
+        return await render(request, db_session, "catalog/member_day.html", zone=zone,
+                            member_day=settings.member_day, timezone=settings.timezone)
 
     # --- sell ------------------------------------------------------------------------------------------------
 

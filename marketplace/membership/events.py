@@ -26,3 +26,15 @@ class PointsUnfrozen:
     points: int
     expires_at: datetime
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CouponIssued:
+    """A coupon was issued to a member (docs/rules.md §12, §15: ``coupon_issued``)."""
+
+    user_id: int
+    coupon_id: int
+    kind: str
+    value: int
+    valid_until: datetime
+    at: datetime

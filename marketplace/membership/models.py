@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, UTCDateTime, utcnow
@@ -69,3 +69,67 @@ class PointsLotUse(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlusMembership(Base):
+    """PLUS, the paid membership (docs/rules.md §15): active while ``until`` is in the future.
+
+    ``auto_renew``: the worker charges the next period once, at ``until``; a refusal (not enough coins) sets
+    ``lapsed_at`` and turns auto-renew off, so it is never retried. Buying again after expiry reuses the row.
+    """
+
+    __tablename__ = "plus_memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    periods: Mapped[int] = mapped_column(Integer, default=1)  # paid periods so far (the renewal's ledger key)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MemberBirthday(Base):
+    """The birthday a member set (docs/rules.md §15): changeable once per 365 days (``changed_at``)."""
+
+    __tablename__ = "member_birthdays"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Coupon(Base):
+    """A platform coupon (docs/rules.md §15): ``value`` coins off one purchase whose items total reaches
+    ``min_items_total``, usable until ``valid_until``; ``used_at``/``order_id`` once spent. ``issue_key`` is
+    unique (``birthday:{user}:{year}``): a re-run issuing job can never issue twice."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("value > 0 AND min_items_total >= 0", name="amounts"),
+        Index("ix_coupons_user_id_used_at", "user_id", "used_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # birthday (others later)
+    value: Mapped[int] = mapped_column(BigId)
+    min_items_total: Mapped[int] = mapped_column(BigId)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    issue_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+
+class MemberBadge(Base):
+    """A badge a member holds (docs/rules.md §16), recomputed daily in one set-based statement per kind: ``code``
+    is ``{kind}:{detail}`` (``medal:{root category id}``, ``behaviour:purchases_10``, ``plus:member``)."""
+
+    __tablename__ = "member_badges"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ and :func:`marketplace.wiring.install_ports` installs it once per process (web a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +32,17 @@ class OrderRef(Protocol):
     def points_used(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class GrowthInputs:
+    """What the growth score is made of over its window (docs/rules.md §16)."""
+
+    spend: int  # effective spend, coins
+    active_days: int
+    feedback_given: int
+    feedback_photos: int
+    disputes_lost: int
+
+
 class PurchaseHistory(Protocol):
     async def effective_spend(self, session: AsyncSession, user_id: int, since: datetime, until: datetime) -> int:
         """The ``total`` of the user's purchases completed in ``(since, until]``."""
@@ -38,6 +50,15 @@ class PurchaseHistory(Protocol):
 
     def buyers_since(self, since: datetime) -> Select[tuple[int]]:
         """The ids of buyers with a purchase completed after ``since``."""
+        ...
+
+    def badge_selects(self, since: datetime) -> dict[str, Select[tuple[int, str, str]]]:
+        """Per badge kind (``medal``, ``behaviour``), one SELECT of ``(user_id, code, name)`` rows."""
+        ...
+
+    async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
+                            until: datetime) -> GrowthInputs:
+        """The user's growth-score inputs in ``(since, until]``."""
         ...
 
 

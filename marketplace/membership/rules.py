@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from marketplace.errors import Conflict, InvalidInput
@@ -161,14 +161,122 @@ def consume_oldest_first(lots: Sequence[LotBalance], points: int) -> list[tuple[
     return taken
 
 
+# --- member day and PLUS (docs/rules.md §15) ---------------------------------------------------------------------
+
+SELLER_FUNDED = ("member_day", "plus_price")  # lower the items total itself; the others come from `marketing`
+
+
+def is_member_day(now: datetime, tz_name: str, day: int) -> bool:
+    """Day ``day`` of the month in the platform time zone: with Asia/Shanghai, day 10 runs from 16:00 UTC on
+    the 9th to 15:59:59 UTC on the 10th."""
+    return now.astimezone(ZoneInfo(tz_name)).day == day
+
+
+def ceil_percent_off(price: int, percent: int) -> int:
+    """``ceil(price × (1 − percent / 100))`` in integers (999 at 10 % off → 900; 1,001 → 901)."""
+    return -(-price * (100 - percent) // 100)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrice:
+    unit: int
+    kind: str | None  # None (list price), "member_day" or "plus_price"
+
+
+def unit_price_for(price: int, *, level: str, plus: bool, member_day_listing: bool, member_day_today: bool,
+                   plus_price: int | None) -> UnitPrice:
+    """The lowest price that applies to this buyer now (docs/rules.md §15): the list price, the member-day price
+    (J2–J5 on an opted-in listing on the member day) or the PLUS price (PLUS members) — never stacked."""
+    best = UnitPrice(price, None)
+    percent = level_by_code(level).member_day_percent
+    if member_day_listing and member_day_today and percent > 0:
+        candidate = ceil_percent_off(price, percent)
+        if candidate < best.unit:
+            best = UnitPrice(candidate, "member_day")
+    if plus and plus_price is not None and plus_price < best.unit:
+        best = UnitPrice(plus_price, "plus_price")
+    return best
+
+
+def check_plus_price(value: object, price: object) -> int | None:
+    """A fixed-price listing's PLUS price: whole coins, at least 1 and below the price (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput("plus_price must be a whole number of coins, 1 or more.")
+    if isinstance(price, int) and value >= price:
+        raise InvalidInput("plus_price must be lower than the price.")
+    return value
+
+
+def plus_until(start: datetime, days: int) -> datetime:
+    return start + timedelta(days=days)
+
+
+# --- birthday coupons (docs/rules.md §15) -------------------------------------------------------------------------
+
+COUPON_MIN_ITEMS_TOTAL = 198 * COINS_PER_YUAN  # 1,980 coins
+BIRTHDAY_CHANGE_DAYS = 365
+
+
+def check_birthday(month: object, day: object) -> tuple[int, int]:
+    """A (month, day) that exists in some year (29 February included)."""
+    if isinstance(month, bool) or isinstance(day, bool) or not isinstance(month, int) or not isinstance(day, int):
+        raise InvalidInput("month and day must be whole numbers.")
+    if not 1 <= month <= 12:
+        raise InvalidInput("month must be between 1 and 12.")
+    days = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= day <= days:
+        raise InvalidInput(f"That month has {days} days.")
+    return month, day
+
+
+def birthday_coupon_value(level: str) -> int:
+    """Coins: J1 200, J2 200, J3 300, J4 500, J5 1,000; 0 (no coupon) when registered."""
+    return level_by_code(level).birthday_coupon_yuan * COINS_PER_YUAN
+
+
+def month_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
+    """Start and end (last second, 23:59:59) of ``now``'s month in the platform time zone, in UTC."""
+    tz = ZoneInfo(tz_name)
+    local = now.astimezone(tz)
+    start = datetime(local.year, local.month, 1, tzinfo=tz)
+    nxt = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(UTC), (nxt - timedelta(seconds=1)).astimezone(UTC)
+
+
+def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
+    local = now.astimezone(ZoneInfo(tz_name))
+    return local.month, local.year
+
+
+# --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
+
+
+def growth_score(*, spend: int, active_days: int, feedback_given: int, feedback_photos: int,
+                 disputes_lost: int) -> tuple[int, dict[str, int]]:
+    """``floor(spend in yuan / 10)`` + 5 per active day (at most 365) + 10 per feedback given (+10 with a photo)
+    − 200 per dispute lost: ``(total, parts)``. ``spend`` is in coins (10 coins = 1 yuan)."""
+    parts = {
+        "spend": max(spend, 0) // (COINS_PER_YUAN * 10),
+        "active_days": 5 * min(max(active_days, 0), 365),
+        "feedback": 10 * feedback_given + 10 * feedback_photos,
+        "disputes_lost": -200 * disputes_lost,
+    }
+    return sum(parts.values()), parts
+
+
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """How an order's total is made (docs/rules.md §15)."""
+    """How an order's total is made (docs/rules.md §15). ``items_total`` is at the price the buyer pays per unit
+    (seller-funded member-day / PLUS prices already applied; their discounts are recorded, not platform-paid)."""
 
     items_total: int
     shipping_fee: int  # the listing's fee: what the seller receives for shipping
     points_used: int
     discounts: list[dict[str, object]] = field(default_factory=list)
+    unit_price: int = 0
+    coupon_id: int | None = None
 
     @property
     def points_discount(self) -> int:
@@ -181,7 +289,7 @@ class Pricing:
     @property
     def platform_paid(self) -> int:
         """Coins the platform's marketing account pays into escrow (points, free shipping)."""
-        return sum(int(str(d["coins"])) for d in self.discounts)
+        return sum(int(str(d["coins"])) for d in self.discounts if d["kind"] not in SELLER_FUNDED)
 
     @property
     def total(self) -> int:
@@ -194,18 +302,29 @@ class Pricing:
         return self.items_total + self.shipping_fee
 
 
-def price_order(*, items_total: int, shipping_fee: int, level: str, points: int = 0, plus: bool = False) -> Pricing:
+def price_order(*, items_total: int, shipping_fee: int, level: str, points: int = 0, plus: bool = False,
+                unit: UnitPrice | None = None, list_price: int | None = None, quantity: int = 1,
+                coupon: tuple[int, int] | None = None) -> Pricing:
     """The checkout arithmetic, once the redemption is validated (:func:`check_redemption`).
 
+    ``unit`` (with ``list_price`` and ``quantity``): a seller-funded price (member day, PLUS price) replaces the
+    list price, so ``items_total`` is ``quantity × unit.unit`` and the difference is recorded as a discount.
     Free shipping when the items total reaches the buyer's level threshold (188/188/188/188/168/158 yuan) or the
     buyer is PLUS; the platform then pays the seller the fee. Points: 50 = 1 coin, platform-funded.
     """
     discounts: list[dict[str, object]] = []
+    unit_price = items_total // quantity if quantity else items_total
+    if unit is not None and unit.kind is not None and list_price is not None:
+        items_total, unit_price = unit.unit * quantity, unit.unit
+        discounts.append({"kind": unit.kind, "coins": (list_price - unit.unit) * quantity})
     if points:
         discounts.append({"kind": "points", "coins": points_to_coins(points)})
+    if coupon is not None:  # (id, value): never more than the items total
+        discounts.append({"kind": "coupon", "coins": min(coupon[1], items_total)})
     if shipping_fee > 0 and (plus or items_total >= level_by_code(level).free_shipping_coins):
         discounts.append({"kind": "free_shipping", "coins": shipping_fee})
-    return Pricing(items_total=items_total, shipping_fee=shipping_fee, points_used=points, discounts=discounts)
+    return Pricing(items_total=items_total, shipping_fee=shipping_fee, points_used=points, discounts=discounts,
+                   unit_price=unit_price, coupon_id=coupon[0] if coupon else None)
 
 
 def check_shipping_fee(value: object) -> int:

@@ -17,18 +17,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.db import utcnow
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.errors import Conflict, InvalidInput
 from marketplace.events import emit
 from marketplace.membership import ports, rules
-from marketplace.membership.events import LevelChanged, PointsUnfrozen
-from marketplace.membership.models import Membership, PointsLot, PointsLotUse
+from marketplace.membership.events import CouponIssued, LevelChanged, PointsUnfrozen
+from marketplace.membership.models import (
+    Coupon,
+    MemberBadge,
+    MemberBirthday,
+    Membership,
+    PlusMembership,
+    PointsLot,
+    PointsLotUse,
+)
 from marketplace.membership.ports import OrderRef
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
+from marketplace.wallet.exceptions import InsufficientCoins
 from marketplace.wallet.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 log = logging.getLogger(__name__)
@@ -341,23 +351,154 @@ async def lots_expired(session: AsyncSession, now: datetime, limit: int = 1000) 
 # --- checkout and order hooks (called by marketplace.orders.services) --------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class BuyerTerms:
+    """What prices a buyer now (docs/rules.md §15): the level (from the live effective spend), PLUS, member day."""
+
+    level: str
+    plus: bool
+    member_day_today: bool
+
+    @property
+    def member_day_percent(self) -> int:
+        return rules.level_by_code(self.level).member_day_percent if self.member_day_today else 0
+
+    def unit_price(self, price: int, *, member_day: bool, plus_price: int | None) -> rules.UnitPrice:
+        return rules.unit_price_for(price, level=self.level, plus=self.plus, member_day_listing=member_day,
+                                    member_day_today=self.member_day_today, plus_price=plus_price)
+
+
+async def buyer_terms(session: AsyncSession, buyer_id: int, now: datetime, settings: Settings) -> BuyerTerms:
+    spend = await effective_spend(session, buyer_id, now, settings.level_window_days)
+    return BuyerTerms(level=rules.level_for(spend).code, plus=await is_plus(session, buyer_id, now),
+                      member_day_today=rules.is_member_day(now, settings.timezone, settings.member_day))
+
+
 async def price_purchase(session: AsyncSession, buyer_id: int, *, items_total: int, shipping_fee: int,
-                         points: object, now: datetime | None = None, window_days: int = 365) -> rules.Pricing:
-    """Validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under the lock) and
-    price the order for the buyer's level (from the live effective spend, as /me/membership shows it)."""
+                         points: object, now: datetime | None = None, settings: Settings | None = None,
+                         quantity: int = 1, list_price: int | None = None, member_day: bool = False,
+                         plus_price: int | None = None, coupon_id: object = None) -> rules.Pricing:
+    """Price the order for the buyer: the lowest applicable unit price (list, member day, PLUS price — never
+    stacked), then validate the redemption against the buyer's balance (a hint: :func:`redeem` re-checks under
+    the lock) and apply free shipping (level threshold or PLUS). ``list_price`` is None for auction wins."""
+    settings = settings or Settings()
+    now = now or utcnow()
+    terms = await buyer_terms(session, buyer_id, now, settings)
+    coupon = None
+    if coupon_id is not None:  # not combinable with points, member-day or PLUS prices: the list price applies
+        if points:
+            raise InvalidInput("A coupon cannot be combined with points.")
+        coupon = await _usable_coupon(session, buyer_id, coupon_id, items_total=items_total, now=now)
+    unit = None
+    if list_price is not None and coupon is None:
+        unit = terms.unit_price(list_price, member_day=member_day, plus_price=plus_price)
+        items_total = unit.unit * quantity
     available = await ledger.balance(session, ledger.points_available(buyer_id)) if points else 0
     used = rules.check_redemption(points, items_total=items_total, available=available)
-    level = "registered"
-    if shipping_fee > 0:  # the level matters only for free shipping
-        level = rules.level_for(await effective_spend(session, buyer_id, now or utcnow(), window_days)).code
-    return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=level, points=used)
+    return rules.price_order(items_total=items_total, shipping_fee=shipping_fee, level=terms.level, points=used,
+                             plus=terms.plus, unit=unit, list_price=list_price, quantity=quantity,
+                             coupon=(coupon.id, coupon.value) if coupon else None)
 
 
-async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None) -> None:
-    """In the purchase's transaction, once its coins moved: spend the redeemed points, earn the frozen ones."""
+async def after_payment(session: AsyncSession, order: OrderRef, now: datetime | None = None, *,
+                        coupon_id: int | None = None) -> None:
+    """In the purchase's transaction, once its coins moved: spend the coupon and the redeemed points, earn the
+    frozen ones (×10 for PLUS members, docs/rules.md §14)."""
     now = now or utcnow()
+    if coupon_id is not None:
+        coupon = await session.get(Coupon, coupon_id)  # locked by price_purchase in this transaction
+        assert coupon is not None
+        coupon.used_at, coupon.order_id = now, order.id
     await redeem(session, order, order.points_used, now)
-    await earn_on_order(session, order, now)
+    await earn_on_order(session, order, now, plus=await is_plus(session, order.buyer_id, now))
+
+
+# --- PLUS (docs/rules.md §15) ------------------------------------------------------------------------------------
+
+
+class PlusAlreadyActive(Conflict):
+    """POST /plus while a PLUS period is still running (409)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlusState:
+    active: bool
+    until: datetime | None
+    auto_renew: bool
+
+
+async def plus_state(session: AsyncSession, user_id: int, now: datetime) -> PlusState:
+    row = await session.get(PlusMembership, user_id)
+    if row is None:
+        return PlusState(False, None, False)
+    active = row.until > now
+    return PlusState(active, row.until, row.auto_renew and active)
+
+
+async def is_plus(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    until = await session.scalar(select(PlusMembership.until).where(PlusMembership.user_id == user_id))
+    return until is not None and until > now
+
+
+async def _lock_plus(session: AsyncSession, user_id: int) -> PlusMembership | None:
+    row: PlusMembership | None = await session.scalar(
+        select(PlusMembership).where(PlusMembership.user_id == user_id).with_for_update()
+        .execution_options(populate_existing=True))
+    return row
+
+
+async def buy_plus(session: AsyncSession, user_id: int, *, auto_renew: bool, now: datetime,
+                   settings: Settings) -> PlusState:
+    """Pay ``plus_price`` coins from the wallet to revenue for ``plus_days`` of PLUS (402 not enough coins: the
+    ledger refuses and nothing is written; 409 while a period is running)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(PlusMembership).values(
+        user_id=user_id, started_at=now, until=now, auto_renew=False, periods=0,
+    ).on_conflict_do_nothing(index_elements=["user_id"]))
+    row = await _lock_plus(session, user_id)
+    assert row is not None
+    if row.until > now:
+        raise PlusAlreadyActive(f"PLUS is already active until {row.until:%Y-%m-%d}.")
+    period = row.periods + 1
+    await ledger.post(session, kind="plus", ref_type="user", ref_id=user_id,
+                      idempotency_key=f"plus:{user_id}:{period}", memo=f"PLUS membership, period {period}",
+                      legs=[ledger.Leg(ledger.available(user_id), -settings.plus_price),
+                            ledger.Leg(ledger.platform("revenue"), settings.plus_price)])
+    row.started_at, row.until = now, rules.plus_until(now, settings.plus_days)
+    row.auto_renew, row.periods, row.lapsed_at = bool(auto_renew), period, None
+    await session.flush()
+    return PlusState(True, row.until, row.auto_renew)
+
+
+async def plus_due(session: AsyncSession, now: datetime, limit: int = 1000) -> list[int]:
+    """Members whose auto-renewing PLUS period has ended and was not tried yet."""
+    return list(await session.scalars(
+        select(PlusMembership.user_id).where(PlusMembership.auto_renew.is_(True), PlusMembership.until <= now,
+                                             PlusMembership.lapsed_at.is_(None))
+        .order_by(PlusMembership.until).limit(limit)))
+
+
+async def renew_plus(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> str:
+    """One try at the end of the period (docs/rules.md §15, like shop renewals): the next period continues from
+    the old ``until``; not enough coins → lapsed (auto-renew off, never retried). Exactly once: decided under
+    the row lock, and the ledger key names the period."""
+    row = await _lock_plus(session, user_id)
+    if row is None or not row.auto_renew or row.lapsed_at is not None or row.until > now:
+        return "noop"
+    period = row.periods + 1
+    try:
+        async with session.begin_nested():
+            await ledger.post(session, kind="plus", ref_type="user", ref_id=user_id,
+                              idempotency_key=f"plus:{user_id}:{period}", memo=f"PLUS renewal, period {period}",
+                              legs=[ledger.Leg(ledger.available(user_id), -settings.plus_price),
+                                    ledger.Leg(ledger.platform("revenue"), settings.plus_price)])
+    except InsufficientCoins:
+        row.auto_renew, row.lapsed_at = False, now
+        await session.flush()
+        return "lapsed"
+    row.until, row.periods = rules.plus_until(row.until, settings.plus_days), period
+    await session.flush()
+    return "renewed"
 
 
 async def after_completion(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
@@ -366,8 +507,151 @@ async def after_completion(session: AsyncSession, order: OrderRef, now: datetime
 
 
 async def after_refund(session: AsyncSession, order: OrderRef, now: datetime, settings: Settings) -> None:
+    """Points back (docs/rules.md §14); the coupon back to the buyer if it is still valid (docs/decisions.md)."""
+    for coupon in await session.scalars(select(Coupon).where(Coupon.order_id == order.id).with_for_update()):
+        if coupon.valid_until > now:
+            coupon.used_at, coupon.order_id = None, None
     await on_order_refunded(session, order, now)
     await recompute_level(session, order.buyer_id, now, settings)
+
+
+# --- birthday coupons (docs/rules.md §15) --------------------------------------------------------------------------
+
+
+class CouponNotUsable(Conflict):
+    """A coupon already used, expired or not valid yet (409)."""
+
+
+async def _usable_coupon(session: AsyncSession, buyer_id: int, coupon_id: object, *, items_total: int,
+                         now: datetime) -> Coupon:
+    if isinstance(coupon_id, bool) or not isinstance(coupon_id, int):
+        raise InvalidInput("coupon_id must be a coupon id.")
+    coupon = await session.scalar(select(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == buyer_id)
+                                  .with_for_update().execution_options(populate_existing=True))
+    if coupon is None:
+        raise InvalidInput("Unknown coupon.")
+    if coupon.used_at is not None:
+        raise CouponNotUsable("That coupon was already used.")
+    if not coupon.valid_from <= now <= coupon.valid_until:
+        raise CouponNotUsable("That coupon is not valid now.")
+    if items_total < coupon.min_items_total:
+        raise InvalidInput(f"That coupon needs an items total of at least {coupon.min_items_total:,} coins.")
+    return coupon
+
+
+@dataclass(frozen=True, slots=True)
+class Birthday:
+    month: int
+    day: int
+    changeable_from: datetime
+
+
+async def get_birthday(session: AsyncSession, user_id: int) -> Birthday | None:
+    row = await session.get(MemberBirthday, user_id)
+    if row is None:
+        return None
+    return Birthday(row.month, row.day, row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS))
+
+
+async def set_birthday(session: AsyncSession, user_id: int, month: object, day: object, now: datetime,
+                       settings: Settings) -> Birthday:
+    """Set the birthday (400 impossible date; 409 when it changed in the last 365 days — setting the same date
+    again is a no-op); in the birthday month the coupon is issued at once."""
+    m, d = rules.check_birthday(month, day)
+    row = await session.scalar(select(MemberBirthday).where(MemberBirthday.user_id == user_id).with_for_update())
+    if row is not None and (row.month, row.day) != (m, d):
+        if row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS) > now:
+            raise Conflict("Your birthday can change once every 365 days.")
+        row.month, row.day, row.changed_at = m, d, now
+    elif row is None:
+        row = MemberBirthday(user_id=user_id, month=m, day=d, changed_at=now)
+        session.add(row)
+    await session.flush()
+    if rules.local_month_year(now, settings.timezone)[0] == m:
+        await issue_birthday_coupon(session, user_id, now, settings)
+    return Birthday(row.month, row.day, row.changed_at + timedelta(days=rules.BIRTHDAY_CHANGE_DAYS))
+
+
+async def issue_birthday_coupon(session: AsyncSession, user_id: int, now: datetime,
+                                settings: Settings) -> int | None:
+    """This year's birthday coupon, valued by the level, valid to the month's end; exactly once a year (the unique
+    ``issue_key``, inserted with ON CONFLICT DO NOTHING). None when not issued (registered, or already)."""
+    _, year = rules.local_month_year(now, settings.timezone)
+    spend = await effective_spend(session, user_id, now, settings.level_window_days)
+    value = rules.birthday_coupon_value(rules.level_for(spend).code)
+    if value <= 0:
+        return None
+    _start, end = rules.month_bounds(now, settings.timezone)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    coupon_id = await session.scalar(insert(Coupon).values(
+        user_id=user_id, kind="birthday", value=value, min_items_total=rules.COUPON_MIN_ITEMS_TOTAL,
+        valid_from=now, valid_until=end, issue_key=f"birthday:{user_id}:{year}", created_at=now,
+    ).on_conflict_do_nothing(index_elements=["issue_key"]).returning(Coupon.id))
+    if coupon_id is None:
+        return None
+    await emit(session, CouponIssued(user_id=user_id, coupon_id=int(coupon_id), kind="birthday", value=value,
+                                     valid_until=end, at=now))
+    return int(coupon_id)
+
+
+async def birthdays_this_month(session: AsyncSession, now: datetime, settings: Settings) -> list[int]:
+    month, _ = rules.local_month_year(now, settings.timezone)
+    return list(await session.scalars(select(MemberBirthday.user_id).where(MemberBirthday.month == month)
+                                      .order_by(MemberBirthday.user_id)))
+
+
+async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
+    return list(await session.scalars(select(Coupon).where(Coupon.user_id == user_id)
+                                      .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
+
+
+# --- badges (docs/rules.md §16) ----------------------------------------------------------------------------------
+
+
+async def recompute_badges(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Replace every badge kind with one DELETE and one INSERT … SELECT (set-based, no per-user loop)."""
+    since = now - timedelta(days=settings.level_window_days)
+    selects: dict[str, Any] = dict(ports.purchases().badge_selects(since))
+    selects["plus"] = select(PlusMembership.user_id, literal("plus:member"), literal("PLUS")).where(
+        PlusMembership.until > now)
+    counts: dict[str, int] = {}
+    for kind, query in selects.items():
+        await session.execute(delete(MemberBadge).where(MemberBadge.code.like(f"{kind}:%")))
+        sub = query.subquery()
+        cols = list(sub.c)
+        result = await session.execute(insert(MemberBadge).from_select(
+            ["user_id", "code", "name", "computed_at"], select(cols[0], cols[1], cols[2], literal(now, UTCDateTime))))
+        counts[kind] = int(getattr(result, "rowcount", 0) or 0)
+    return counts
+
+
+async def badges_of(session: AsyncSession, user_id: int) -> list[tuple[str, str]]:
+    return [(c, n) for c, n in (await session.execute(
+        select(MemberBadge.code, MemberBadge.name).where(MemberBadge.user_id == user_id)
+        .order_by(MemberBadge.code))).tuples().all()]
+
+
+async def badges_for(session: AsyncSession, user_ids: list[int]) -> dict[int, list[str]]:
+    """Badge names per user, for the names beside usernames on listing pages."""
+    out: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    if user_ids:
+        for uid, name in (await session.execute(select(MemberBadge.user_id, MemberBadge.name).where(
+                MemberBadge.user_id.in_(user_ids)).order_by(MemberBadge.code))).tuples().all():
+            out[uid].append(name)
+    return out
+
+
+# --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
+
+
+async def growth(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> tuple[int, dict[str, int]]:
+    """The growth score over the last ``level_window_days`` (365), computed from the orders' data when asked
+    (always current, so "recomputed daily and on completion" holds trivially; docs/decisions.md)."""
+    inputs = await ports.purchases().growth_inputs(session, user_id, now - timedelta(days=settings.level_window_days),
+                                                   now)
+    return rules.growth_score(spend=inputs.spend, active_days=inputs.active_days,
+                              feedback_given=inputs.feedback_given, feedback_photos=inputs.feedback_photos,
+                              disputes_lost=inputs.disputes_lost)
 
 
 # --- the member's view (API and page) ----------------------------------------------------------------------------

@@ -93,3 +93,45 @@ async def expire_due(ctx: JobContext) -> int:
 @periodic(every=timedelta(hours=1))
 async def expire_points(ctx: JobContext) -> int:
     return await expire_due(ctx)
+
+
+@periodic(every=timedelta(minutes=1))
+async def renew_plus(ctx: JobContext) -> int:
+    """PLUS auto-renewal (docs/rules.md §15): one try per ended period, then renewed or lapsed — exactly once
+    (the service decides under the row lock; a re-run finds nothing due)."""
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        due = await services.plus_due(session, now)
+    renewed = 0
+    for user_id in due:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                renewed += await services.renew_plus(session, user_id, now, ctx.settings) == "renewed"
+        except Exception:
+            log.exception("could not renew PLUS of user %s", user_id)
+    return renewed
+
+
+@periodic(every=timedelta(hours=1))
+async def issue_birthday_coupons(ctx: JobContext) -> int:
+    """Birthday coupons (docs/rules.md §15): "the daily job on the 1st" runs hourly and issues to every member
+    whose birthday month it is (platform time zone) — so it catches up after downtime; the coupon's unique
+    ``issue_key`` makes any re-run issue nothing more."""
+    now = ctx.now()
+    async with ctx.session_factory() as session:
+        user_ids = await services.birthdays_this_month(session, now, ctx.settings)
+    issued = 0
+    for user_id in user_ids:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                issued += await services.issue_birthday_coupon(session, user_id, now, ctx.settings) is not None
+        except Exception:
+            log.exception("could not issue the birthday coupon of user %s", user_id)
+    return issued
+
+
+@periodic(every=timedelta(days=1))
+async def recompute_badges(ctx: JobContext) -> dict[str, int]:
+    """Badges (docs/rules.md §16), daily: one DELETE + INSERT … SELECT per kind in one transaction."""
+    async with ctx.session_factory() as session, session.begin():
+        return await services.recompute_badges(session, ctx.now(), ctx.settings)

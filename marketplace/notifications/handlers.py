@@ -10,6 +10,7 @@ from marketplace import events
 from marketplace.auctions import events as auction_events
 from marketplace.db import after_commit
 from marketplace.jobs import RUNTIME
+from marketplace.membership import events as membership_events
 from marketplace.notifications import rules
 from marketplace.notifications.listings_port import Listing, ListingPublished
 from marketplace.notifications.services import notify
@@ -86,6 +87,22 @@ async def on_topup_paid(session: AsyncSession, e: wallet_events.TopUpPaid) -> No
                  dedupe_key=f"topup:{e.topup_id}")
 
 
+async def on_level_changed(session: AsyncSession, e: membership_events.LevelChanged) -> None:
+    await notify(session, e.user_id, "level_changed", f"Your level is now {e.new_level} (was {e.old_level})",
+                 url="/me/membership", dedupe_key=f"level:{e.user_id}:{e.at.isoformat()}")
+
+
+async def on_points_unfrozen(session: AsyncSession, e: membership_events.PointsUnfrozen) -> None:
+    await notify(session, e.user_id, "points_unfrozen", f"{e.points} points are now available",
+                 url="/me/membership", dedupe_key=f"unfrozen:{e.user_id}:{e.order_id}:{e.at.isoformat()}")
+
+
+async def on_coupon_issued(session: AsyncSession, e: membership_events.CouponIssued) -> None:
+    await notify(session, e.user_id, "coupon_issued",
+                 f"A {e.kind} coupon of {e.value} coins is waiting (until {e.valid_until:%Y-%m-%d})",
+                 url="/me/membership", dedupe_key=f"coupon:{e.coupon_id}")
+
+
 async def on_shop_event(session: AsyncSession, e: shop_events.ShopEvent) -> None:
     if isinstance(e, shop_events.ShopRenewed):
         kind, title, body = "shop_renewed", "Your shop was renewed", f"Plan {e.plan}: {e.price} coins charged."
@@ -128,3 +145,6 @@ def subscribe() -> None:
     for shop_kind in (shop_events.ShopRenewed, shop_events.ShopRenewalFailed, shop_events.ShopSuspended):
         events.subscribe(shop_kind, on_shop_event)
     events.subscribe(ListingPublished, on_listing_published)
+    events.subscribe(membership_events.LevelChanged, on_level_changed)
+    events.subscribe(membership_events.PointsUnfrozen, on_points_unfrozen)
+    events.subscribe(membership_events.CouponIssued, on_coupon_issued)

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from marketplace import events
 from marketplace.accounts.models import User
+from marketplace.categories.models import Category
 from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.services import ListingService
 from marketplace.membership import services as membership
+from marketplace.membership.ports import GrowthInputs
 from marketplace.orders import events as order_events
 from marketplace.orders import rules
 from marketplace.orders.exceptions import (
@@ -50,6 +52,8 @@ async def open_order(
     points: object = None,
     source: str = "purchase",
     shipping_address: dict[str, str] | None = None,
+    settings: Settings | None = None,
+    coupon_id: object = None,
 ) -> Order:
     """Create a ``paid`` order and move its coins into its escrow.
 
@@ -68,13 +72,19 @@ async def open_order(
         if points:
             raise InvalidOrderInput("Points are not redeemed on bids.")
         points = 0
+    fixed = pay_from == "available" and listing.mode == "fixed"  # member day / PLUS price: fixed price only
     pricing = await membership.price_purchase(
         session, buyer_id, items_total=items_total,
-        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points)
+        shipping_fee=listing.shipping_fee or 0 if pay_from == "available" else 0, points=points,
+        settings=settings, quantity=quantity, list_price=unit_price if fixed else None,
+        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None,
+        coupon_id=coupon_id)
     total = pricing.total
+    items_total = pricing.items_total
     order = Order(
         listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id, quantity=quantity,
-        unit_price=unit_price, total=total, fee=0, status="paid", items_total=items_total,
+        unit_price=pricing.unit_price if fixed else unit_price, total=total, fee=0, status="paid",
+        items_total=items_total,
         shipping_fee=pricing.shipping_fee, points_used=pricing.points_used, platform_paid=pricing.platform_paid,
         discounts=list(pricing.discounts), source=source, shipping_address=shipping_address,
     )
@@ -97,7 +107,7 @@ async def open_order(
     if gross > 0:
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
-    await membership.after_payment(session, order)
+    await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
     return order
 
 
@@ -110,7 +120,8 @@ async def open_order(
 
 async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, buyer_id: int, quantity: object,
                     now: datetime | None = None, *, publisher: Publisher | None = None,
-                    points: object = None, shipping_address: dict[str, str] | None = None) -> Order:
+                    points: object = None, shipping_address: dict[str, str] | None = None,
+                    coupon_id: object = None) -> Order:
     """Buy ``quantity`` units at the fixed price (docs/rules.md §4): the listings service takes the units under
     the listing row lock, the coins move into the order's escrow in the same transaction (InsufficientCoins, 402,
     rolls the decrement back with everything else)."""
@@ -118,7 +129,8 @@ async def buy_fixed(session: AsyncSession, settings: Settings, listing_id: int, 
         listing_id, buyer_id, quantity, now)
     assert listing.price is not None
     order = await open_order(session, listing=listing, buyer_id=buyer_id, quantity=units, unit_price=listing.price,
-                             points=points, shipping_address=shipping_address)
+                             points=points, shipping_address=shipping_address, settings=settings,
+                             coupon_id=coupon_id)
     await session.flush()
     await events.emit(session, order_events.ListingSold(listing.id, listing.seller_id, buyer_id, order.id, units,
                                                         order.total))
@@ -162,6 +174,57 @@ class PurchaseHistory:
 
     def buyers_since(self, since: datetime) -> Select[tuple[int]]:
         return select(Order.buyer_id).where(Order.status == "completed", Order.completed_at > since)
+
+    def badge_selects(self, since: datetime) -> dict[str, Select[tuple[int, str, str]]]:
+        """docs/rules.md §16, one statement per kind. ``medal``: per root category the top 100 buyers by
+        effective spend in it (a recursive CTE finds each category's root, ROW_NUMBER ranks); ``behaviour``:
+        first / 10 / 100 completed purchases, 10 / 100 positive feedbacks received as a seller."""
+        tree = select(Category.id.label("id"), Category.id.label("root_id"), Category.name.label("root_name")).where(
+            Category.parent_id.is_(None)).cte("tree", recursive=True)
+        child = aliased(Category)
+        tree = tree.union_all(select(child.id, tree.c.root_id, tree.c.root_name)
+                              .where(child.parent_id == tree.c.id))
+        spend = (select(Order.buyer_id.label("user_id"), tree.c.root_id, tree.c.root_name,
+                        func.sum(Order.total).label("spend"))
+                 .join(Listing, Listing.id == Order.listing_id).join(tree, tree.c.id == Listing.category_id)
+                 .where(Order.status == "completed", Order.completed_at > since)
+                 .group_by(Order.buyer_id, tree.c.root_id, tree.c.root_name).subquery())
+        ranked = select(spend.c.user_id, spend.c.root_id, spend.c.root_name, func.row_number().over(
+            partition_by=spend.c.root_id, order_by=(spend.c.spend.desc(), spend.c.user_id)).label("rank")).subquery()
+        medal = select(ranked.c.user_id, literal("medal:") + cast(ranked.c.root_id, String),
+                       ranked.c.root_name + literal(" medal · 身份勋章")).where(ranked.c.rank <= 100)
+        purchases = (select(Order.buyer_id.label("user_id"), func.count(Order.id).label("n"))
+                     .where(Order.status == "completed").group_by(Order.buyer_id).subquery())
+        positive = (select(Feedback.to_user_id.label("user_id"), func.count(Feedback.id).label("n"))
+                    .where(Feedback.role == "buyer", Feedback.rating == "positive").group_by(Feedback.to_user_id)
+                    .subquery())
+        parts = [
+            select(purchases.c.user_id, literal(f"behaviour:purchases_{n}"), literal(name))
+            .where(purchases.c.n >= n)
+            for n, name in ((1, "First purchase · 首单"), (10, "10 purchases"), (100, "100 purchases"))
+        ] + [
+            select(positive.c.user_id, literal(f"behaviour:positive_{n}"), literal(name)).where(positive.c.n >= n)
+            for n, name in ((10, "10 positive feedbacks as a seller"), (100, "100 positive feedbacks as a seller"))
+        ]
+        behaviour = union_all(*parts)
+        return {"medal": medal, "behaviour": select(behaviour.subquery())}
+
+    async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
+                            until: datetime) -> GrowthInputs:
+        """docs/rules.md §16. Active days: the distinct UTC days with a purchase (logins and bids are not recorded
+        yet, docs/decisions.md); disputes lost: a buyer's dispute released to the seller, or a seller's refunded."""
+        spend = await self.effective_spend(session, user_id, since, until)
+        days = await session.scalar(select(func.count(func.distinct(func.date(Order.created_at)))).where(
+            Order.buyer_id == user_id, Order.created_at > since, Order.created_at <= until))
+        given, photos = (await session.execute(
+            select(func.count(Feedback.id), func.count(Feedback.photo_key)).where(
+                Feedback.from_user_id == user_id, Feedback.created_at > since, Feedback.created_at <= until))).one()
+        lost = await session.scalar(select(func.count(Order.id)).where(
+            Order.dispute_reason.is_not(None), Order.closed_at > since, Order.closed_at <= until,
+            or_((Order.buyer_id == user_id) & (Order.status == "completed"),
+                (Order.seller_id == user_id) & (Order.status == "refunded"))))
+        return GrowthInputs(spend=spend, active_days=int(days or 0), feedback_given=int(given or 0),
+                            feedback_photos=int(photos or 0), disputes_lost=int(lost or 0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.membership.services import current_level, levels_of
+from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import rules
 from marketplace.orders.exceptions import WrongParty
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
@@ -117,7 +117,8 @@ class OrderViews(Controller):
                             if user.id == o.buyer_id and o.status == "paid" else [],
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
-                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id))
+                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id),
+                            buyer_growth=(await growth(db_session, view.order.buyer_id, utcnow(), settings))[0])
 
     @post("/orders/{order_id:int}/ship")
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -203,13 +204,18 @@ class DisputeAdminViews(Controller):
 
 
 @get("/users/{username:str}", include_in_schema=False)
-async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB) -> Template:
-    """A user's public profile with their feedback summary (the feedback belongs to orders)."""
+async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB,
+                  settings: AppSettings) -> Template:
+    """A user's public profile with their feedback summary (the feedback belongs to orders), level and growth score
+    with its parts (docs/rules.md §16)."""
     profile = await AccountService(db_session).by_username(username)
     extra = await FeedbackService(db_session).profile_context(profile.id)
     me = current_user(request)
+    score, parts = await growth(db_session, profile.id, utcnow(), settings)
     return await render(request, db_session, "accounts/profile.html", profile=profile,
-                        is_me=bool(me and me.id == profile.id), **extra)
+                        is_me=bool(me and me.id == profile.id),
+                        member_level=await current_level(db_session, profile.id), growth_total=score,
+                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id), **extra)
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]

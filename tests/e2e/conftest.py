@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -89,6 +91,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # the tests' auctions run 600 s: with the default hour, the ending_soon sweep (every 20 s) would add a
         # notification at a random moment of a test that counts them
         "MARKETPLACE_ENDING_SOON_SECONDS": "30",
+        # today (platform time zone) is the member day, for test_membership_perks_browser (no other test opts in)
+        "MARKETPLACE_MEMBER_DAY": str(datetime.now(ZoneInfo("Asia/Shanghai")).day),
         "MARKETPLACE_BASE_URL": f"http://127.0.0.1:{port}",
         "MARKETPLACE_SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
         "PYTHONPATH": str(ROOT),

@@ -28,11 +28,12 @@ async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], setting
         assert len(images) >= len(listings)
         assert all((settings.media_dir / i.storage_key).is_file() for i in images)
         fees = sum(lst.insertion_fee + (settings.fee_featured if lst.featured else 0) for lst in listings)
-        # revenue = listing fees + the demo shop's first plan period (the shops seeder runs too)
+        # revenue = listing fees + the demo shop's first plan period (the shops seeder runs too) + zhao's PLUS
         plans = await s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
                                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
                                .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-                               .where(LedgerTransaction.kind == "shop_plan", LedgerAccount.key == "platform:revenue"))
+                               .where(LedgerTransaction.kind.in_(("shop_plan", "plus")),
+                                      LedgerAccount.key == "platform:revenue"))
         # ... and the final value fees of the membership demo's completed purchases
         final_value = await s.scalar(select(func.coalesce(func.sum(Order.fee), 0)))
         assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans + final_value
