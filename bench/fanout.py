@@ -48,10 +48,13 @@ def watcher_process(port: int, listing_id: int, n: int, bids: int, conn: Any) ->
     async def run() -> None:
         seen: dict[int, list[float]] = {}
         sockets = []
-        for i in range(0, n, 100):
+        # Small groups and a long handshake timeout: on a busy 2-core box 100 handshakes at once (each one a
+        # snapshot read from the database) outlast websockets' default 10 s open_timeout.
+        for i in range(0, n, 25):
             sockets.extend(await asyncio.gather(*(
-                websockets.connect(f"ws://127.0.0.1:{port}/ws/listings/{listing_id}", max_queue=None)
-                for _ in range(min(100, n - i)))))
+                websockets.connect(f"ws://127.0.0.1:{port}/ws/listings/{listing_id}", max_queue=None,
+                                   open_timeout=120)
+                for _ in range(min(25, n - i)))))
         for ws in sockets:
             json.loads(await ws.recv())  # snapshot
         conn.send("ready")
