@@ -88,6 +88,7 @@ async def run_clients(base: str, listing_id: int, tokens: list[str], seconds: fl
     counter = itertools.count(1)
     latencies: list[float] = []
     accepted = refused = 0
+    statuses: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
 
     async def client(token: str) -> None:
@@ -104,8 +105,11 @@ async def run_clients(base: str, listing_id: int, tokens: list[str], seconds: fl
                     latencies.append(dt)
                 else:
                     refused += 1
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
     await asyncio.gather(*(client(t) for t in tokens))
+    if statuses:
+        print(f"  refused by status: {statuses}")
     return accepted, refused, latencies
 
 

@@ -155,7 +155,7 @@ def main() -> int:
     if args.json:
         for key in ("p1_ratio", "p2_ratio", "p3_p95_ms", "p4_seconds", "p5_ratio"):
             out.setdefault(key, None)
-        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
         print(f"wrote {args.json}")
     return 0
 

@@ -122,7 +122,7 @@ async def check(url: str, n: int) -> dict[str, int]:
         unsold = await conn.fetchval("SELECT count(*) FROM listings WHERE status = 'unsold'")
         orders = await conn.fetchval("SELECT count(*) FROM orders")
         double = await conn.fetchval("SELECT count(*) FROM (SELECT listing_id FROM orders GROUP BY listing_id HAVING count(*) > 1) t")
-        held = await conn.fetchval("SELECT coalesce(sum(balance), 0) FROM ledger_accounts WHERE kind = 'held'")
+        held = int(await conn.fetchval("SELECT coalesce(sum(balance), 0) FROM ledger_accounts WHERE kind = 'held'"))
         bad_txn = await conn.fetchval("SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0) t")
         drift = await conn.fetchval(
             "SELECT count(*) FROM ledger_accounts a LEFT JOIN (SELECT account_id, sum(amount) s FROM ledger_entries "

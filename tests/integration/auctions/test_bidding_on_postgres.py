@@ -309,3 +309,26 @@ async def test_two_concurrent_batched_sweeps_settle_each_auction_exactly_once(se
         assert await held_by_user(s) == {}
         await audit(s)
     assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 0
+
+
+async def test_a_failing_auction_does_not_hold_back_the_batch(sessions: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch with a bad auction rolls back and is retried one auction per transaction: the others close."""
+    async with sessions() as s, s.begin():
+        (seller_id,) = await quick_users(s, 1, 0, prefix="batchfail")
+        seller = await s.get(User, seller_id)
+        lids = [(await make_listing(s, seller, mode="auction", ends_at=utcnow() - timedelta(seconds=1))).id
+                for _ in range(5)]
+    bad = lids[2]
+    real_close = BidService.close
+
+    async def close(self: BidService, listing_id: int, now: datetime, **kw: Any) -> services.CloseResult:
+        if listing_id == bad:
+            raise RuntimeError("broken auction")
+        return await real_close(self, listing_id, now, **kw)
+
+    monkeypatch.setattr(BidService, "close", close)
+    assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 4
+    async with sessions() as s:
+        statuses = dict((await s.execute(select(Listing.id, Listing.status).where(Listing.id.in_(lids)))).all())
+    assert statuses == {lid: "active" if lid == bad else "unsold" for lid in lids}
