@@ -72,6 +72,7 @@ class BrowseResult:
 
 SEARCH_COUNT_CAP = 1_000
 COUNT_TTL = 30.0
+COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
 _COUNT_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, int]] = {}
 
@@ -189,20 +190,21 @@ class ListingService:
                             total_capped=capped)
 
     async def _count(self, stmt: Select[tuple[int]]) -> int:
-        """A browse count; one of :data:`SEARCH_COUNT_CAP` or more is reused for :data:`COUNT_TTL` seconds.
+        """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
 
         Counting a large category (an index-only scan over all its active listings) or a common search term was
         most of a page's time (docs/performance.md, P3), while the page itself stops after ``LIMIT``. A count that
         large is shown as "93,800" or "1,000+", where a few seconds' drift is invisible, so it is cached per
         process by the query's SQL and parameters; a smaller count is always exact and fresh."""
         compiled = stmt.compile(self.session.bind)
-        key = (str(compiled), tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items())))
+        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
+        key = (f"{self.session.bind.url}|{compiled}", params)
         now = time.monotonic()
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         total = int(await self.session.scalar(stmt) or 0)
-        if total >= SEARCH_COUNT_CAP:
+        if total >= COUNT_CACHE_MIN:
             if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
                 _COUNT_CACHE.clear()
             _COUNT_CACHE[key] = (now + COUNT_TTL, total)
