@@ -198,7 +198,7 @@ class ListingService:
         process by the query's SQL and parameters; a smaller count is always exact and fresh."""
         compiled = stmt.compile(self.session.bind)
         params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
-        key = (f"{self.session.bind.url}|{compiled}", params)
+        key = (f"{self.session.bind.sync_engine.url}|{compiled}", params)
         now = time.monotonic()
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
