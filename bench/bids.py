@@ -88,6 +88,7 @@ async def run_clients(base: str, listing_id: int, tokens: list[str], seconds: fl
     counter = itertools.count(1)
     latencies: list[float] = []
     accepted = refused = 0
+    statuses: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
 
     async def client(token: str) -> None:
@@ -104,8 +105,11 @@ async def run_clients(base: str, listing_id: int, tokens: list[str], seconds: fl
                     latencies.append(dt)
                 else:
                     refused += 1
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
     await asyncio.gather(*(client(t) for t in tokens))
+    if statuses:
+        print(f"  refused by status: {statuses}")
     return accepted, refused, latencies
 
 
@@ -170,13 +174,9 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-
+async def measure(clients: int = 16, seconds: float = 10, workers: int = 2) -> dict[str, float]:
+    """HTTP bids on one hot auction, then pgbench on the same hot row with the same connection count, in one run
+    on one scratch database (created and dropped here). Returns the figures; ``ratio`` = HTTP ÷ hot-row pgbench."""
     dbname = f"marketplace_bench_bids_{os.getpid()}"
     url = await create_db(dbname)
     port = free_port()
@@ -185,10 +185,10 @@ async def main() -> None:
            "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "MARKETPLACE_PAYMENT_GATEWAY": "sandbox", "PYTHONPATH": str(ROOT)}
     server = None
     try:
-        listing_id, tokens = await seed(url, args.clients)
+        listing_id, tokens = await seed(url, clients)
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "marketplace.app:create_app_from_env", "--factory", "--host",
-             "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+             "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
              "--no-access-log"], env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -199,26 +199,42 @@ async def main() -> None:
                 pass
             await asyncio.sleep(0.1)
         await run_clients(base, listing_id, tokens[:2], 1.0)  # warm-up (connections, JIT of caches)
-        accepted, refused, lat = await run_clients(base, listing_id, tokens, args.seconds)
-        rate = accepted / args.seconds
-        print(f"HTTP bids ({args.clients} clients, {args.workers} uvicorn workers, PostgreSQL + Redis):")
-        print(f"  accepted bids/s: {rate:8.1f}   (accepted {accepted}, refused {refused} in {args.seconds:.0f}s; "
-              f"all bid requests/s {(accepted + refused) / args.seconds:.1f} — a refused bid also locks the row)")
-        print(f"  latency p50: {pct(lat, 50) * 1000:6.1f} ms   p99: {pct(lat, 99) * 1000:6.1f} ms")
+        accepted, refused, lat = await run_clients(base, listing_id, tokens, seconds)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+            server = None
+        rate = accepted / seconds
+        pg_seconds = max(int(seconds), 5)
+        hot = pgbench(dbname, HOT_ROW_SQL, clients, pg_seconds)
+        full = pgbench(dbname, FULL_SQL, clients, pg_seconds)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=15)
+        await drop_db(dbname)
+    return {"clients": clients, "workers": workers, "seconds": seconds, "accepted_per_s": round(rate, 1),
+            "accepted": accepted, "refused": refused, "p50_ms": round(pct(lat, 50) * 1000, 1),
+            "p99_ms": round(pct(lat, 99) * 1000, 1), "pgbench_hot_row_tps": round(hot, 1),
+            "pgbench_full_bid_tps": round(full, 1), "ratio": round(rate / hot, 3), "ratio_full": round(rate / full, 3)}
 
-    seconds = max(int(args.seconds), 5)
-    hot = pgbench(dbname, HOT_ROW_SQL, args.clients, seconds)
-    full = pgbench(dbname, FULL_SQL, args.clients, seconds)
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    r = await measure(args.clients, args.seconds, args.workers)
+    print(f"HTTP bids ({args.clients} clients, {args.workers} uvicorn workers, PostgreSQL + Redis):")
+    print(f"  accepted bids/s: {r['accepted_per_s']:8.1f}   (accepted {r['accepted']}, refused {r['refused']} in "
+          f"{args.seconds:.0f}s — a refused bid also locks the row)")
+    print(f"  latency p50: {r['p50_ms']:6.1f} ms   p99: {r['p99_ms']:6.1f} ms")
     print(f"pgbench, same hot row, {args.clients} connections:")
-    print(f"  hot-row update only (lock + bid insert + row update): {hot:8.1f} tps   ratio HTTP/pgbench = "
-          f"{rate / hot:.2f}")
-    print(f"  whole bid transaction SQL (hot row + ledger):         {full:8.1f} tps   ratio HTTP/pgbench = "
-          f"{rate / full:.2f}")
-    await drop_db(dbname)
+    print(f"  hot-row update only (lock + bid insert + row update): {r['pgbench_hot_row_tps']:8.1f} tps   "
+          f"ratio HTTP/pgbench = {r['ratio']:.2f}")
+    print(f"  whole bid transaction SQL (hot row + ledger):         {r['pgbench_full_bid_tps']:8.1f} tps   "
+          f"ratio HTTP/pgbench = {r['ratio_full']:.2f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -55,38 +55,104 @@ async def close_auction(ctx: JobContext, listing_id: int) -> str:
 
 
 SWEEP_EVERY = timedelta(seconds=5)
+# Parallel closers per sweep on PostgreSQL (each holds one pooled connection; the pool has 10). SQLite has one
+# writer, so it closes one at a time.
+SWEEP_CONCURRENCY = 4
+# Due auctions one closer claims and settles per transaction (see _claim_and_close).
+SWEEP_CLAIM = 20
+
+
+async def _close_claimed(ctx: JobContext, ids: list[int]) -> list[CloseResult]:
+    """Close already-claimed auctions in the caller's order, in one transaction, then announce them."""
+    results: list[CloseResult] = []
+    async with ctx.session_factory() as session, session.begin():
+        service = BidService(session, ctx.settings)
+        # Each close re-locks its row (already ours when claimed in this transaction) and re-checks the status.
+        results = [await service.close(listing_id, ctx.now()) for listing_id in ids]
+    for listing_id, result in zip(ids, results, strict=True):
+        if result.closed and result.listing is not None:
+            await ctx.publisher.publish(channel_name(listing_id), closed_message(result.listing))
+    return results
+
+
+async def _claim_and_close(ctx: JobContext, now: datetime, failed: set[int]) -> int | None:
+    """Claim up to :data:`SWEEP_CLAIM` due auctions and close them, in one transaction; the number closed, or None
+    when nothing due is left to claim.
+
+    ``FOR UPDATE SKIP LOCKED`` hands every concurrent closer (another task of this sweep, another worker's sweep)
+    different rows and passes over rows a bid or a close job holds; ``BidService.close`` re-checks the status
+    under that same lock, so each auction settles once. The batch is equivalent to one transaction per auction
+    (each close is the same conditional transition, all commit together or none does) and saves a claim and a
+    commit per auction. The claimed rows are closed in leader order, so two batches take the leaders' ledger
+    account locks in the same order and cannot deadlock. If the batch fails, it is rolled back and its auctions
+    are closed one per transaction, so one bad auction is logged and skipped without holding back the others."""
+    claimed: list[int] = []
+    results: list[CloseResult] = []
+    try:
+        async with ctx.session_factory() as session, session.begin():
+            stmt = (select(Listing.id, Listing.leader_id)
+                    .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at <= now)
+                    .order_by(Listing.ends_at, Listing.id).limit(SWEEP_CLAIM).with_for_update(skip_locked=True))
+            if failed:
+                stmt = stmt.where(Listing.id.not_in(failed))
+            rows = (await session.execute(stmt)).all()
+            if not rows:
+                return None
+            claimed = [lid for lid, _ in sorted(rows, key=lambda r: (r[1] or 0, r[0]))]
+            service = BidService(session, ctx.settings)
+            results = [await service.close(lid, ctx.now()) for lid in claimed]
+    except Exception:
+        if not claimed:
+            raise
+        results = []  # rolled back: settle the claimed auctions one by one below
+    if results:
+        for listing_id, result in zip(claimed, results, strict=True):
+            if not result.closed:
+                failed.add(listing_id)  # cannot happen for a row claimed as due; never claim it again
+            elif result.listing is not None:
+                await ctx.publisher.publish(channel_name(listing_id), closed_message(result.listing))
+        return sum(r.closed for r in results)
+    closed = 0
+    for listing_id in claimed:
+        try:
+            (result,) = await _close_claimed(ctx, [listing_id])
+        except Exception:  # one bad auction must not stop the sweep of the others (its transaction rolled back)
+            log.exception("sweeper could not close auction %s", listing_id)
+            failed.add(listing_id)
+            continue
+        if not result.closed:
+            failed.add(listing_id)
+        closed += result.closed
+    return closed
 
 
 @periodic(every=SWEEP_EVERY)
 async def sweep_auctions(ctx: JobContext) -> int:
-    """Close every overdue auction, each in its own transaction. Rows locked by someone else (a bid, a close
-    job) are skipped: that holder finishes first and the next sweep sees the result.
+    """Close every overdue auction, each in its own transaction, with :data:`SWEEP_CONCURRENCY` closers claiming
+    rows by ``SKIP LOCKED`` (docs/performance.md, P4). Rows locked by someone else (a bid, a close job, another
+    worker's sweep) are skipped: that holder finishes first and a later claim or sweep sees the result. Two
+    workers sweeping at once therefore share the work instead of queueing on the same rows.
 
     It also schedules the close job of every auction ending before the next sweep, so an auction created
     without ``schedule_close`` (or whose job was lost) still closes on the second, not up to 5 s late. The job
     id makes this idempotent."""
     now = ctx.now()
     async with ctx.session_factory() as session:
-        ids = list(await session.scalars(
-            select(Listing.id)
-            .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at <= now)
-            .order_by(Listing.ends_at)
-            .limit(SWEEP_BATCH)
-        ))
         upcoming = (await session.execute(
             select(Listing.id, Listing.ends_at)
             .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at > now,
                    Listing.ends_at <= now + 2 * SWEEP_EVERY)
             .limit(SWEEP_BATCH)
         )).all()
+        sqlite = session.bind.dialect.name == "sqlite"
     for listing_id, ends_at in upcoming:
         await schedule_close(ctx.queue, listing_id, ends_at)
-    closed = 0
-    for listing_id in ids:
-        try:
-            result = await _close_once(ctx, listing_id, skip_locked=True)
-        except Exception:  # one bad auction must not stop the sweep of the others
-            log.exception("sweeper could not close auction %s", listing_id)
-            continue
-        closed += result.closed
-    return closed
+    failed: set[int] = set()
+
+    async def closer() -> int:
+        closed = 0
+        while (count := await _claim_and_close(ctx, now, failed)) is not None:
+            closed += count
+        return closed
+
+    return sum(await asyncio.gather(*(closer() for _ in range(1 if sqlite else SWEEP_CONCURRENCY))))

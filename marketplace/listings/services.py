@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
@@ -93,6 +94,15 @@ class BrowseResult:
 
 
 SEARCH_COUNT_CAP = 1_000
+COUNT_TTL = 30.0
+COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
+COUNT_CACHE_SIZE = 2_048
+_COUNT_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, int]] = {}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, (list, set, frozenset)) else value
+
 ORDERINGS: dict[str, tuple[Any, ...]] = {
     "ending_soon": (Listing.ends_at.asc().nulls_last(), Listing.id.asc()),
     "newest": (Listing.created_at.desc(), Listing.id.desc()),
@@ -216,21 +226,42 @@ class ListingService:
                                       Listing.shop_id.not_in(ports.shops().suspended_ids())))
 
         if text_condition is None:
-            total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
+            total = await self._count(select(func.count()).select_from(Listing).where(*conditions))
             capped = False
         else:
             # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
             # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
             limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-            total = await self.session.scalar(select(func.count()).select_from(limited))
-            capped = int(total or 0) > SEARCH_COUNT_CAP
-            total = min(int(total or 0), SEARCH_COUNT_CAP)
+            total = await self._count(select(func.count()).select_from(limited))
+            capped = total > SEARCH_COUNT_CAP
+            total = min(total, SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
         rows = await self.session.scalars(select(Listing).where(*conditions).order_by(*order)
                                           .offset(offset).limit(limit))
         return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page,
                             total_capped=capped)
+
+    async def _count(self, stmt: Select[tuple[int]]) -> int:
+        """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
+
+        Counting a large category (an index-only scan over all its active listings) or a common search term was
+        most of a page's time (docs/performance.md, P3), while the page itself stops after ``LIMIT``. A count that
+        large is shown as "93,800" or "1,000+", where a few seconds' drift is invisible, so it is cached per
+        process by the query's SQL and parameters; a smaller count is always exact and fresh."""
+        compiled = stmt.compile(self.session.bind)
+        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
+        key = (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+        now = time.monotonic()
+        hit = _COUNT_CACHE.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        total = int(await self.session.scalar(stmt) or 0)
+        if total >= COUNT_CACHE_MIN:
+            if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
+                _COUNT_CACHE.clear()
+            _COUNT_CACHE[key] = (now + COUNT_TTL, total)
+        return total
 
     # --- publishing ------------------------------------------------------------------------------------------
 

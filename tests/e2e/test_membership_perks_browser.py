@@ -51,10 +51,11 @@ async def test_j2_member_buys_on_member_day(live_server: LiveServer, browser: An
     await page.fill("#buy-form input[name=quantity]", "2")
     assert await page.inner_text("#buy-total") == "1,802 🪙"
     await page.click("#buy-form button[type=submit]")
-    await page.wait_for_url(re.compile(rf"/listings/{listing_id}$"))
-    assert "Bought! Order #" in await page.inner_text(".flashes")
-    order_id = re.search(r"Order #(\d+)", await page.inner_text(".flashes")).group(1)  # type: ignore[union-attr]
-    await page.goto(live_server.url(f"/orders/{order_id}"))
+    # The checkout confirmation (docs/rules.md §19.3) shows the member-day total before paying.
+    await page.wait_for_url(re.compile(rf"/listings/{listing_id}/checkout"))
+    assert await page.inner_text("#checkout-total") == "1,802 🪙"
+    await page.click("#confirm-pay")
+    await page.wait_for_url(re.compile(r"/orders/\d+$"))
     assert await page.inner_text(".order-total") == "1,802 🪙"
     kinds = await page.locator(".order-discount").evaluate_all("els => els.map(e => e.dataset.kind)")
     assert kinds == ["member_day"]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from marketplace.accounts.models import User
 from marketplace.auctions import rules, scheduling, services, tasks
 from marketplace.auctions.models import Bid
-from marketplace.auctions.schemas import state_of
+from marketplace.auctions.schemas import channel_name, state_of
 from marketplace.auctions.services import BidService
 from marketplace.db import drain_after_commit, utcnow
 from marketplace.errors import DomainError
@@ -277,3 +277,58 @@ async def test_end_without_sale_releases_the_leaders_hold(sessions: Any) -> None
         assert await ledger.wallet_balances(s, a) == (1000, 0)
         await audit(s)
     assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 0
+
+
+async def test_two_concurrent_batched_sweeps_settle_each_auction_exactly_once(sessions: Any) -> None:
+    """Two workers' sweeps at once over many due auctions (docs/performance.md, P4): SKIP LOCKED shares the rows,
+    every auction is closed by exactly one of the 2 × SWEEP_CONCURRENCY closers, one order per sold auction."""
+    n = 40
+    async with sessions() as s, s.begin():
+        seller_id, a, b = await quick_users(s, 3, 1_000_000, prefix="sweep")
+        seller = await s.get(User, seller_id)
+        lids = [(await make_listing(s, seller, mode="auction", start_price=10,
+                                    reserve_price=500 if i % 4 == 0 else None)).id for i in range(n)]
+    for lid in lids:
+        async with sessions() as s, s.begin():
+            await BidService(s, SETTINGS).place_bid(lid, a, 300, utcnow())
+            await BidService(s, SETTINGS).place_bid(lid, b, 200, utcnow())
+    async with sessions() as s, s.begin():
+        await s.execute(update(Listing).where(Listing.id.in_(lids)).values(ends_at=utcnow() - timedelta(seconds=1)))
+    rec_1, rec_2 = Recorder(), Recorder()
+    closed_1, closed_2 = await asyncio.gather(tasks.sweep_auctions(job_context(sessions, rec_1)),
+                                              tasks.sweep_auctions(job_context(sessions, rec_2)))
+    assert closed_1 + closed_2 == n
+    announced = [channel for channel, m in rec_1.published + rec_2.published if m["type"] == "closed"]
+    assert sorted(announced) == sorted(channel_name(lid) for lid in lids)
+    async with sessions() as s:
+        statuses = dict((await s.execute(select(Listing.id, Listing.status).where(Listing.id.in_(lids)))).all())
+        assert statuses == {lid: "unsold" if i % 4 == 0 else "sold" for i, lid in enumerate(lids)}
+        orders = (await s.execute(select(Order.listing_id, func.count()).group_by(Order.listing_id))).all()
+        assert sorted(lid for lid, _ in orders) == sorted(lid for i, lid in enumerate(lids) if i % 4)
+        assert all(count == 1 for _, count in orders)
+        assert await held_by_user(s) == {}
+        await audit(s)
+    assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 0
+
+
+async def test_a_failing_auction_does_not_hold_back_the_batch(sessions: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch with a bad auction rolls back and is retried one auction per transaction: the others close."""
+    async with sessions() as s, s.begin():
+        (seller_id,) = await quick_users(s, 1, 0, prefix="batchfail")
+        seller = await s.get(User, seller_id)
+        lids = [(await make_listing(s, seller, mode="auction", ends_at=utcnow() - timedelta(seconds=1))).id
+                for _ in range(5)]
+    bad = lids[2]
+    real_close = BidService.close
+
+    async def close(self: BidService, listing_id: int, now: datetime, **kw: Any) -> services.CloseResult:
+        if listing_id == bad:
+            raise RuntimeError("broken auction")
+        return await real_close(self, listing_id, now, **kw)
+
+    monkeypatch.setattr(BidService, "close", close)
+    assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 4
+    async with sessions() as s:
+        statuses = dict((await s.execute(select(Listing.id, Listing.status).where(Listing.id.in_(lids)))).all())
+    assert statuses == {lid: "active" if lid == bad else "unsold" for lid in lids}
