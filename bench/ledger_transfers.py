@@ -4,7 +4,7 @@
 
 Creates a throwaway database (``MARKETPLACE_TEST_PG_DSN``, default postgres@127.0.0.1), builds the schema with the
 migrations, and prints transfers per second. Each transfer is its own transaction that locks two wallet rows in
-ascending id order — the per-user serialisation point of DESIGN.md §8.
+ascending id order — the per-user serialisation point of docs/architecture.md.
 """
 
 from __future__ import annotations

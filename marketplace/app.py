@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         config=SQLAlchemyAsyncConfig(
             engine_instance=engine,
             session_config=AsyncSessionConfig(expire_on_commit=False),
-            # A form POST answers 303: plain "autocommit" would roll it back (DESIGN.md §9).
+            # A form POST answers 303: plain "autocommit" would roll it back (docs/architecture.md).
             before_send_handler="autocommit_include_redirects",
             metadata=Base.metadata,
             create_all=False,

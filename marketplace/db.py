@@ -39,7 +39,7 @@ def utcnow() -> datetime:
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z`` (API.md: "Times are ISO 8601 in UTC"); None stays None."""
+    """ISO 8601 in UTC with a ``Z`` (docs/api.md: "Times are ISO 8601 in UTC"); None stays None."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 

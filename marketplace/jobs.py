@@ -1,7 +1,7 @@
-"""The job port (DESIGN.md §2): one set of job functions, two ways to run them.
+"""The job port (docs/architecture.md): one set of job functions, two ways to run them.
 
 * Production: arq. ``marketplace worker`` runs :class:`WorkerSettings`; web processes enqueue through
-  :class:`ArqJobQueue`. arq delivers at least once, so every job must be idempotent (DESIGN.md §9).
+  :class:`ArqJobQueue`. arq delivers at least once, so every job must be idempotent (docs/architecture.md).
 * Embedded: :class:`InProcessJobQueue` runs the same functions as asyncio tasks in the web process, and the
   periodic ones (sweepers, auto-confirm, shop renewals) on a timer.
 

@@ -1,6 +1,6 @@
 """Typed settings read from ``MARKETPLACE_*`` environment variables.
 
-Every business number of RULES.md is a setting here, with RULES.md's default. The settings object is frozen and
+Every business number of docs/rules.md is a setting here, with the rules' default. The settings object is frozen and
 passed explicitly (``create_app(settings)``); nothing below the web layer reads the environment.
 """
 
@@ -16,7 +16,7 @@ PREFIX = "MARKETPLACE_"
 
 @dataclass(frozen=True, slots=True)
 class FeeSchedule:
-    """RULES.md §5."""
+    """docs/rules.md §5."""
 
     insertion_fixed: int = 2
     insertion_auction: int = 5
@@ -27,7 +27,7 @@ class FeeSchedule:
 
 @dataclass(frozen=True, slots=True)
 class ShopPlan:
-    """RULES.md §6: one row of the plan table."""
+    """docs/rules.md §6: one row of the plan table."""
 
     code: str
     name: str
@@ -53,7 +53,7 @@ class Settings:
     data_dir: Path = Path("./var")
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
-    # Secure cookies outside local development (DESIGN.md §9); off by default so http://127.0.0.1 works.
+    # Secure cookies outside local development (docs/architecture.md); off by default so http://127.0.0.1 works.
     secure_cookies: bool = False
     # Runs the arq worker's jobs inside the web process; on when there is no Redis (embedded mode).
     embedded_jobs: bool | None = None
@@ -103,7 +103,7 @@ class Settings:
     card_user_failures: int = 10
     card_user_window_seconds: int = 3600
 
-    # Notifications (RULES.md §12): the ending-soon lead time; SMTP (unset → e-mails are logged, not sent).
+    # Notifications (docs/rules.md §12): the ending-soon lead time; SMTP (unset → e-mails are logged, not sent).
     ending_soon_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "Coin Market <noreply@coin-market.local>"

@@ -159,7 +159,7 @@ async def quick_user(session: AsyncSession) -> User:
 
 
 async def ledger_problems(session: AsyncSession) -> list[str]:
-    """The ledger audit in SQL (RULES.md §8): each transaction sums to 0, each running balance equals its entries,
+    """The ledger audit in SQL (docs/rules.md §8): each transaction sums to 0, each running balance equals its entries,
     all balances sum to 0. Empty when balanced."""
     from sqlalchemy import text
 

@@ -1,4 +1,4 @@
-"""Pure account rules (API.md Accounts): what a username, an email and a password may be."""
+"""Pure account rules (docs/api.md Accounts): what a username, an email and a password may be."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ class AccountViews(Controller):
             form.pop("password", None)
             page = await render(request, db_session, "accounts/login.html", form=form, error=exc.detail,
                                 status_code=exc.status_code)
-            if isinstance(exc, RateLimited):  # RULES.md §11: the form's 429 carries Retry-After like the API's
+            if isinstance(exc, RateLimited):  # docs/rules.md §11: the form's 429 carries Retry-After like the API's
                 page.headers["Retry-After"] = str(exc.retry_after)
             return page
         request.clear_session()

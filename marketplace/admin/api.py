@@ -1,4 +1,4 @@
-"""Admin JSON API beyond API.md's table: user moderation (the same use cases as the /admin/users page)."""
+"""Admin JSON API beyond docs/api.md's table: user moderation (the same use cases as the /admin/users page)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin HTML pages: the dashboard, the category tree editor and user moderation (DESIGN.md §2 admin/).
+"""Admin HTML pages: the dashboard, the category tree editor and user moderation (docs/architecture.md admin/).
 
 Every action is a CSRF-protected form POST that answers 303 back to its page with a flash message. A refused
 action rolls the request's transaction back before redirecting — the redirect itself would otherwise commit

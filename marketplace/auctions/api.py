@@ -1,4 +1,4 @@
-"""JSON API: place a bid, read the public bid history (API.md "Listings, bids, purchases")."""
+"""JSON API: place a bid, read the public bid history (docs/api.md "Listings, bids, purchases")."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser
 
 
 async def check_bid_rate(request: Request[Any, Any, Any], user_id: int) -> None:
-    """RULES.md §11: at most ``bid_rate_limit`` bid attempts per user per minute, across every process."""
+    """docs/rules.md §11: at most ``bid_rate_limit`` bid attempts per user per minute, across every process."""
     limiter = request.app.state.rate_limiter
     key = f"bids:{user_id}"
     if await limiter.hit(key, 60) > request.app.state.settings.bid_rate_limit:

@@ -1,6 +1,6 @@
 """Live bids: ``GET /ws/listings/{id}`` pushes a snapshot on connect, then every message of ``listing:{id}``.
 
-The socket only pushes (DESIGN.md §9: bids go over HTTP POST). It reads the listing once for the snapshot and
+The socket only pushes (docs/architecture.md: bids go over HTTP POST). It reads the listing once for the snapshot and
 never writes. Messages come from the Channels plugin: the memory backend in embedded mode, Redis pub/sub with
 several processes, so a bid accepted by any process (or a close by the worker) reaches every watcher. Redis
 pub/sub keeps no history, which is why the snapshot is read fresh from the database on connect.

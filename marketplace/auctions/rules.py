@@ -1,4 +1,4 @@
-"""Pure auction rules (RULES.md §2, §3): increments, proxy price, minimum next bid, reserve, extension, close.
+"""Pure auction rules (docs/rules.md §2, §3): increments, proxy price, minimum next bid, reserve, extension, close.
 
 Everything here is a function of an :class:`AuctionState` (the auction columns of the listing row), a bid and a
 clock passed in. No I/O: the bidding service locks the row, builds the state, asks :func:`place_bid` what happens,
@@ -22,7 +22,7 @@ from marketplace.listings.rules import reserve_met as reserve_met
 
 
 def proxy_price(start_price: int, reserve_price: int | None, leader_max: int, runner_up_max: int | None) -> int:
-    """The current price from the two highest maxima (RULES.md §3 "Current price").
+    """The current price from the two highest maxima (docs/rules.md §3 "Current price").
 
     One bidder: the start price. Two or more: ``min(M1, M2 + increment(M2))`` (equal maxima give M1). Then the
     reserve rule lifts the price to the reserve once M1 reaches it, and nothing goes below the start price.
@@ -64,7 +64,7 @@ class AuctionState:
 
     @property
     def visible_buy_now_price(self) -> int | None:
-        """Buy Now is offered only while there are no bids (RULES.md §3)."""
+        """Buy Now is offered only while there are no bids (docs/rules.md §3)."""
         return self.buy_now_price if self.bid_count == 0 else None
 
     def is_open(self, now: datetime) -> bool:
@@ -118,7 +118,7 @@ def place_bid(
 ) -> BidOutcome:
     """Apply one bid (a maximum) to ``state`` at ``now``; ``available`` is the bidder's available coins.
 
-    Invariants kept (RULES.md §3): the leader holds the highest maximum (earlier wins ties); the price never
+    Invariants kept (docs/rules.md §3): the leader holds the highest maximum (earlier wins ties); the price never
     exceeds the leader's maximum nor falls below the start price; only the leader holds coins, exactly their
     maximum; a refused bid changes nothing; only a bid that raises the price can extend the auction.
     """
@@ -196,7 +196,7 @@ class CloseOutcome:
 
 
 def close_outcome(state: AuctionState) -> CloseOutcome:
-    """RULES.md §3 "Close": no bids or reserve not met → unsold (hold released); else sold at the current price."""
+    """docs/rules.md §3 "Close": no bids or reserve not met → unsold (hold released); else sold at the current price."""
     if state.leader_id is None or state.leader_max is None:
         return CloseOutcome(CloseKind.UNSOLD, state.current_price)
     if state.reserve_met is False:

@@ -1,4 +1,4 @@
-"""What the auction API and the live channel say about an auction (API.md "Listings, bids" and "Live updates")."""
+"""What the auction API and the live channel say about an auction (docs/api.md "Listings, bids" and "Live updates")."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marketplace.listings.serializers import auction_fields
 
 
 def channel_name(listing_id: int) -> str:
-    """One channel per listing (DESIGN.md §4)."""
+    """One channel per listing (docs/architecture.md)."""
     return f"listing:{listing_id}"
 
 

@@ -1,7 +1,7 @@
 """Auction use cases: place a bid, Buy Now, close, and the read models (history, my bids).
 
 Every write locks the listing row first (``SELECT … FOR UPDATE``; SQLite's BEGIN IMMEDIATE does the same job)
-and decides from that row alone (DESIGN.md §3), so concurrent bids on one auction queue on the row and each one
+and decides from that row alone (docs/architecture.md), so concurrent bids on one auction queue on the row and each one
 sees the state the previous one committed. Holds move through ``ledger.post`` in the same transaction. Side
 effects (the live message, re-scheduling the close job) are registered with ``after_commit`` and only happen
 once the bid is durable. Services flush, never commit.

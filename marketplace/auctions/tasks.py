@@ -1,4 +1,4 @@
-"""Closing auctions exactly once (DESIGN.md §3, §9).
+"""Closing auctions exactly once (docs/architecture.md, §9).
 
 Two mechanisms, both idempotent because the close itself is a conditional transition under the row lock
 (``BidService.close``):

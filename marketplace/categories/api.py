@@ -1,4 +1,4 @@
-"""Catalog JSON API: the category tree (API.md Categories)."""
+"""Catalog JSON API: the category tree (docs/api.md Categories)."""
 
 from __future__ import annotations
 

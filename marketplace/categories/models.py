@@ -15,7 +15,7 @@ from marketplace.db import Base, BigId, UTCDateTime, utcnow
 
 
 class Category(Base):
-    """A node of the category tree (RULES.md §10). Root nodes have ``parent_id`` NULL."""
+    """A node of the category tree (docs/rules.md §10). Root nodes have ``parent_id`` NULL."""
 
     __tablename__ = "categories"
     __table_args__ = (UniqueConstraint("parent_id", "name"),)

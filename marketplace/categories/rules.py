@@ -1,4 +1,4 @@
-"""Category tree rules (RULES.md §10), pure: they decide over a snapshot of the tree and never do I/O.
+"""Category tree rules (docs/rules.md §10), pure: they decide over a snapshot of the tree and never do I/O.
 
 The service takes the snapshot *after* locking the tree, so every decision here sees the tree as it will be
 written: a move that passes ``check_move`` cannot create a cycle even if another admin is editing at once.
@@ -129,7 +129,7 @@ def name_key(name: str) -> str:
 
 
 def check_sibling_name(tree: Tree, parent_id: int | None, name: str, *, ignore: Collection[int] = ()) -> None:
-    """Sibling names are unique (RULES.md §10), compared case-insensitively."""
+    """Sibling names are unique (docs/rules.md §10), compared case-insensitively."""
     key = name_key(name)
     for sibling in tree.children(parent_id):
         if sibling.id not in ignore and name_key(sibling.name) == key:
@@ -197,7 +197,7 @@ def check_merge(
     Refused when the target is the source or lies inside the source's subtree (the target would be deleted or
     become its own ancestor), when a moved child would clash with a name already under the target or push the
     tree past ``max_depth``, and when the result would hold listings in a category that has sub-categories —
-    listings go only in leaf categories (RULES.md §10), and a merge must not break that for the listings it moves.
+    listings go only in leaf categories (docs/rules.md §10), and a merge must not break that for the listings it moves.
     ``*_listings`` count the active listings placed directly in each category.
     """
     source = tree.node(source_id)

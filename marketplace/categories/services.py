@@ -21,13 +21,13 @@ _TREE_LOCK_KEY = 0x0CA7E6
 
 
 def category_out(cat: Category) -> dict[str, Any]:
-    """The API's category node without children (API.md Categories)."""
+    """The API's category node without children (docs/api.md Categories)."""
     return {"id": cat.id, "name": cat.name, "slug": cat.slug, "parent_id": cat.parent_id,
             "position": cat.position, "hidden": cat.hidden}
 
 
 class CategoryService:
-    """The category tree (RULES.md §10).
+    """The category tree (docs/rules.md §10).
 
     Every write first takes the tree lock, then reads a fresh snapshot and lets :mod:`categories.rules` decide, so
     two admins moving nodes at once can never build a cycle between them, and sibling names stay unique even
@@ -215,7 +215,7 @@ class CategoryService:
         return cat
 
     async def set_hidden(self, category_id: int, hidden: bool) -> Category:
-        """Hidden: not browsable, and its subtree's listings are hidden with it (RULES.md §10)."""
+        """Hidden: not browsable, and its subtree's listings are hidden with it (docs/rules.md §10)."""
         await self._lock_tree()
         cat = await self._locked(category_id)
         if cat.hidden != hidden:

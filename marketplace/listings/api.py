@@ -1,4 +1,4 @@
-"""JSON API of listings, photos and fixed-price purchases (API.md "Listings, bids, purchases", all but bids)."""
+"""JSON API of listings, photos and fixed-price purchases (docs/api.md "Listings, bids, purchases", all but bids)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
 class Listing(Base):
     """A fixed-price or auction listing.
 
-    For auctions this row is also the bid serialisation point (DESIGN.md §3): ``current_price``, ``leader_id``,
+    For auctions this row is also the bid serialisation point (docs/architecture.md): ``current_price``, ``leader_id``,
     ``leader_max``, ``runner_up_max``, ``bid_count``, ``ends_at``, ``status`` and ``version`` are read and written
     only under ``SELECT ... FOR UPDATE`` of this row.
     """
@@ -51,7 +51,7 @@ class Listing(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     insertion_fee: Mapped[int] = mapped_column(Coins, default=0)
-    # Published within a shop's free-listing quota (RULES.md §5): counted per plan period.
+    # Published within a shop's free-listing quota (docs/rules.md §5): counted per plan period.
     free_listing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

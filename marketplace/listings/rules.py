@@ -1,6 +1,6 @@
 """Pure listing rules: what a valid new listing is, what publishing it costs, what a purchase may take.
 
-No I/O here (STYLE.md rule 2): the service loads the rows, these functions decide. Every refusal raises
+No I/O here (docs/architecture.md): the service loads the rows, these functions decide. Every refusal raises
 :class:`~marketplace.errors.InvalidInput` (400) or :class:`~marketplace.errors.Conflict` (409) with a reason a
 person can read.
 """
@@ -127,7 +127,7 @@ def validate_new_listing(
     min_auction_seconds: int,
     max_auction_seconds: int,
 ) -> NewListing:
-    """Check a draft against RULES.md §3–§4 and the decisions in docs/decisions-listings.md.
+    """Check a draft against docs/rules.md §3–§4 and the decisions in docs/decisions-listings.md.
 
     Fields of the other mode are ignored rather than refused, so one form can post both modes.
     """
@@ -180,14 +180,14 @@ def validate_new_listing(
 def listing_fee(
     mode: str, *, featured: bool, free: bool, insertion_fixed: int, insertion_auction: int, featured_fee: int
 ) -> FeeQuote:
-    """RULES.md §5: the insertion fee by mode (none inside a shop's free quota) plus the featured upgrade."""
+    """docs/rules.md §5: the insertion fee by mode (none inside a shop's free quota) plus the featured upgrade."""
     insertion = 0 if free else (insertion_fixed if mode == "fixed" else insertion_auction)
     return FeeQuote(insertion=insertion, featured=featured_fee if featured else 0, free_listing=free)
 
 
 def check_purchase(*, mode: str, status: str, seller_id: int, buyer_id: int, quantity: object,
                    quantity_available: int) -> int:
-    """RULES.md §4: a fixed-price purchase of ``quantity`` units. Returns the quantity; raises otherwise.
+    """docs/rules.md §4: a fixed-price purchase of ``quantity`` units. Returns the quantity; raises otherwise.
 
     The buyer-is-seller check comes first so a seller never learns "sold out" instead of "your own item".
     """
@@ -206,7 +206,7 @@ def check_purchase(*, mode: str, status: str, seller_id: int, buyer_id: int, qua
 
 
 def check_end_early(*, status: str, seller_id: int, user_id: int, bid_count: int, sold_units: int) -> None:
-    """A seller may end their own active listing while it has no bids and no sales (API.md DELETE)."""
+    """A seller may end their own active listing while it has no bids and no sales (docs/api.md DELETE)."""
     if user_id != seller_id:
         raise PermissionDenied("Only the seller may end this listing.")
     if status != "active":
@@ -245,7 +245,7 @@ INCREMENT_BANDS: tuple[tuple[int, int], ...] = (
 
 
 def increment(price: int) -> int:
-    """The bid increment at ``price`` (RULES.md §2)."""
+    """The bid increment at ``price`` (docs/rules.md §2)."""
     for floor, step in INCREMENT_BANDS:
         if price >= floor:
             return step

@@ -1,4 +1,4 @@
-"""Text search over listing titles and descriptions, for Chinese and English (DESIGN.md §7).
+"""Text search over listing titles and descriptions, for Chinese and English (docs/architecture.md).
 
 One function, :func:`search_condition`, hides the backend:
 

@@ -54,9 +54,9 @@ def your_price(listing: Listing, terms: BuyerTerms | None) -> int | None:
 
 def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop: Any | None,
                 viewer_id: int | None, terms: BuyerTerms | None = None) -> ListingOut:
-    """The listing object of API.md. ``seller`` has ``id``/``username``; ``shop`` has ``slug``/``name`` or is None.
+    """The listing object of docs/api.md. ``seller`` has ``id``/``username``; ``shop`` has ``slug``/``name`` or is None.
 
-    ``buy_now_price`` disappears once an auction has bids (RULES.md §3: Buy Now only while there are none);
+    ``buy_now_price`` disappears once an auction has bids (docs/rules.md §3: Buy Now only while there are none);
     the reserve itself is never shown, only ``reserve_met``.
     """
     auction = auction_fields(listing, viewer_id) if listing.mode == "auction" else None

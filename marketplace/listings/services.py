@@ -183,7 +183,7 @@ class ListingService:
                                         await self._terms(viewer_id) if listings else None)
 
     async def browse(self, query: BrowseQuery) -> BrowseResult:
-        """A page of listings. Hidden categories and suspended shops are left out (RULES.md §6, §10)."""
+        """A page of listings. Hidden categories and suspended shops are left out (docs/rules.md §6, §10)."""
         sort = rules.parse_sort(query.sort)
         offset, limit = rules.page_window(query.page, query.per_page)
         conditions: list[ColumnElement[bool]] = []
@@ -266,7 +266,7 @@ class ListingService:
     # --- publishing ------------------------------------------------------------------------------------------
 
     async def create(self, seller_id: int, draft: dict[str, Any], now: datetime | None = None) -> Listing:
-        """Publish a listing and charge its fees in the same transaction (RULES.md §5).
+        """Publish a listing and charge its fees in the same transaction (docs/rules.md §5).
 
         Never leaves a listing without its fee: the fee is posted after the row is flushed and the caller's
         transaction rolls back on InsufficientCoins (402), taking the row with it.
@@ -322,7 +322,7 @@ class ListingService:
         return listing
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
-        """The seller ends an active listing with no bids and no sales; fees are kept (RULES.md §5)."""
+        """The seller ends an active listing with no bids and no sales; fees are kept (docs/rules.md §5)."""
         listing = await self._lock(listing_id)
         rules.check_end_early(status=listing.status, seller_id=listing.seller_id, user_id=user_id,
                               bid_count=listing.bid_count, sold_units=listing.quantity - listing.quantity_available)
@@ -334,7 +334,7 @@ class ListingService:
         return listing
 
     async def feature(self, listing_id: int, user_id: int) -> Listing:
-        """The featured upgrade after publishing (RULES.md §5: "at publish or later"), charged like at publish."""
+        """The featured upgrade after publishing (docs/rules.md §5: "at publish or later"), charged like at publish."""
         listing = await self._lock(listing_id)
         if listing.seller_id != user_id:
             raise PermissionDenied("Only the seller may feature this listing.")

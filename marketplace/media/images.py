@@ -1,7 +1,7 @@
 """The one image pipeline (listing photos, shop logos and banners): check an upload with Pillow, normalise it,
 and keep it behind a storage port.
 
-Uploads are hostile input (DESIGN.md §9): we open only JPEG/PNG/WebP judged by content (never by file name),
+Uploads are hostile input (docs/architecture.md): we open only JPEG/PNG/WebP judged by content (never by file name),
 refuse images whose declared size exceeds the pixel limit *before* decoding (a 100-byte PNG can declare
 100000×100000 pixels), ``verify()`` the file, then re-open and decode it, and re-encode it — which drops EXIF
 (GPS positions in phone photos) and any trailing payload. What we store is always our own JPEG.
@@ -146,7 +146,7 @@ def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedI
 
 
 class ImageStorage(Protocol):
-    """Where image bytes live. LocalStorage now; an S3-compatible store later (DESIGN.md §8)."""
+    """Where image bytes live. LocalStorage now; an S3-compatible store later (docs/architecture.md)."""
 
     def save(self, key: str, data: bytes, content_type: str) -> None: ...
 

@@ -1,4 +1,4 @@
-"""API.md "Membership, points, coupons, PLUS" (the Membership I part: levels and points)."""
+"""docs/api.md "Membership, points, coupons, PLUS" (the Membership I part: levels and points)."""
 
 from __future__ import annotations
 

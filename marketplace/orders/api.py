@@ -1,4 +1,4 @@
-"""JSON API for orders and feedback (API.md "Orders and feedback")."""
+"""JSON API for orders and feedback (docs/api.md "Orders and feedback")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure order rules (RULES.md §5 final value fee, §7 orders): the state machine, the fee, feedback. No I/O.
+"""Pure order rules (docs/rules.md §5 final value fee, §7 orders): the state machine, the fee, feedback. No I/O.
 
 Who may act is decided before the state: a seller who tries to confirm gets "not yours to do" (403) whatever the
 state, and only the right party learns that the state is wrong (409). The services hold the order row lock when
@@ -67,7 +67,7 @@ def allowed_actions(status: str, actor: Actor) -> list[Action]:
 
 
 def final_value_fee(total: int, percent: int, minimum: int) -> int:
-    """RULES.md §5: ``percent`` % of the sale total, rounded up, at least ``minimum`` coins.
+    """docs/rules.md §5: ``percent`` % of the sale total, rounded up, at least ``minimum`` coins.
 
     Integer arithmetic only (ceil(a/b) = -(-a // b)). A sale of 0 coins pays no fee, and the fee never exceeds
     the total: the seller is never asked to pay in more than escrow holds (docs/decisions-orders.md).
@@ -83,7 +83,7 @@ def auto_confirm_at(shipped_at: datetime, days: int) -> datetime:
 
 
 def auto_confirm_due(status: str, shipped_at: datetime | None, now: datetime, days: int) -> bool:
-    """A shipped order confirms itself once ``days`` days have passed since shipping (RULES.md §7)."""
+    """A shipped order confirms itself once ``days`` days have passed since shipping (docs/rules.md §7)."""
     return status == "shipped" and shipped_at is not None and now >= auto_confirm_at(shipped_at, days)
 
 

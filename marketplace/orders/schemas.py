@@ -15,7 +15,7 @@ class DiscountOut(msgspec.Struct):
 
 
 class OrderOut(msgspec.Struct):
-    """API.md's order, plus names and the shipping details the pages show."""
+    """docs/api.md's order, plus names and the shipping details the pages show."""
 
     id: int
     listing_id: int

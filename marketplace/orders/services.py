@@ -260,7 +260,7 @@ class FeedbackView:
 
 
 class OrderService:
-    """Everything that happens to an order after it is paid (RULES.md §7).
+    """Everything that happens to an order after it is paid (docs/rules.md §7).
 
     Every transition locks the order row (``SELECT … FOR UPDATE``) and decides from the state it read under that
     lock, so two racing requests (confirm vs. auto-confirm, cancel vs. ship) serialise and exactly one wins; the

@@ -1,4 +1,4 @@
-"""Order jobs: the auto-confirm sweep (RULES.md §7: shipped orders confirm themselves after 10 days)."""
+"""Order jobs: the auto-confirm sweep (docs/rules.md §7: shipped orders confirm themselves after 10 days)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md § Shops: plans, open, read, update, renew."""
+"""docs/api.md § Shops: plans, open, read, update, renew."""
 
 from __future__ import annotations
 

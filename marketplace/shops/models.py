@@ -9,7 +9,7 @@ from marketplace.db import Base, BigId, UTCDateTime, utcnow
 
 
 class Shop(Base):
-    """A paid seller shop (RULES.md §6). ``period_started_at`` starts the current free-listing quota period."""
+    """A paid seller shop (docs/rules.md §6). ``period_started_at`` starts the current free-listing quota period."""
 
     __tablename__ = "shops"
     __table_args__ = (CheckConstraint("status IN ('active', 'grace', 'suspended')", name="status"),)
@@ -20,7 +20,7 @@ class Shop(Base):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     plan: Mapped[str] = mapped_column(String(16))
-    # A downgrade waits for the next renewal (RULES.md §6 / Shops issue).
+    # A downgrade waits for the next renewal (docs/rules.md §6 / Shops issue).
     next_plan: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)

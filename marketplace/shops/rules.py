@@ -1,4 +1,4 @@
-"""Paid-shop arithmetic (RULES.md §6): subscription transitions, proration, quota periods, slugs.
+"""Paid-shop arithmetic (docs/rules.md §6): subscription transitions, proration, quota periods, slugs.
 
 Pure: no I/O, the clock is passed in. The service layer loads and locks the shop row, asks these functions what
 the next state is, moves the coins through the ledger and writes the result.

@@ -1,4 +1,4 @@
-"""JSON shapes of API.md's Shops section (extra fields are allowed by the contract)."""
+"""JSON shapes of docs/api.md's Shops section (extra fields are allowed by the contract)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shop use cases (RULES.md §6): open, update, change plan, renew, the renewal job's step, shop pages.
+"""Shop use cases (docs/rules.md §6): open, update, change plan, renew, the renewal job's step, shop pages.
 
 Every decision that moves coins is taken with the shop row locked (``SELECT … FOR UPDATE``) and the state
 re-read under that lock, so two requests or two job runs at once cannot both charge for the same period. Lock
@@ -94,7 +94,7 @@ async def listing_terms(session: AsyncSession, seller_id: int, now: datetime, se
 
 def suspended_shop_ids() -> Select[tuple[int]]:
     """Ids of suspended shops, for browse queries: ``Listing.shop_id.not_in(suspended_shop_ids())`` hides
-    their listings (RULES.md §6). Listings outside any shop have ``shop_id`` NULL: combine with ``is_(None)``."""
+    their listings (docs/rules.md §6). Listings outside any shop have ``shop_id`` NULL: combine with ``is_(None)``."""
     return select(Shop.id).where(Shop.status == "suspended")
 
 
@@ -168,7 +168,7 @@ class ShopService:
         self.cache = cache
 
     def _changed(self, shop: Shop) -> None:
-        """Bump the cache versions of what shows shops (DESIGN.md §5) once the change is committed: ``shops``
+        """Bump the cache versions of what shows shops (docs/architecture.md) once the change is committed: ``shops``
         (any shop's name, slug or status — listing cards and blocks show them, browse hides suspended shops)
         and ``shop:<id>``."""
         cache, names = self.cache, ("shops", f"shop:{shop.id}")

@@ -1,4 +1,4 @@
-"""The shop renewal job (RULES.md §6): renew, move to grace, suspend — whatever is due.
+"""The shop renewal job (docs/rules.md §6): renew, move to grace, suspend — whatever is due.
 
 Hourly rather than daily so that a shop is renewed or lapses within an hour of its ``paid_until``; a run with
 nothing due costs one indexed query. Idempotent by construction: each shop is moved in its own transaction with

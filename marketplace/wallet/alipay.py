@@ -205,7 +205,7 @@ class PaidNotice:
 
 
 def verify_notify(params: Mapping[str, str], *, gateway_public_key: rsa.RSAPublicKey, app_id: str) -> PaidNotice:
-    """RULES.md §9: signature first (nothing unsigned is trusted), then app_id and trade_status.
+    """docs/rules.md §9: signature first (nothing unsigned is trusted), then app_id and trade_status.
 
     The caller checks what needs the database: that ``out_trade_no`` exists and ``total_amount`` matches.
     """

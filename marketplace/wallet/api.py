@@ -1,4 +1,4 @@
-"""Wallet JSON API (API.md, Wallet and top-up); the payment notify is in ``views.py`` (it is not under /api)."""
+"""Wallet JSON API (docs/api.md, Wallet and top-up); the payment notify is in ``views.py`` (it is not under /api)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``marketplace ledger audit``: recompute the ledger from its entries and compare (RULES.md §8, DESIGN.md §3).
+"""``marketplace ledger audit``: recompute the ledger from its entries and compare (docs/rules.md §8).
 
 Checks, each reported with the ids involved:
 

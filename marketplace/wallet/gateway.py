@@ -1,4 +1,4 @@
-"""Which payment gateway the site talks to, and its keys (RULES.md §9).
+"""Which payment gateway the site talks to, and its keys (docs/rules.md §9).
 
 * ``alipay``: the real gateway (``MARKETPLACE_ALIPAY_GATEWAY_URL``); our app private key signs requests, Alipay's
   public key verifies notifies (``MARKETPLACE_ALIPAY_PRIVATE_KEY_PATH`` / ``..._PUBLIC_KEY_PATH``).

@@ -1,4 +1,4 @@
-"""The one way coins move: :func:`post` writes a balanced transaction (DESIGN.md §3).
+"""The one way coins move: :func:`post` writes a balanced transaction (docs/architecture.md).
 
 Account keys name accounts without knowing their ids: ``available(user_id)``, ``held(user_id)``,
 ``escrow(order_id)``, ``platform("revenue")``. Every other module (fees, holds, escrow, payouts, refunds,

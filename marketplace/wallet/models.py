@@ -28,7 +28,7 @@ def unit_of(kind: str) -> str:
 
 
 class LedgerAccount(Base):
-    """One account of the double-entry ledger (DESIGN.md §3).
+    """One account of the double-entry ledger (docs/architecture.md).
 
     User and escrow accounts keep a running ``balance`` updated under a row lock and never below zero; platform
     accounts keep ``balance`` at 0 and are summed from their entries, so no hot row serialises unrelated sales.
@@ -78,7 +78,7 @@ class LedgerEntry(Base):
 
 
 class TopUp(Base):
-    """A coin top-up through a payment gateway; credited only from a verified notify (RULES.md §9)."""
+    """A coin top-up through a payment gateway; credited only from a verified notify (docs/rules.md §9)."""
 
     __tablename__ = "topups"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Pure ledger and top-up arithmetic (RULES.md §1, §8). No I/O."""
+"""Pure ledger and top-up arithmetic (docs/rules.md §1, §8). No I/O."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def yuan_text_to_fen(text: str) -> int:
 
 
 def check_topup_coins(coins: int, minimum: int, maximum: int) -> None:
-    """RULES.md §1: a top-up buys between ``minimum`` and ``maximum`` whole coins (inclusive)."""
+    """docs/rules.md §1: a top-up buys between ``minimum`` and ``maximum`` whole coins (inclusive)."""
     if isinstance(coins, bool) or not isinstance(coins, int) or not minimum <= coins <= maximum:
         raise TopUpOutOfBounds(f"A top-up is between {minimum:,} and {maximum:,} coins.")
 

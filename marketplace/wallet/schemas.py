@@ -1,4 +1,4 @@
-"""JSON shapes of the wallet API (API.md, Wallet and top-up)."""
+"""JSON shapes of the wallet API (docs/api.md, Wallet and top-up)."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ class WalletService:
     # --- top-up ----------------------------------------------------------------------------------------------
 
     async def create_topup(self, user_id: int, coins: int, *, site_url: str) -> CreatedTopUp:
-        """A pending top-up and the signed gateway URL to send the payer to. No coins move yet (RULES.md §9).
+        """A pending top-up and the signed gateway URL to send the payer to. No coins move yet (docs/rules.md §9).
 
         ``site_url`` is the origin the payer is using: the return page and the sandbox page live there.
         """

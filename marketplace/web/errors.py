@@ -1,4 +1,4 @@
-"""The one table that turns exceptions into responses (STYLE.md rule 7).
+"""The one table that turns exceptions into responses (docs/architecture.md).
 
 API paths answer Litestar's JSON error format ``{"status_code", "detail"}``; HTML paths render an error page,
 and an unauthenticated HTML request is sent to the login page instead.

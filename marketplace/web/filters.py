@@ -1,4 +1,4 @@
-"""Jinja filters: the one place coins and times are formatted (STYLE.md rule 3)."""
+"""Jinja filters: the one place coins and times are formatted (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixed-window counters for login failures and bids (RULES.md §11).
+"""Fixed-window counters for login failures and bids (docs/rules.md §11).
 
 Redis in production, so every server process counts together; a dict in embedded mode (one process).
 """

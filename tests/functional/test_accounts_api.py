@@ -1,4 +1,4 @@
-"""API.md Accounts, through the HTTP layer on PostgreSQL."""
+"""docs/api.md Accounts, through the HTTP layer on PostgreSQL."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""API.md bids through HTTP: every error code, and RULES.md §3 scenarios replayed over the API."""
+"""docs/api.md bids through HTTP: every error code, and docs/rules.md §3 scenarios replayed over the API."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ async def test_history_masks_names_newest_first(client: Any, sessions: Any) -> N
     assert (await client.get("/api/v1/listings/999999/bids")).status_code == 404
 
 
-# --- RULES.md §3 over HTTP ------------------------------------------------------------------------------------------
+# --- docs/rules.md §3 over HTTP ------------------------------------------------------------------------------------
 
 
 async def test_proxy_bidding_scenario_over_http(client: Any, sessions: Any) -> None:

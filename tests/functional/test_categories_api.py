@@ -1,4 +1,4 @@
-"""API.md Categories, through HTTP on PostgreSQL: every endpoint with its success shape and error codes."""
+"""docs/api.md Categories, through HTTP on PostgreSQL: every endpoint with its success shape and error codes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md Listings and purchases (all but bids), through the HTTP layer on PostgreSQL."""
+"""docs/api.md Listings and purchases (all but bids), through the HTTP layer on PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md "Orders and feedback" through the HTTP layer on PostgreSQL: every endpoint, its success and its errors."""
+"""docs/api.md "Orders and feedback" over HTTP on PostgreSQL: every endpoint, its success and its errors."""
 
 from __future__ import annotations
 

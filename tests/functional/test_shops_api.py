@@ -1,4 +1,4 @@
-"""API.md § Shops through the HTTP layer on PostgreSQL: every endpoint with its errors."""
+"""docs/api.md § Shops through the HTTP layer on PostgreSQL: every endpoint with its errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md Wallet and top-up, through HTTP on PostgreSQL, with the sandbox gateway's keys."""
+"""docs/api.md Wallet and top-up, through HTTP on PostgreSQL, with the sandbox gateway's keys."""
 
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit

@@ -43,7 +43,7 @@ async def quick_users(session: AsyncSession, n: int, coins: int, prefix: str = "
 
 
 async def audit(session: AsyncSession) -> None:
-    """RULES.md §8: every transaction sums to 0, running balances equal their entries, no user balance < 0."""
+    """docs/rules.md §8: every transaction sums to 0, running balances equal their entries, no user balance < 0."""
     bad_txn = await session.scalar(text(
         "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id "
         "HAVING sum(amount) <> 0) t"))

@@ -1,4 +1,4 @@
-"""OrderService on PostgreSQL: coins move exactly as RULES.md §5/§7 say, and the ledger stays balanced."""
+"""OrderService on PostgreSQL: coins move exactly as docs/rules.md §5/§7 say, and the ledger stays balanced."""
 
 from __future__ import annotations
 

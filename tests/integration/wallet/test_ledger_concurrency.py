@@ -1,4 +1,4 @@
-"""The ledger on real PostgreSQL: concurrent transfers, idempotency keys, and the audit (DESIGN.md §3)."""
+"""The ledger on real PostgreSQL: concurrent transfers, idempotency keys, and the audit (docs/architecture.md)."""
 
 import asyncio
 import random

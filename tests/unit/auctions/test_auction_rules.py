@@ -1,4 +1,4 @@
-"""RULES.md §2–§3 as a table of hand-written proxy-bidding scenarios, plus Hypothesis invariants."""
+"""docs/rules.md §2–§3 as a table of hand-written proxy-bidding scenarios, plus Hypothesis invariants."""
 
 from __future__ import annotations
 

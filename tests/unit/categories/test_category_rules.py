@@ -1,4 +1,4 @@
-"""categories.rules: the category tree's invariants (RULES.md §10), decided over a plain snapshot."""
+"""categories.rules: the category tree's invariants (docs/rules.md §10), decided over a plain snapshot."""
 
 from __future__ import annotations
 

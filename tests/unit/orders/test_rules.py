@@ -1,4 +1,4 @@
-"""RULES.md §5 (final value fee) and §7 (orders): the pure state machine, the fee and feedback rules."""
+"""docs/rules.md §5 (final value fee) and §7 (orders): the pure state machine, the fee and feedback rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from marketplace.orders import rules
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, InvalidTransition, WrongParty
 
-# (action) -> (the one state it starts from, the state it leads to, who may take it): written out from RULES.md
+# (action) -> (the one state it starts from, the state it leads to, who may take it): written out from docs/rules.md
 # §7 independently of rules.TRANSITIONS, so a typo there fails here.
 EXPECTED = {
     "ship": ("paid", "shipped", {"seller"}),

@@ -1,4 +1,4 @@
-"""Shop subscription rules with the clock passed in (RULES.md §6)."""
+"""Shop subscription rules with the clock passed in (docs/rules.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure ledger and top-up arithmetic (RULES.md §1, §8)."""
+"""Pure ledger and top-up arithmetic (docs/rules.md §1, §8)."""
 
 import pytest
 
