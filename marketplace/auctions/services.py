@@ -38,7 +38,7 @@ from marketplace.auctions.models import Bid
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
 from marketplace.db import after_commit
-from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from marketplace.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
@@ -338,12 +338,10 @@ class Quote:
 
 
 async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity: object, points: object,
-                now: datetime) -> Quote:
+                now: datetime, settings: Settings | None = None) -> Quote:
     """Price a purchase without making it: the same refusals as the purchase (404, 403 own item, 409 sold out or
     Buy Now gone, 400 bad quantity or points), and the buyer's balance before and after."""
-    listing = await session.get(Listing, listing_id)
-    if listing is None or listing.status == "removed":
-        raise NotFound("Listing not found.")
+    listing = await ensure_tradable(session, listing_id)  # hidden, suspended or removed: 404
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
     if listing.mode == "auction":
@@ -364,8 +362,11 @@ async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity:
             raise Conflict(f"Only {listing.quantity_available} left.")
         assert listing.price is not None
         kind, units, unit_price = "fixed", quantity, listing.price
-    pricing = await membership.price_purchase(session, buyer_id, items_total=units * unit_price,
-                                              shipping_fee=listing.shipping_fee or 0, points=points, now=now)
+    fixed = kind == "fixed"  # member day / PLUS price: fixed price only, priced as the purchase will be
+    pricing = await membership.price_purchase(
+        session, buyer_id, items_total=units * unit_price, shipping_fee=listing.shipping_fee or 0, points=points,
+        now=now, settings=settings, quantity=units, list_price=unit_price if fixed else None,
+        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None)
     balance = await ledger.balance(session, ledger.available(buyer_id))
     return Quote(listing=listing, kind=kind, quantity=units, unit_price=unit_price, pricing=pricing,
                  balance=balance)

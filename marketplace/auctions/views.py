@@ -90,7 +90,7 @@ class AuctionViews(Controller):
         try:
             quantity = form_int(dict(q), "quantity", "Quantity") or 1
             points = form_int(dict(q), "points", "Points") or 0
-            quote = await checkout_quote(db_session, listing_id, user.id, quantity, points, utcnow())
+            quote = await checkout_quote(db_session, listing_id, user.id, quantity, points, utcnow(), settings)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise

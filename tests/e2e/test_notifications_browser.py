@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.async_api import expect
 
 from tests.e2e.conftest import LiveServer, ui_login
 from tests.e2e.test_auctions_browser import _auction_url, _seed_direct, _try_api
@@ -37,8 +38,8 @@ async def test_outbid_badge_goes_up_live(live_server: LiveServer, browser: Any, 
         await other.fill("input[name=max_amount]", "500")
         await other.click("[data-bid-form] button[type=submit]")
 
-        await page.wait_for_function(
-            "document.getElementById('notif-count').dataset.unread === '1'", timeout=3000)
+        # expect(), not wait_for_function(): a string predicate is eval'd, which the site's CSP forbids
+        await expect(page.locator("#notif-count")).to_have_attribute("data-unread", "1", timeout=3000)
         assert await page.is_visible("#notif-count")
         assert (await page.inner_text("#notif-count")).strip() == "1"
         assert page.url.endswith("/watchlist")  # no reload, no navigation
@@ -53,12 +54,10 @@ async def test_outbid_badge_goes_up_live(live_server: LiveServer, browser: Any, 
         await other.goto(live_server.url(f"/listings/{listing_id}"))
         button = other.locator(f"form[data-watch-listing='{listing_id}'] .watch-btn").first
         await button.wait_for()
-        await other.wait_for_function(
-            f"document.querySelector(\"form[data-watch-listing='{listing_id}']\").dataset.watched === '0'")
+        await expect(other.locator(f"form[data-watch-listing='{listing_id}']").first).to_have_attribute(
+            "data-watched", "0")
         await button.click()
-        await other.wait_for_function(
-            f"document.querySelector(\"form[data-watch-listing='{listing_id}'] .watch-btn\")"
-            ".getAttribute('aria-pressed') === 'true'")
+        await expect(button).to_have_attribute("aria-pressed", "true")
         assert other.url.endswith(f"/listings/{listing_id}")
         await other.goto(live_server.url("/watchlist"))
         assert "E2E auction camera" in await other.inner_text("main")

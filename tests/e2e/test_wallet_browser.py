@@ -109,6 +109,6 @@ async def test_topup_100_coins_through_the_sandbox_gateway(wallet_server: str) -
             await page.wait_for_url("**/wallet?topup=*")
             await expect(page.locator("#wallet-available")).to_have_attribute("data-coins", "100")
             await expect(page.locator(".topup-return")).to_contain_text("paid")
-            await expect(page.locator("table.wallet-entries")).to_contain_text("topup:")
+            await expect(page.locator("table.wallet-entries")).to_contain_text("Top-up #")
         finally:
             await browser.close()

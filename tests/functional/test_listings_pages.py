@@ -82,8 +82,10 @@ async def test_sell_with_photos_then_another_user_buys_through_the_pages(client:
     assert "Only 2 left" in r.text
     r = await client.post(f"{url}/buy", data={"quantity": "2", "_csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
+    assert r.headers["location"].startswith("/orders/")  # the order page (docs/rules.md §19.3)
     page = await client.get(r.headers["location"])
-    assert "Bought! Order #" in page.text
+    assert "Order #" in page.text
+    page = await client.get(url)
     assert ">sold<" in page.text
     wallet = (await client.get("/api/v1/me", headers=buyer["headers"])).json()["wallet"]
     assert wallet["available"] == 260

@@ -107,7 +107,9 @@ async def test_buy_with_points_and_shipping_then_complete(client: Any, sessions:
     assert body["points"]["available"] == 1000
     assert body["points"]["frozen"] == 52
     assert body["plus"] == {"active": False, "until": None, "auto_renew": False}
-    assert body["growth_score"] == {"total": 0, "parts": {}}
+    # docs/rules.md §16: floor(50 yuan / 10) for the spend + 5 for the one active day.
+    assert body["growth_score"] == {
+        "total": 10, "parts": {"spend": 5, "active_days": 5, "feedback": 0, "disputes_lost": 0}}
     assert body["badges"] == []
     assert len(body["points"]["expiring"]) == 1
     assert body["points"]["expiring"][0]["points"] == 1000
@@ -244,7 +246,8 @@ async def test_cancel_gives_points_back_with_their_expiry_and_takes_frozen_ones(
 async def test_public_membership_and_auth(client: Any, sessions: Sessions, people: dict[str, Any]) -> None:
     r = await client.get(f"/api/v1/users/{people['buyer']['username'].upper()}/membership")
     assert r.status_code == 200
-    assert r.json() == {"level": "registered", "growth_score": {"total": 0, "parts": {}}, "badges": []}
+    no_parts = {"spend": 0, "active_days": 0, "feedback": 0, "disputes_lost": 0}
+    assert r.json() == {"level": "registered", "growth_score": {"total": 0, "parts": no_parts}, "badges": []}
     assert (await client.get("/api/v1/users/nobody_here/membership")).status_code == 404
     assert (await client.get("/api/v1/me/membership")).status_code == 401
     assert (await client.get("/api/v1/me/points/entries?page=0",

@@ -212,8 +212,10 @@ async def test_order_transitions_tell_the_other_side(sessions: Any, recorder: Re
     async with sessions() as s, s.begin():
         await FeedbackService(s).leave(o1, buyer, "positive", "great")
     got = await kinds(sessions) - before
+    # The buyer's first completed order also lifts them from `registered` to J1 (docs/rules.md §13).
     assert got == Counter({(buyer, "order_shipped"): 1, (seller, "order_completed"): 1,
-                           (seller, "order_cancelled"): 1, (seller, "feedback_received"): 1})
+                           (seller, "order_cancelled"): 1, (seller, "feedback_received"): 1,
+                           (buyer, "level_changed"): 1})
 
 
 async def test_dispute_and_resolution(sessions: Any, recorder: Recorder) -> None:
