@@ -78,7 +78,7 @@ async def _assert_fits(page: Any, server: LiveServer, path: str) -> None:
 
 async def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 async def test_no_main_page_overflows_a_phone(live_server: LiveServer, browser: Any, world: dict[str, Any]) -> None:
@@ -133,6 +133,10 @@ async def test_the_phone_home_page_shows_two_columns_and_items_near_the_top(
     drawer = page.locator("details.category-drawer")
     assert await drawer.get_attribute("open") is None
     assert not await page.locator("details.category-drawer .tree").first.is_visible()
+    brand = await page.locator(".brand").bounding_box()
+    menu = await page.locator(".account-menu").bounding_box()
+    assert brand is not None and menu is not None
+    assert abs(brand["y"] - menu["y"]) < 20, (brand, menu)  # one header row, not two
     first = page.locator("main .grid .item-card").first
     box = await first.bounding_box()
     assert box is not None
@@ -178,6 +182,7 @@ async def test_local_times_at_1280(live_server: LiveServer, browser: Any, world:
     ctx = await _context(browser, DESKTOP, timezone_id="America/New_York")
     page = await ctx.new_page()
     await page.goto(live_server.url("/"))
+    assert await page.locator("details.category-drawer .tree").first.is_visible()  # always open on a wide screen
     await _shot(page, "home-1280")
     await page.goto(live_server.url(f"/c/{world['category_slug']}"))
     card = page.locator(f"a.item-card[href='/listings/{world['auction']}']")
