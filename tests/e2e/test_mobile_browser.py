@@ -30,6 +30,7 @@ LOCAL = re.compile(r"\d\d-\d\d \d\d:\d\d \(UTC\+8\)")
 def world(live_server: LiveServer) -> dict[str, Any]:
     """A Chinese-named seller with a shop, a fixed-price item, an auction with Buy Now; a buyer who bought the
     item (an order, wallet history, notifications) and has an address."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     seller = live_server.register(unique("卖家"))
     buyer = live_server.register(unique("买家"))
     live_server.fund(seller["id"], 1000)
@@ -71,13 +72,13 @@ async def _context(browser: Any, viewport: dict[str, int], **kw: Any) -> Any:
 
 async def _assert_fits(page: Any, server: LiveServer, path: str) -> None:
     response = await page.goto(server.url(path))
-    assert response is not None and response.status == 200, (path, response and response.status)
+    assert response is not None, path
+    assert response.status == 200, (path, response.status)
     width, inner = await page.evaluate(OVERFLOW)
     assert width <= inner, f"{path} is {width} px wide on a {inner} px screen"
 
 
 async def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -135,7 +136,8 @@ async def test_the_phone_home_page_shows_two_columns_and_items_near_the_top(
     assert not await page.locator("details.category-drawer .tree").first.is_visible()
     brand = await page.locator(".brand").bounding_box()
     menu = await page.locator(".account-menu").bounding_box()
-    assert brand is not None and menu is not None
+    assert brand is not None
+    assert menu is not None
     assert abs(brand["y"] - menu["y"]) < 20, (brand, menu)  # one header row, not two
     first = page.locator("main .grid .item-card").first
     box = await first.bounding_box()
