@@ -48,6 +48,7 @@ from marketplace.db import Base, create_engine, drain_after_commit, session_fact
 from marketplace.listings import api as listings_api
 from marketplace.listings import views as listings_views
 from marketplace.listings.deps import provide_listing_service
+from marketplace.localtime import current_zone
 from marketplace.membership import api as membership_api
 from marketplace.membership import views as membership_views
 from marketplace.notifications import api as notifications_api
@@ -69,11 +70,12 @@ from marketplace.web import contract, outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
-from marketplace.web.filters import FILTERS, safe_flashes
+from marketplace.web.filters import FILTERS, now_utc, safe_flashes
 from marketplace.web.pagecache import PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from marketplace.web.security import SecurityHeadersMiddleware
 from marketplace.web.sessions import RotatingSessionConfig
+from marketplace.web.zone import ZoneMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -150,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.filters.update(FILTERS)
         i18n.install_jinja(engine.engine)
         engine.engine.globals["settings"] = settings
+        engine.engine.globals["current_zone"] = current_zone
+        engine.engine.globals["now_utc"] = now_utc
         engine.register_template_callable("safe_flashes", safe_flashes)
 
     template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=SiteTemplateEngine,
@@ -222,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[WriteTrackingMiddleware, session_config.middleware,
                     DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
                                      exclude=["/static", "/media", "/healthz", "/readyz"]),
-                    PageCacheMiddleware, TemplateSyncMiddleware],
+                    ZoneMiddleware, PageCacheMiddleware, TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),

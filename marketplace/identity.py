@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from marketplace.localtime import DEFAULT_ZONE
+
 
 class _UserRow(Protocol):
     id: int
     username: str
     email: str
     is_admin: bool
+    time_zone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +25,9 @@ class CurrentUser:
     username: str
     email: str
     is_admin: bool
+    time_zone: str = DEFAULT_ZONE  # IANA name: times on their pages are shown in it (marketplace/localtime.py)
 
     @classmethod
     def of(cls, user: _UserRow) -> CurrentUser:
-        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin)
+        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
+                   time_zone=user.time_zone or DEFAULT_ZONE)

@@ -51,7 +51,7 @@
     if (msg.ends_at) {
       state.endsAt = Date.parse(msg.ends_at);
       var t = field("ends_at");
-      if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = new Date(state.endsAt).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
+      if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = window.localTime ? window.localTime.format(msg.ends_at) : msg.ends_at; }
     }
     if ("you_lead" in msg) {
       // An older "You lead!" from our own form must not contradict the live standing.
