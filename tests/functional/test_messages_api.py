@@ -147,6 +147,9 @@ async def test_order_messages_between_the_parties(client: Any, sessions: Session
     too_long = "x" * (message_rules.MESSAGE_MAX + 1)
     assert (await client.post(url, json={"body": too_long}, headers=buyer["headers"])).status_code == 400
     assert (await client.post(url, json=["x"], headers=buyer["headers"])).status_code == 400
+    for content_type, raw in (("text/plain", b"hello"), ("application/json", b"{not json")):
+        r = await client.post(url, content=raw, headers={**buyer["headers"], "Content-Type": content_type})
+        assert r.status_code == 400, (content_type, r.text)
     thread = (await client.get(url, headers=seller["headers"])).json()
     assert [m["body"] for m in thread] == ["Please ship in a padded envelope.", "Will do."]
 
