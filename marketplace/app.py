@@ -46,6 +46,7 @@ from marketplace.categories import views as categories_views
 from marketplace.categories.services import CategoryNavigation
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.listings import api as listings_api
+from marketplace.listings import questions as listing_questions
 from marketplace.listings import views as listings_views
 from marketplace.listings.deps import provide_listing_service
 from marketplace.localtime import current_zone
@@ -56,6 +57,7 @@ from marketplace.notifications import live as notifications_live
 from marketplace.notifications import views as notifications_views
 from marketplace.notifications.services import UnreadInbox
 from marketplace.orders import api as orders_api
+from marketplace.orders import messages as order_messages
 from marketplace.orders import views as orders_views
 from marketplace.settings import Settings
 from marketplace.shops import api as shops_api
@@ -86,14 +88,14 @@ STATIC_DIR = ROOT / "static"
 API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
     *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
-    *membership_api.ROUTES, *addresses_api.ROUTES,
+    *membership_api.ROUTES, *addresses_api.ROUTES, *listing_questions.API_ROUTES, *order_messages.API_ROUTES,
     *site_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
     *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES, *membership_views.ROUTES,
-    *site_views.ROUTES, *addresses_views.ROUTES,
+    *site_views.ROUTES, *addresses_views.ROUTES, *listing_questions.VIEW_ROUTES, *order_messages.VIEW_ROUTES,
 ]
 
 log = logging.getLogger(__name__)

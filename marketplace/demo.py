@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import demo_membership as membership_demo
+from marketplace import demo_messages as messages_demo
 from marketplace.accounts import demo as accounts_demo
 from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
@@ -81,7 +82,7 @@ Seeder = Callable[[AsyncSession, Settings, dict[str, User]], Awaitable[None]]
 SEEDERS: list[Seeder] = []
 DOMAIN_SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed, wallet_demo.seed, shops_demo.seed, listings_demo.seed, auctions_demo.seed, membership_demo.seed,
-    notifications_demo.seed, cards_demo.seed, site_demo.seed, addresses_demo.seed,
+    notifications_demo.seed, cards_demo.seed, site_demo.seed, addresses_demo.seed, messages_demo.seed,
 )
 
 

@@ -16,7 +16,7 @@ from marketplace.cache import track_writes
 from marketplace.categories import ports as category_ports
 from marketplace.categories.models import Category
 from marketplace.listings import ports as listing_ports
-from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.models import Listing, ListingImage, ListingQuestion
 from marketplace.listings.services import ListingsByCategory
 from marketplace.membership import ports as membership_ports
 from marketplace.membership import tasks as membership_tasks
@@ -48,6 +48,7 @@ def install_ports() -> None:
 def track_cached_writes() -> None:
     """The cache versions a write to each tracked class bumps (docs/rules.md §18; marketplace.cache)."""
     track_writes(Listing, lambda row: ("listings", f"listing:{row.id}"))
+    track_writes(ListingQuestion, lambda row: (f"listing:{row.listing_id}",))  # Q&A on the listing page
     track_writes(ListingImage, lambda row: ("listings", f"listing:{row.listing_id}"))
     track_writes(Category, lambda row: ("categories",))
     track_writes(Shop, lambda row: ("shops", f"shop:{row.id}", "listings"))

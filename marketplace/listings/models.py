@@ -96,3 +96,22 @@ class ListingImage(Base):
     height: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListingQuestion(Base):
+    """A public question on a listing and the seller's answer (docs/rules.md §19.5)."""
+
+    __tablename__ = "listing_questions"
+    __table_args__ = (
+        Index("ix_listing_questions_listing_id_id", "listing_id", "id"),
+        Index("ix_listing_questions_asker_id", "asker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    asker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

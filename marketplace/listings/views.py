@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.listings import ports
+from marketplace.listings import ports, question_rules, questions
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_for
@@ -144,6 +144,10 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
         extra["buy_box"] = await buy_box(db, viewer_id, settings)  # points input, docs/rules.md §14
     # docs/rules.md §16: the seller's badges beside the username
     extra["seller_badges"] = (await badges_for(db, [listing.seller_id]))[listing.seller_id]
+    # docs/rules.md §19.5: the questions this visitor may see
+    extra["questions"] = await questions.for_listing(db, listing, viewer_id,
+                                                     is_admin=bool(viewer and viewer.is_admin))
+    extra["question_max"], extra["answer_max"] = question_rules.QUESTION_MAX, question_rules.ANSWER_MAX
     return await render(
         request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
         listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,

@@ -20,7 +20,7 @@ KINDS: tuple[str, ...] = (
     # membership (§13–§15): defined here so its events can notify once it lands
     "points_unfrozen", "coupon_issued", "level_changed",
     # trading (§19)
-    "second_chance_offer",
+    "second_chance_offer", "question_asked", "question_answered", "order_message",
 )
 KIND_LABELS: dict[str, str] = {
     "outbid": "Outbid · 被超越", "won": "Auction won · 得标", "lost": "Auction lost · 未得标",
@@ -33,6 +33,8 @@ KIND_LABELS: dict[str, str] = {
     "saved_search": "Saved search matches · 搜索订阅", "points_unfrozen": "Points unfrozen · 积分解冻",
     "coupon_issued": "Coupon issued · 优惠券", "level_changed": "Level changed · 等级变化",
     "second_chance_offer": "Second-chance offer · 次高出价邀请",
+    "question_asked": "Question on your listing · 买家提问", "question_answered": "Your question answered · 卖家回答",
+    "order_message": "Order message · 订单消息",
 }
 
 

@@ -20,7 +20,7 @@ from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
-from marketplace.orders import rules
+from marketplace.orders import message_rules, messages, rules
 from marketplace.orders.exceptions import WrongParty
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.models import Strike
@@ -110,7 +110,12 @@ class OrderViews(Controller):
         rated = await feedback.left_by([order_id], user.id)
         o = view.order
         struck = await db_session.scalar(select(Strike.id).where(Strike.order_id == o.id, Strike.role == "buyer"))
+        readable = messages.can_read(o, user.id, user.is_admin)
+        admin_in_dispute = user.id not in (o.buyer_id, o.seller_id)
         return await render(request, db_session, "orders/detail.html",
+                            can_read_messages=readable, message_max=message_rules.MESSAGE_MAX,
+                            thread=await messages.messages_of(db_session, o.id) if readable else [],
+                            can_post=readable and (not admin_in_dispute or o.status == "disputed"),
                             show_address=address_visible(o, user.id, user.is_admin), buyer_struck=struck is not None,
                             buyer_strikes=await strike_counts(db_session, o.buyer_id, utcnow()),
                             my_addresses=await AddressBook(db_session, user.id).list()
@@ -190,7 +195,10 @@ class DisputeAdminViews(Controller):
     @get("/admin/disputes")
     async def queue(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
         views = await OrderService(db_session, settings).disputed()
-        return await render(request, db_session, "orders/admin_disputes.html", orders=views, labels=STATUS_LABELS)
+        # docs/rules.md §19.6: the parties' messages and evidence, read beside the resolve buttons
+        threads = {v.order.id: await messages.messages_of(db_session, v.order.id) for v in views}
+        return await render(request, db_session, "orders/admin_disputes.html", orders=views, labels=STATUS_LABELS,
+                            threads=threads)
 
     @post("/admin/orders/{order_id:int}/resolve")
     async def resolve(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
