@@ -72,7 +72,8 @@ async def test_seller_edits_and_the_history_and_anonymous_cache_follow(client: A
     assert (anon["title"], anon["edit_count"]) == ("Silver dollar 1934 银元", 1)
     # the same values again change nothing and record nothing
     r = await client.patch(f"{API}/listings/{lid}", headers=seller["headers"], json={"price": 280})
-    assert r.status_code == 200 and r.json()["edit_count"] == 1
+    assert r.status_code == 200
+    assert r.json()["edit_count"] == 1
     edits = (await client.get(f"{API}/listings/{lid}/edits")).json()
     assert len(edits) == 1
     assert edits[0]["editor"] == {"id": seller["id"], "username": seller["username"]}
@@ -82,7 +83,9 @@ async def test_seller_edits_and_the_history_and_anonymous_cache_follow(client: A
     # the listing page shows it to everyone
     page = await client.get(f"/listings/{lid}")
     assert page.status_code == 200
-    assert "edited 1 time" in page.text and "北京 朝阳" in page.text and "Like new" in page.text
+    assert "edited 1 time" in page.text
+    assert "北京 朝阳" in page.text
+    assert "Like new" in page.text
 
 
 async def test_edit_refusals_have_exact_status_codes(client: Any, sessions: Any) -> None:
@@ -111,9 +114,11 @@ async def test_edit_refusals_have_exact_status_codes(client: Any, sessions: Any)
     assert r.status_code == 409
     async with sessions() as s:
         row = await s.get(Listing, lid)
-        assert row is not None and (row.title, row.price, row.edit_count) == ("Silver dollar 银元", 300, 0)
+        assert row is not None
+        assert (row.title, row.price, row.edit_count) == ("Silver dollar 银元", 300, 0)
     r = await client.patch(url, json={"title": "Only the title"}, headers=seller["headers"])
-    assert r.status_code == 200 and r.json()["price"] == 300
+    assert r.status_code == 200
+    assert r.json()["price"] == 300
 
 
 async def test_auction_price_is_409_once_bid_on(client: Any, sessions: Any) -> None:
@@ -126,7 +131,8 @@ async def test_auction_price_is_409_once_bid_on(client: Any, sessions: Any) -> N
         "duration_seconds": 3600})
     lid = r.json()["id"]
     r = await client.patch(f"{API}/listings/{lid}", json={"start_price": 60}, headers=seller["headers"])
-    assert r.status_code == 200 and (r.json()["start_price"], r.json()["current_price"]) == (60, 60)
+    assert r.status_code == 200
+    assert (r.json()["start_price"], r.json()["current_price"]) == (60, 60)
     assert (await client.patch(f"{API}/listings/{lid}", json={"price": 60},
                                headers=seller["headers"])).status_code == 400
     bidder = await api_user(client)
@@ -138,7 +144,8 @@ async def test_auction_price_is_409_once_bid_on(client: Any, sessions: Any) -> N
     assert r.status_code == 409
     r = await client.patch(f"{API}/listings/{lid}", json={"description": "Now with a box"},
                            headers=seller["headers"])
-    assert r.status_code == 200 and r.json()["edit_count"] == 2
+    assert r.status_code == 200
+    assert r.json()["edit_count"] == 2
 
 
 async def test_photo_order_reorders_and_removes_in_one_edit(client: Any, sessions: Any) -> None:

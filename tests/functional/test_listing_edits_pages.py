@@ -46,7 +46,9 @@ async def test_listing_page_shows_rating_and_the_edit_form_only_to_the_seller(cl
     url = f"/listings/{ctx['listing']}"
     page = await client.get(url)
     assert page.status_code == 200
-    assert 'id="seller-rating"' in page.text and "2 feedbacks" in page.text and "100.0% positive" in page.text
+    assert 'id="seller-rating"' in page.text
+    assert "2 feedbacks" in page.text
+    assert "100.0% positive" in page.text
     assert 'id="edit-form"' not in page.text
     other = await db_user(sessions)
     await html_login(client, other.username)
@@ -58,7 +60,8 @@ async def test_listing_page_shows_rating_and_the_edit_form_only_to_the_seller(cl
 
     await html_login(client, ctx["seller"], PASSWORD)
     page = await client.get(url)
-    assert 'id="edit-form"' in page.text and 'name="price"' in page.text
+    assert 'id="edit-form"' in page.text
+    assert 'name="price"' in page.text
     token = client.cookies.get("csrftoken")
     r = await client.post(f"{url}/edit", data={
         "_csrf_token": token, "title": "Red monkey stamp 1980 猴票", "description": "Mint",
@@ -68,8 +71,10 @@ async def test_listing_page_shows_rating_and_the_edit_form_only_to_the_seller(cl
     assert r.status_code == 303, r.text
     page = await client.get(url)
     assert "Red monkey stamp 1980 猴票" in page.text
-    assert "edited 1 time" in page.text and 'id="edit-history"' in page.text
-    assert "广州 天河" in page.text and "New" in page.text
+    assert "edited 1 time" in page.text
+    assert 'id="edit-history"' in page.text
+    assert "广州 天河" in page.text
+    assert "New" in page.text
     # a bad condition re-renders the page with the reason, 400, nothing kept
     r = await client.post(f"{url}/edit", data={"_csrf_token": token, "title": "X", "category_id": str(ctx["cat"]),
                                                "condition": "mint"}, follow_redirects=False)
@@ -89,11 +94,13 @@ async def test_profile_lists_the_sellers_active_items_paginated(client: Any, ses
         ended.status = "ended"
     page = await client.get(f"/users/{ctx['seller']}")
     assert page.status_code == 200
-    assert 'id="seller-items"' in page.text and "(14)" in page.text
+    assert 'id="seller-items"' in page.text
+    assert "(14)" in page.text
     assert "Gone already" not in page.text
     assert "Page 1 of 2" in page.text
     page2 = await client.get(f"/users/{ctx['seller']}", params={"page": 2})
-    assert page2.status_code == 200 and "Page 2 of 2" in page2.text
+    assert page2.status_code == 200
+    assert "Page 2 of 2" in page2.text
 
 
 async def test_banned_sellers_shop_is_hidden_and_the_admin_sees_why(client: Any, sessions: Any) -> None:

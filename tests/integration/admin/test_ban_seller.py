@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -67,7 +68,8 @@ async def test_ban_ends_listings_releases_holds_refunds_unshipped_orders_and_hid
         assert await ledger.wallet_balances(s, ids["bidder"]) == (500, 0)
         paid_order = await s.get(Order, ids["paid"])
         shipped_order = await s.get(Order, ids["shipped"])
-        assert paid_order is not None and shipped_order is not None
+        assert paid_order is not None
+        assert shipped_order is not None
         assert paid_order.status == "cancelled"
         assert "Seller banned: Selling fakes" in (paid_order.cancel_reason or "")
         assert await ledger.wallet_balances(s, ids["paid_buyer"]) == (120, 0)
@@ -87,12 +89,8 @@ async def test_ban_ends_listings_releases_holds_refunds_unshipped_orders_and_hid
     async with sessions() as s:
         seller_row = await s.get(User, ids["seller"])
         assert seller_row is not None
-        try:
+        with pytest.raises(AccountBanned, match=r"^This account is suspended: Selling fakes$"):
             await AccountService(s).authenticate(seller_row.username, "correct-horse-battery")
-        except AccountBanned as exc:
-            assert exc.detail == "This account is suspended: Selling fakes"
-        else:
-            raise AssertionError("a banned seller logged in")
 
     # unban: the shop (still paid for) comes back; the ended listings stay ended
     async with sessions() as s, s.begin():

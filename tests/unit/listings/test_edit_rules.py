@@ -14,7 +14,7 @@ SELLER = 7
 
 
 def fixed(**kw: Any) -> EditState:
-    values: dict[str, object] = {f: None for f in rules.EDITABLE}
+    values: dict[str, object] = dict.fromkeys(rules.EDITABLE)
     values.update(title="Old coin", description="Qing", category_id=3, price=300, member_day=False,
                   shipping_fee=0, plus_price=None)
     base: dict[str, Any] = {"seller_id": SELLER, "mode": "fixed", "status": "active", "bid_count": 0,
@@ -24,7 +24,7 @@ def fixed(**kw: Any) -> EditState:
 
 
 def auction(**kw: Any) -> EditState:
-    values: dict[str, object] = {f: None for f in rules.EDITABLE}
+    values: dict[str, object] = dict.fromkeys(rules.EDITABLE)
     values.update(title="Silver dollar", description="", category_id=3, start_price=50, buy_now_price=500)
     base: dict[str, Any] = {"seller_id": SELLER, "mode": "auction", "status": "active", "bid_count": 0,
                             "sold_units": 0, "values": values, "reserve_price": 100}
