@@ -350,10 +350,11 @@ class ListingService:
             seller_id=listing.seller_id, mode=listing.mode, status=listing.status, bid_count=listing.bid_count,
             sold_units=listing.quantity - listing.quantity_available, reserve_price=listing.reserve_price,
             values={f: getattr(listing, f) for f in rules.EDITABLE})
-        changes = [{"field": c.field, "old": c.old, "new": c.new} for c in rules.plan_edit(state, user_id, patch)]
-        for change in changes:
-            if change["field"] == "category_id":
-                await self._check_category(int(change["new"]))  # type: ignore[call-overload]
+        planned = rules.plan_edit(state, user_id, patch)
+        for c in planned:
+            if c.field == "category_id" and isinstance(c.new, int):
+                await self._check_category(c.new)
+        changes: list[dict[str, object]] = [{"field": c.field, "old": c.old, "new": c.new} for c in planned]
         if photo_order is not None:
             photo_change = await self._reorder_photos(listing, photo_order)
             if photo_change is not None:
@@ -365,8 +366,8 @@ class ListingService:
             if field == "photos":
                 continue
             setattr(listing, str(field), new)
-            if field == "price" or (field == "start_price" and listing.bid_count == 0):
-                listing.current_price = int(new)  # type: ignore[call-overload]
+            if isinstance(new, int) and (field == "price" or (field == "start_price" and listing.bid_count == 0)):
+                listing.current_price = new
         await self._record_edit(listing, user_id, changes, now)
         self._publish(listing.id, {"type": "edited", "fields": [c["field"] for c in changes]})
         return listing
