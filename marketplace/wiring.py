@@ -24,7 +24,7 @@ from marketplace.notifications import handlers as notifications_handlers
 from marketplace.notifications import tasks as notification_tasks
 from marketplace.orders import tasks as order_tasks
 from marketplace.orders.models import Feedback
-from marketplace.orders.services import PurchaseHistory
+from marketplace.orders.services import PurchaseHistory, SellerTrust
 from marketplace.shops import tasks as shop_tasks
 from marketplace.shops.models import Shop
 from marketplace.shops.services import ShopDirectory
@@ -43,6 +43,7 @@ def install_ports() -> None:
     membership_ports.install(PurchaseHistory())
     listing_ports.install_blocks(SiteBlockSlots())
     listing_ports.install_removals(SiteRemovalReasons())
+    listing_ports.install_trust(SellerTrust())
 
 
 def track_cached_writes() -> None:

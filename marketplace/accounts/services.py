@@ -108,8 +108,8 @@ class AccountService:
         ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
         if user is None or not ok:
             raise InvalidCredentials()
-        if user.is_banned:
-            raise AccountBanned()
+        if user.is_banned:  # docs/rules.md §19.8: the refusal says why
+            raise AccountBanned(f"This account is suspended: {user.ban_reason}" if user.ban_reason else None)
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, password)
         return user

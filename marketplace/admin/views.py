@@ -168,11 +168,13 @@ class AdminViews(Controller):
 
     @post([f"/users/{{user_id:int}}/{name}" for name in ("ban", "unban", "make-admin", "revoke-admin")])
     async def user_action(self, request: Request[Any, Any, Any], user_id: FromPath[int], user: AuthUser,
-                          db_session: DB) -> Redirect:
-        service = AdminService(db_session, token_cache=request.app.state.get("token_cache"))
+                          db_session: DB, settings: AppSettings) -> Redirect:
+        service = AdminService(db_session, token_cache=request.app.state.get("token_cache"),
+                               publisher=request.app.state.publisher, settings=settings)
         action_name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        reason = str((await request.form()).get("reason") or "")  # docs/rules.md §19.8
         actions: dict[str, Callable[[], Awaitable[Any]]] = {
-            "ban": lambda: service.set_banned(user.id, user_id, True),
+            "ban": lambda: service.set_banned(user.id, user_id, True, reason),
             "unban": lambda: service.set_banned(user.id, user_id, False),
             "make-admin": lambda: service.set_admin(user.id, user_id, True),
             "revoke-admin": lambda: service.set_admin(user.id, user_id, False),

@@ -65,6 +65,22 @@ ITEMS: list[tuple[str, str, dict[str, Any], list[str]]] = [
      "description": "Pre-seasoned, works on induction. 电磁炉可用。"}, ["Skillet 26cm"]),
 ]
 
+# docs/rules.md §19.7: each demo item's condition and location, by its position in ITEMS
+FACTS: list[tuple[str, str]] = [
+    ("like_new", "上海 浦东"), ("used", "北京 朝阳"), ("new", "深圳 南山"), ("used", "杭州 西湖"),
+    ("used", "广州 天河"), ("used", "成都 武侯"), ("used", "武汉 江汉"), ("like_new", "南京 鼓楼"),
+    ("like_new", "景德镇 珠山"), ("like_new", "上海 静安"), ("used", "北京 海淀"), ("like_new", "西安 雁塔"),
+    ("new", "上海 徐汇"),
+]
+
+# One listing the seller edited after publishing, so its page shows "edited 2 times" (docs/rules.md §19.7).
+EDITED_TITLE = "Cast iron skillet 铸铁锅 26cm"
+EDITS: list[dict[str, Any]] = [
+    {"title": "Cast iron skillet 铸铁锅 26cm — with lid 带锅盖", "price": 135},
+    {"description": "Pre-seasoned, works on induction. Glass lid included. 电磁炉可用，附玻璃锅盖。",
+     "condition": "new", "location": "上海 徐汇"},
+]
+
 PALETTES = [((232, 89, 12), (255, 214, 165)), ((23, 92, 211), (178, 221, 255)), ((6, 118, 71), (187, 247, 208)),
             ((124, 58, 237), (233, 213, 255)), ((180, 35, 24), (254, 205, 202)), ((16, 24, 40), (152, 162, 179))]
 
@@ -98,10 +114,12 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
     categories = {c.slug: c.id for c in await session.scalars(select(Category))}
     service = ListingService(session, settings)
     photo_index = 0
-    for seller, slug, draft, captions in ITEMS:
+    for index, (seller, slug, draft, captions) in enumerate(ITEMS):
         if slug not in categories:
             continue
-        data = {"description": "", **draft, "category_id": categories[slug]}
+        condition, location = FACTS[index % len(FACTS)]
+        data = {"description": "", "condition": condition, "location": location, **draft,
+                "category_id": categories[slug]}
         if data["mode"] == "auction":
             data["duration_seconds"] = min(max(data["duration_seconds"], settings.min_auction_seconds),
                                            settings.max_auction_seconds)
@@ -109,3 +127,6 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
         for caption in captions:
             await service.add_image(listing.id, users[seller].id, demo_photo(caption, photo_index))
             photo_index += 1
+        if draft["title"] == EDITED_TITLE:
+            for patch in EDITS:
+                await service.edit(listing.id, users[seller].id, patch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -82,6 +83,11 @@ class Listing(Base):
     # docs/rules.md §19.2: the auction this one relists after a non-paying winner (a plain id: no ALTER TABLE
     # ADD CONSTRAINT on SQLite, and no table copy of listings, see 0103_search)
     relisted_from_id: Mapped[int | None] = mapped_column(BigId)
+    # docs/rules.md §19.7: the item's condition (listings.rules.CONDITIONS) and where it is (free text)
+    condition: Mapped[str | None] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(60))
+    # how many edits the seller made after publishing (ListingEdit rows); shown as "edited N times"
+    edit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ListingImage(Base):
@@ -114,4 +120,17 @@ class ListingQuestion(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ListingEdit(Base):
+    """One edit of a published listing by its seller (docs/rules.md §19.7): ``changes`` is
+    ``[{field, old, new}]`` in the order the fields were applied."""
+
+    __tablename__ = "listing_edits"
+    __table_args__ = (Index("ix_listing_edits_listing_id_id", "listing_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changes: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

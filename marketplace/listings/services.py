@@ -12,21 +12,23 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
+from marketplace.accounts.models import User
+from marketplace.accounts.schemas import UserRef
 from marketplace.categories.models import Category
 from marketplace.categories.services import CategoryService
-from marketplace.db import after_commit, utcnow
+from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
 from marketplace.listings.events import ListingPublished
-from marketplace.listings.models import Listing, ListingImage
-from marketplace.listings.schemas import ListingOut
+from marketplace.listings.models import Listing, ListingEdit, ListingImage
+from marketplace.listings.schemas import FieldChangeOut, ListingEditOut, ListingOut
 from marketplace.listings.search import search_condition
 from marketplace.listings.serializers import serialize_listings
 from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
@@ -78,6 +80,7 @@ class BrowseQuery:
     min_price: int | None = None
     max_price: int | None = None
     featured: bool | None = None
+    condition: str | None = None  # docs/rules.md §19.7
     # Pages put featured listings first ("featured listings lead their category"); the API sorts strictly.
     featured_first: bool = False
     # A seller looking at their own listings also sees those in hidden categories or a suspended shop.
@@ -93,6 +96,9 @@ class BrowseResult:
     total_capped: bool = False
 
 
+# Photos added this soon after publishing are part of publishing (the sell form uploads them right after the
+# listing row), not an edit for the history (docs/rules.md §19.7).
+PUBLISH_WINDOW = timedelta(minutes=10)
 SEARCH_COUNT_CAP = 1_000
 COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
@@ -205,6 +211,8 @@ class ListingService:
             conditions.append(Listing.seller_id == query.seller_id)
         if query.featured is not None:
             conditions.append(Listing.featured.is_(query.featured))
+        if query.condition not in (None, ""):
+            conditions.append(Listing.condition == rules.check_condition(query.condition))
         if query.shop:
             conditions.append(Listing.shop_id.in_(ports.shops().ids_with_slug(query.shop)))
         if query.shop_id is not None:
@@ -273,6 +281,8 @@ class ListingService:
         """
         now = now or utcnow()
         draft = dict(draft)
+        condition = rules.check_condition(draft.pop("condition", None))
+        location = rules.check_location(draft.pop("location", None))
         shipping_fee = _shipping_fee(draft.pop("shipping_fee", None), draft.get("mode"))
         member_day, plus_price = _member_prices(draft.pop("member_day", False), draft.pop("plus_price", None),
                                                 draft.get("mode"), draft.get("price"))
@@ -305,6 +315,7 @@ class ListingService:
             buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
             auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
             bid_count=0, version=0, shipping_fee=shipping_fee, member_day=member_day, plus_price=plus_price,
+            condition=condition, location=location, edit_count=0,
         )
         self.session.add(listing)
         await self.session.flush()
@@ -320,6 +331,95 @@ class ListingService:
             )
         await events.emit(self.session, ListingPublished(listing.id, seller_id, listing.category_id, listing.mode))
         return listing
+
+    # --- editing (docs/rules.md §19.7) -------------------------------------------------------------------------
+
+    async def edit(self, listing_id: int, user_id: int, patch: dict[str, Any],
+                   now: datetime | None = None) -> Listing:
+        """The seller edits an active listing: the fields :func:`rules.plan_edit` allows, plus ``photo_order``
+        (the ids of the photos to keep, cover first: reorder and remove in one go). Every effective edit is one
+        :class:`ListingEdit` row (who, when, ``[{field, old, new}]``) and bumps ``edit_count``; an edit that
+        changes nothing records nothing. All or nothing: a refusal changes nothing."""
+        now = now or utcnow()
+        listing = await self._lock(listing_id)
+        if listing.seller_id != user_id:
+            await ensure_visible(self.session, listing, user_id)  # 404 for what the caller may not even see
+        patch = dict(patch)
+        photo_order = patch.pop("photo_order", None)
+        state = rules.EditState(
+            seller_id=listing.seller_id, mode=listing.mode, status=listing.status, bid_count=listing.bid_count,
+            sold_units=listing.quantity - listing.quantity_available, reserve_price=listing.reserve_price,
+            values={f: getattr(listing, f) for f in rules.EDITABLE})
+        planned = rules.plan_edit(state, user_id, patch)
+        for c in planned:
+            if c.field == "category_id" and isinstance(c.new, int):
+                await self._check_category(c.new)
+        changes: list[dict[str, object]] = [{"field": c.field, "old": c.old, "new": c.new} for c in planned]
+        if photo_order is not None:
+            photo_change = await self._reorder_photos(listing, photo_order)
+            if photo_change is not None:
+                changes.append(photo_change)
+        if not changes:
+            return listing
+        for change in changes:
+            field, new = change["field"], change["new"]
+            if field == "photos":
+                continue
+            setattr(listing, str(field), new)
+            if isinstance(new, int) and (field == "price" or (field == "start_price" and listing.bid_count == 0)):
+                listing.current_price = new
+        await self._record_edit(listing, user_id, changes, now)
+        self._publish(listing.id, {"type": "edited", "fields": [c["field"] for c in changes]})
+        return listing
+
+    async def _check_category(self, category_id: int) -> None:
+        if await self.session.get(Category, category_id) is None:
+            raise InvalidInput("Unknown category.")
+        if await self.categories.is_hidden(category_id):
+            raise Conflict("That category is hidden; choose another one.")
+        if not await self.categories.is_leaf(category_id):
+            raise Conflict("Listings go only in the most specific category (a leaf): choose a sub-category.")
+
+    async def _reorder_photos(self, listing: Listing, photo_order: object) -> dict[str, object] | None:
+        """``photo_order``: the ids of the photos to keep, in their new order; the others are deleted (their
+        files after the commit). Returns the history entry, or None when nothing changes."""
+        if not isinstance(photo_order, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in photo_order):
+            raise InvalidInput("photo_order must be a list of photo ids.")
+        images = list(await self.session.scalars(
+            select(ListingImage).where(ListingImage.listing_id == listing.id)
+            .order_by(ListingImage.position, ListingImage.id)))
+        by_id = {i.id: i for i in images}
+        if len(set(photo_order)) != len(photo_order) or not set(photo_order) <= set(by_id):
+            raise InvalidInput("photo_order must list photos of this listing, each once.")
+        old = [i.id for i in images]
+        if old == photo_order:
+            return None
+        for index, image_id in enumerate(photo_order):
+            by_id[image_id].position = index
+        gone = [i for i in images if i.id not in set(photo_order)]
+        for image in gone:
+            await self.session.delete(image)
+        await self.session.flush()
+        self._remove_files_after_commit([k for i in gone for k in (i.storage_key, i.thumb_key)])
+        return {"field": "photos", "old": old, "new": list(photo_order)}
+
+    async def _record_edit(self, listing: Listing, user_id: int, changes: list[dict[str, object]],
+                           now: datetime) -> None:
+        self.session.add(ListingEdit(listing_id=listing.id, editor_id=user_id, changes=changes, created_at=now))
+        listing.edit_count = (listing.edit_count or 0) + 1
+        listing.version += 1
+        await self.session.flush()
+
+    async def edits(self, listing_id: int) -> list[ListingEditOut]:
+        """The listing's edit history, newest first (the caller has checked that the viewer may see it)."""
+        rows = (await self.session.execute(
+            select(ListingEdit, User.id, User.username).join(User, User.id == ListingEdit.editor_id)
+            .where(ListingEdit.listing_id == listing_id).order_by(ListingEdit.id.desc()))).all()
+        return [ListingEditOut(id=edit.id, editor=UserRef(id=uid, username=name), created_at=iso(edit.created_at) or "",
+                               changes=[FieldChangeOut(field=str(c["field"]), old=c.get("old"), new=c.get("new"))
+                                        for c in edit.changes])
+                for edit, uid, name in rows]
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
         """The seller ends an active listing with no bids and no sales; fees are kept (docs/rules.md §5)."""
@@ -415,6 +515,17 @@ class ListingService:
         self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available,
                                    "status": listing.status})
 
+    async def end_for_ban(self, listing_id: int, now: datetime) -> Listing:
+        """A banned seller's active fixed-price listing stops selling (docs/rules.md §19.8; auctions end through
+        the auctions service, which releases the leader's hold)."""
+        listing = await self._lock(listing_id)
+        listing.status = rules.next_status(listing.status, "ended")
+        listing.ended_at = now
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "closed", "status": "ended", "final_price": None})
+        return listing
+
     async def remove(self, listing_id: int, now: datetime) -> Listing:
         """Moderation: take an active fixed-price listing off the market (auctions end through the auctions
         service, which releases the leader's hold)."""
@@ -447,48 +558,66 @@ class ListingService:
                              width=processed.width, height=processed.height, content_type=processed.content_type)
         self.session.add(image)
         await self.session.flush()
+        now = now or utcnow()
+        if listing.created_at is not None and now - listing.created_at > PUBLISH_WINDOW:
+            old = list(await self.session.scalars(
+                select(ListingImage.id).where(ListingImage.listing_id == listing.id, ListingImage.id != image.id)
+                .order_by(ListingImage.position, ListingImage.id)))
+            await self._record_edit(listing, user_id, [{"field": "photos", "old": old, "new": [*old, image.id]}],
+                                    now)
         return image
 
-    async def _owned_images(self, listing_id: int, user_id: int) -> list[ListingImage]:
+    async def _owned_images(self, listing_id: int, user_id: int) -> tuple[Listing, list[ListingImage]]:
         listing = await self._lock(listing_id)
         if listing.seller_id != user_id:
             raise PermissionDenied("Only the seller may change the photos.")
-        return list(await self.session.scalars(
+        return listing, list(await self.session.scalars(
             select(ListingImage).where(ListingImage.listing_id == listing_id)
             .order_by(ListingImage.position, ListingImage.id)))
 
     async def move_image(self, listing_id: int, image_id: int, user_id: int, position: object) -> list[ListingImage]:
         """Move one photo to ``position`` (0 = the cover photo); positions stay 0..n-1."""
-        images = await self._owned_images(listing_id, user_id)
+        listing, images = await self._owned_images(listing_id, user_id)
         image = next((i for i in images if i.id == image_id), None)
         if image is None:
             raise NotFound("Image not found.")
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(images):
             raise InvalidInput(f"position must be between 0 and {len(images) - 1}.")
+        old = [i.id for i in images]
         images.remove(image)
         images.insert(position, image)
         for index, img in enumerate(images):
             img.position = index
         await self.session.flush()
+        if old != [i.id for i in images]:
+            await self._record_edit(listing, user_id,
+                                    [{"field": "photos", "old": old, "new": [i.id for i in images]}], utcnow())
         return images
 
     async def delete_image(self, listing_id: int, image_id: int, user_id: int) -> None:
-        images = await self._owned_images(listing_id, user_id)
+        listing, images = await self._owned_images(listing_id, user_id)
         image = next((i for i in images if i.id == image_id), None)
         if image is None:
             raise NotFound("Image not found.")
+        old = [i.id for i in images]
         images.remove(image)
         await self.session.delete(image)
         for index, img in enumerate(images):
             img.position = index
         await self.session.flush()
-        storage, keys = self.storage, (image.storage_key, image.thumb_key)
+        await self._record_edit(listing, user_id,
+                                [{"field": "photos", "old": old, "new": [i.id for i in images]}], utcnow())
+        self._remove_files_after_commit([image.storage_key, image.thumb_key])
 
-        async def remove_files() -> None:  # only once the row is surely gone
+    def _remove_files_after_commit(self, keys: list[str]) -> None:
+        storage = self.storage
+
+        async def remove_files() -> None:  # only once the rows are surely gone
             for key in keys:
                 await asyncio.to_thread(storage.delete, key)
 
-        after_commit(self.session, remove_files)
+        if keys:
+            after_commit(self.session, remove_files)
 
     # --- pages -----------------------------------------------------------------------------------------------
 

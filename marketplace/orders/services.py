@@ -20,6 +20,7 @@ from marketplace.categories.models import Category
 from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
+from marketplace.listings.ports import SellerRating
 from marketplace.listings.services import ListingService
 from marketplace.membership import services as membership
 from marketplace.membership.ports import GrowthInputs
@@ -428,6 +429,31 @@ class OrderService:
         await self._emit(order_events.OrderCancelled, order, user_id)
         return order
 
+    async def cancel_for_banned_seller(self, order_id: int, admin_id: int, reason: str, now: datetime) -> Order:
+        """docs/rules.md §19.8: an admin's ban of the seller cancels their paid, not yet shipped orders on the
+        seller's behalf — the buyer is refunded in full through the ledger, the stock returns (to a listing the
+        ban has ended) and the seller gets a seller strike, as when they cancel themselves."""
+        order = await self._lock(order_id)
+        source = order.status
+        order.status = rules.transition(source, "cancel", "seller")
+        reason = reason.strip()[:rules.CANCEL_REASON_MAX]
+        order.cancel_reason = reason or None
+        self.session.add(Strike(user_id=order.seller_id, role="seller", order_id=order.id, reason=reason,
+                                created_at=now))
+        await self._restore_stock(order)
+        await self._refund_buyer(order, now)
+        note = f"cancelled by an admin: the seller was banned; {order.total} refunded" + (f" — {reason}" if reason
+                                                                                           else "")
+        self._record(order, admin_id, source, note[:500], now)
+        await self.session.flush()
+        await self._emit(order_events.OrderCancelled, order, admin_id)
+        return order
+
+    async def unshipped_ids_of_seller(self, seller_id: int) -> list[int]:
+        """The seller's paid orders not shipped yet (oldest first), for the ban (docs/rules.md §19.8)."""
+        return list(await self.session.scalars(
+            select(Order.id).where(Order.seller_id == seller_id, Order.status == "paid").order_by(Order.id)))
+
     async def set_address(self, order_id: int, user_id: int, address: dict[str, str]) -> Order:
         """The buyer gives (or changes) the shipping address of an order that is not shipped yet (docs/rules.md
         §19.4): a won auction right after winning, or a purchase made without one."""
@@ -655,3 +681,13 @@ class FeedbackService:
                                 "negative": summary.negative},
             "feedback": await self._views(Feedback.to_user_id == user_id, limit=self.RECENT),
         }
+
+
+class SellerTrust:
+    """The listings' :class:`~marketplace.listings.ports.SellerTrust` port: what buyers gave a seller
+    (docs/rules.md §19.7), the same summary as the profile's buyer feedback."""
+
+    async def seller_rating(self, session: AsyncSession, seller_id: int) -> SellerRating:
+        summary = await FeedbackService(session).summary(seller_id, role="buyer")
+        return SellerRating(score=summary.score, positive_percent=summary.positive_percent,
+                            count=summary.positive + summary.neutral + summary.negative)

@@ -19,6 +19,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import message_rules, messages, rules
 from marketplace.orders.exceptions import WrongParty
@@ -211,19 +212,28 @@ class DisputeAdminViews(Controller):
                           f"Order #{order_id} resolved: {done}.")
 
 
+PROFILE_PER_PAGE = 12
+
+
 @get("/users/{username:str}", include_in_schema=False)
 async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB,
-                  settings: AppSettings) -> Template:
+                  settings: AppSettings, page: FromQuery[int] = 1) -> Template:
     """A user's public profile with their feedback summary (the feedback belongs to orders), level and growth score
-    with its parts (docs/rules.md §16)."""
+    with its parts (docs/rules.md §16) and their active listings, paginated (docs/rules.md §19.7; the one browse
+    query, so hidden categories and suspended shops stay hidden)."""
     profile = await AccountService(db_session).by_username(username)
-    extra = await FeedbackService(db_session).profile_context(profile.id)
     me = current_user(request)
+    listings = ListingService(db_session, settings)
+    result = await listings.browse(BrowseQuery(seller_id=profile.id, status="active", sort="newest",
+                                               page=max(1, page), per_page=PROFILE_PER_PAGE))
+    items = await listings.out_many(result.items, me.id if me else None)
+    extra = await FeedbackService(db_session).profile_context(profile.id)
     score, parts = await growth(db_session, profile.id, utcnow(), settings)
     return await render(request, db_session, "accounts/profile.html", profile=profile,
                         is_me=bool(me and me.id == profile.id),
                         member_level=await current_level(db_session, profile.id), growth_total=score,
-                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id), **extra)
+                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id),
+                        seller_items=items, seller_result=result, items_url=f"/users/{profile.username}", **extra)
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]

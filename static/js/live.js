@@ -145,6 +145,14 @@
       } else if (msg.type === "closed") {
         closed(msg);
         refreshHistory();
+      } else if (msg.type === "edited" && !document.getElementById("edited-notice")) {
+        // docs/rules.md §19.7: the seller changed the listing; the page shows the new version on reload
+        var note = document.createElement("p");
+        note.id = "edited-notice";
+        note.className = "muted";
+        note.setAttribute("role", "status");
+        note.textContent = box.getAttribute("data-edited-text") || "The seller edited this listing: reload to see the changes.";
+        box.insertBefore(note, box.firstChild);
       }
     };
     ws.onclose = function () {
