@@ -139,6 +139,8 @@ class BidService:
             await ledger.ensure_accounts(self.session, [ledger.available(bidder_id), ledger.held(bidder_id)])
             accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
         available = accounts[ledger.available(bidder_id)][1]
+        # An active day (docs/rules.md §16), before the row lock; a refused bid rolls it back with everything else.
+        await membership.record_activity(self.session, bidder_id, now)
         listing = await lock_auction(self.session, listing_id)
         if listing is None or listing.mode != "auction":
             raise AuctionNotFound()

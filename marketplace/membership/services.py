@@ -28,6 +28,7 @@ from marketplace.membership import ports, rules
 from marketplace.membership.events import CouponIssued, LevelChanged, PointsUnfrozen
 from marketplace.membership.models import (
     Coupon,
+    MemberActivityDay,
     MemberBadge,
     MemberBirthday,
     Membership,
@@ -644,12 +645,28 @@ async def badges_for(session: AsyncSession, user_ids: list[int]) -> dict[int, li
 # --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
 
 
+async def record_activity(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Mark ``now``'s UTC day as an active day of the user (docs/rules.md §16: a login, a bid or a purchase), in
+    the caller's transaction: one row per user and day, so recording twice is a no-op (ON CONFLICT DO NOTHING)."""
+    insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert_(MemberActivityDay).values(user_id=user_id, day=now.date())
+                          .on_conflict_do_nothing(index_elements=["user_id", "day"]))
+
+
+async def active_days(session: AsyncSession, user_id: int, since: datetime, until: datetime) -> int:
+    """Distinct active days in ``(since, until]`` (by UTC day)."""
+    return int(await session.scalar(select(func.count()).select_from(MemberActivityDay).where(
+        MemberActivityDay.user_id == user_id, MemberActivityDay.day > since.date(),
+        MemberActivityDay.day <= until.date())) or 0)
+
+
 async def growth(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> tuple[int, dict[str, int]]:
-    """The growth score over the last ``level_window_days`` (365), computed from the orders' data when asked
-    (always current, so "recomputed daily and on completion" holds trivially; docs/decisions.md)."""
-    inputs = await ports.purchases().growth_inputs(session, user_id, now - timedelta(days=settings.level_window_days),
-                                                   now)
-    return rules.growth_score(spend=inputs.spend, active_days=inputs.active_days,
+    """The growth score over the last ``level_window_days`` (365), computed from the orders' data and the recorded
+    active days when asked (always current, so "recomputed daily and on completion" holds trivially;
+    docs/decisions.md)."""
+    since = now - timedelta(days=settings.level_window_days)
+    inputs = await ports.purchases().growth_inputs(session, user_id, since, now)
+    return rules.growth_score(spend=inputs.spend, active_days=await active_days(session, user_id, since, now),
                               feedback_given=inputs.feedback_given, feedback_photos=inputs.feedback_photos,
                               disputes_lost=inputs.disputes_lost)
 
