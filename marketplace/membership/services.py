@@ -601,6 +601,38 @@ async def birthdays_this_month(session: AsyncSession, now: datetime, settings: S
                                       .order_by(MemberBirthday.user_id)))
 
 
+@dataclass(frozen=True, slots=True)
+class CouponChoice:
+    """A coupon on the checkout's picker: ``refusal`` says why it cannot go on this purchase (None: it can);
+    ``replaces`` names the seller-funded price (member_day / plus_price) a usable one would replace."""
+
+    id: int
+    kind: str
+    value: int
+    min_items_total: int
+    valid_until: datetime
+    refusal: str | None
+    replaces: str | None = None
+    replaced_coins: int = 0
+
+
+async def coupon_choices(session: AsyncSession, buyer_id: int, *, list_items_total: int, points: int,
+                         now: datetime, lower_price: tuple[str, int] | None = None) -> list[CouponChoice]:
+    """The buyer's unused coupons for one purchase, usable ones first (docs/rules.md §15): the reasons come from
+    :func:`rules.coupon_refusal`, exactly what the purchase would refuse. ``lower_price``: ``(kind, coins)`` of the
+    member-day / PLUS discount the buyer would get without a coupon (a coupon is not combinable with it)."""
+    coupons = await session.scalars(select(Coupon).where(Coupon.user_id == buyer_id, Coupon.used_at.is_(None))
+                                    .order_by(Coupon.valid_until, Coupon.id))
+    out = []
+    for c in coupons:
+        refusal = rules.coupon_refusal(min_items_total=c.min_items_total, valid_from=c.valid_from,
+                                       valid_until=c.valid_until, used=False, items_total=list_items_total,
+                                       points=points, now=now)
+        kind, coins = lower_price if lower_price and refusal is None else (None, 0)
+        out.append(CouponChoice(c.id, c.kind, c.value, c.min_items_total, c.valid_until, refusal, kind, coins))
+    return sorted(out, key=lambda c: (c.refusal is not None, -c.value))
+
+
 async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
     return list(await session.scalars(select(Coupon).where(Coupon.user_id == user_id)
                                       .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
