@@ -79,7 +79,9 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
     if zhao is not None:  # a PLUS member (points ×10, free shipping, PLUS prices)
         await wallet.adjust(zhao.id, settings.plus_price, "demo: PLUS membership", admin_id=admin_id)
         await services.buy_plus(session, zhao.id, auto_renew=True, now=now, settings=settings)
-    if wang is not None:  # a birthday this month: a 20-yuan coupon waiting on /me/coupons
+    if wang is not None:  # a birthday this month: a 20-yuan coupon waiting at checkout (the Yixing teapot, 2,400)
+        await wallet.adjust(wang.id, 1_000, "demo: enough for the Yixing teapot with the birthday coupon",
+                            admin_id=admin_id)
         await services.set_birthday(session, wang.id, rules.local_month_year(now, settings.timezone)[0], 1, now,
                                     settings)
     await session.flush()

@@ -18,6 +18,7 @@ from marketplace.categories.models import Category
 from marketplace.listings import ports as listing_ports
 from marketplace.listings.models import Listing, ListingImage, ListingQuestion
 from marketplace.listings.services import ListingsByCategory
+from marketplace.membership import handlers as membership_handlers
 from marketplace.membership import ports as membership_ports
 from marketplace.membership import tasks as membership_tasks
 from marketplace.notifications import handlers as notifications_handlers
@@ -62,4 +63,5 @@ def subscribe_all() -> None:
     track_cached_writes()
     wallet_handlers.subscribe()
     notifications_handlers.subscribe()
+    membership_handlers.subscribe()
     # Upper packages add their ``subscribe()`` calls here as they land (membership, site cache).

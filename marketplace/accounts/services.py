@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
 from marketplace.accounts import rules
-from marketplace.accounts.events import UserRegistered
+from marketplace.accounts.events import UserLoggedIn, UserRegistered
 from marketplace.accounts.exceptions import AccountBanned, EmailTaken, InvalidCredentials, UsernameTaken
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -112,6 +112,7 @@ class AccountService:
             raise AccountBanned(f"This account is suspended: {user.ban_reason}" if user.ban_reason else None)
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, password)
+        await events.emit(self.session, UserLoggedIn(user_id=user.id, at=utcnow()))
         return user
 
     async def issue_token(self, user: User, *, valid_days: int = 0) -> str:

@@ -250,6 +250,23 @@ def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
     return local.month, local.year
 
 
+def coupon_refusal(*, min_items_total: int, valid_from: datetime, valid_until: datetime, used: bool,
+                   items_total: int, points: int, now: datetime) -> str | None:
+    """Why a coupon cannot go on this purchase (docs/rules.md §15), or None when it can. ``items_total`` is at the
+    **list** price (a coupon replaces member-day and PLUS prices). The same order of checks as the purchase."""
+    if used:
+        return "already used"
+    if now < valid_from:
+        return f"valid from {valid_from:%Y-%m-%d}"
+    if now > valid_until:
+        return f"expired on {valid_until:%Y-%m-%d}"
+    if points:
+        return "not combinable with points: set the points to 0 to use it"
+    if items_total < min_items_total:
+        return f"needs an items total of at least {min_items_total:,} coins (this one is {items_total:,})"
+    return None
+
+
 # --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
 
 

@@ -109,6 +109,8 @@ async def open_order(
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
     await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
+    if pay_from == "available":  # the buyer acted today (an auction win is settled by the worker: the bid counted)
+        await membership.record_activity(session, buyer_id, utcnow())
     return order
 
 
@@ -212,11 +214,9 @@ class PurchaseHistory:
 
     async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
                             until: datetime) -> GrowthInputs:
-        """docs/rules.md §16. Active days: the distinct UTC days with a purchase (logins and bids are not recorded
-        yet, docs/decisions.md); disputes lost: a buyer's dispute released to the seller, or a seller's refunded."""
+        """docs/rules.md §16 (active days are membership's own record); disputes lost: a buyer's dispute released
+        to the seller, or a seller's refunded."""
         spend = await self.effective_spend(session, user_id, since, until)
-        days = await session.scalar(select(func.count(func.distinct(func.date(Order.created_at)))).where(
-            Order.buyer_id == user_id, Order.created_at > since, Order.created_at <= until))
         given, photos = (await session.execute(
             select(func.count(Feedback.id), func.count(Feedback.photo_key)).where(
                 Feedback.from_user_id == user_id, Feedback.created_at > since, Feedback.created_at <= until))).one()
@@ -224,7 +224,7 @@ class PurchaseHistory:
             Order.dispute_reason.is_not(None), Order.closed_at > since, Order.closed_at <= until,
             or_((Order.buyer_id == user_id) & (Order.status == "completed"),
                 (Order.seller_id == user_id) & (Order.status == "refunded"))))
-        return GrowthInputs(spend=spend, active_days=int(days or 0), feedback_given=int(given or 0),
+        return GrowthInputs(spend=spend, feedback_given=int(given or 0),
                             feedback_photos=int(photos or 0), disputes_lost=int(lost or 0))
 
 

@@ -6,19 +6,16 @@ bad input: 400/409) comes back as an error flash on the page they were on; 403 a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
-from marketplace.errors import DomainError
 from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import message_rules, messages, rules
@@ -34,7 +31,7 @@ from marketplace.orders.services import (
 )
 from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
-from marketplace.web.pages import render
+from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 PER_PAGE = 20
@@ -44,24 +41,15 @@ STATUS_LABELS = {
 }
 
 
+ORDER_REFUSALS = (400, 409)  # an order action refused for its state or input: an error flash, nothing kept
+
+
 def _back(data: dict[str, Any], order_id: int) -> str:
     """Where the form came from (a local path only: never an open redirect), else the order page."""
     target = str(data.get("next") or "")
     ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
     return target if ok else f"/orders/{order_id}"
 
-
-async def _act(request: Request[Any, Any, Any], order_id: int, data: dict[str, Any],
-               action: Callable[[], Awaitable[Any]], success: str) -> Redirect:
-    try:
-        await action()
-    except DomainError as exc:
-        if exc.status_code not in (400, 409):
-            raise
-        flash(request, exc.detail, category="error")
-    else:
-        flash(request, success, category="success")
-    return Redirect(_back(data, order_id), status_code=303)
 
 
 def _row(view: OrderView, user_id: int, is_admin: bool, rated: set[int], days: int) -> dict[str, Any]:
@@ -130,16 +118,19 @@ class OrderViews(Controller):
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                    settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
-        return await _act(request, order_id, data,
-                          lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
-                          "Marked as shipped. 已发货。")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
+                         success="Marked as shipped. 已发货。",
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/confirm")
     async def confirm(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                       settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
-        return await _act(request, order_id, data, lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
-                          "Receipt confirmed; the seller has been paid. 已确认收货。")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
+                         success="Receipt confirmed; the seller has been paid. 已确认收货。",
+                         refusals=ORDER_REFUSALS)
 
     @get("/orders/{order_id:int}/cancel")
     async def cancel_page(self, request: Request[Any, Any, Any], order_id: FromPath[int], db_session: DB,
@@ -155,10 +146,11 @@ class OrderViews(Controller):
                      settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
         reason, confirm = str(data.get("reason") or ""), bool(data.get("confirm"))
-        return await _act(request, order_id, data,
-                          lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
                                              confirm=confirm),
-                          "Order cancelled; the buyer has been refunded in full. 订单已取消。")
+                         success="Order cancelled; the buyer has been refunded in full. 订单已取消。",
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/address")
     async def address(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -168,25 +160,30 @@ class OrderViews(Controller):
         if view.order.buyer_id != user.id:
             raise WrongParty("Only the buyer chooses the shipping address.")
         address = await AddressBook(db_session, user.id).get(data.get("address_id"))
-        return await _act(request, order_id, data, lambda: svc.set_address(order_id, user.id, address.snapshot()),
-                          "Shipping address saved; the seller can see it now. 收货地址已保存。")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.set_address(order_id, user.id, address.snapshot()),
+                         success="Shipping address saved; the seller can see it now. 收货地址已保存。",
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/dispute")
     async def dispute(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                       settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
         reason = str(data.get("reason") or "")
-        return await _act(request, order_id, data,
-                          lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
-                          "Dispute opened; an administrator will look into it. 已提交纠纷。")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
+                         success="Dispute opened; an administrator will look into it. 已提交纠纷。",
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/feedback")
     async def feedback(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                        user: AuthUser) -> Redirect:
         svc = FeedbackService(db_session)
         rating, comment = str(data.get("rating") or ""), str(data.get("comment") or "")
-        return await _act(request, order_id, data, lambda: svc.leave(order_id, user.id, rating, comment),
-                          "Thank you for your feedback. 感谢评价。")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.leave(order_id, user.id, rating, comment),
+                         success="Thank you for your feedback. 感谢评价。",
+                         refusals=ORDER_REFUSALS)
 
 
 class DisputeAdminViews(Controller):
@@ -208,8 +205,10 @@ class DisputeAdminViews(Controller):
         outcome = str(data.get("outcome") or "")
         data = {"next": "/admin/disputes", **data}
         done = "refunded to the buyer" if outcome == "refund" else "released to the seller"
-        return await _act(request, order_id, data, lambda: svc.resolve(order_id, user.id, outcome),
-                          f"Order #{order_id} resolved: {done}.")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.resolve(order_id, user.id, outcome),
+                         success=f"Order #{order_id} resolved: {done}.",
+                         refusals=ORDER_REFUSALS)
 
 
 PROFILE_PER_PAGE = 12

@@ -69,5 +69,21 @@ async def test_demo_members(sessions: async_sessionmaker[AsyncSession], settings
         teapot = await s.scalar(select(Listing).where(Listing.title == "铸铁茶壶 Cast-iron teapot"))
         assert teapot is not None
         assert teapot.shipping_fee == 80
+        # a newcomer signing in as wang sees a usable birthday coupon on the Yixing teapot's checkout
+        from marketplace.auctions.services import quote
+        from marketplace.db import utcnow
+        from marketplace.membership import services as membership
+
+        wang = await s.scalar(select(User.id).where(User.username == "wang"))
+        yixing = await s.scalar(select(Listing.id).where(Listing.title == "紫砂壶 Yixing clay teapot"))
+        assert wang is not None
+        assert yixing is not None
+        base = await quote(s, yixing, wang, 1, 0, utcnow(), settings)
+        choices = await membership.coupon_choices(s, wang, list_items_total=base.quantity * base.unit_price,
+                                                  points=0, now=utcnow())
+        assert [(c.value, c.refusal) for c in choices] == [(200, None)]
+        with_coupon = await quote(s, yixing, wang, 1, 0, utcnow(), settings, coupon_id=choices[0].id)
+        assert with_coupon.pricing.total == 2_200
+        assert with_coupon.balance_after >= 0
         report = await audit(s)
         assert report.ok, report.text()
