@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher, profiles
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -23,12 +25,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketplace import migrate, wiring
+from marketplace.accounts import passwords
 from marketplace.app import create_app
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
+from marketplace.wallet.gateway import sandbox_key
 
 # The composition root of the tests: every mapper, job, port and event handler, as in the app and the worker.
 wiring.subscribe_all()
+
+# argon2id with RFC 9106's parameters (64 MiB, 3 passes, 4 lanes) costs 0.1-1 s a hash on a loaded 2-core machine,
+# and the suite registers and logs in thousands of users. In-process tests hash with argon2id's cheapest
+# parameters instead (still argon2id: round trips, wrong passwords and rehash checks behave the same); server
+# processes started by tests/e2e and tests/system keep the production parameters.
+passwords._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-only-for-timing")
 
 REQUIRE_SERVICES = os.environ.get("MARKETPLACE_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("MARKETPLACE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -119,9 +130,22 @@ async def redis_url() -> AsyncIterator[str]:
     await client.aclose()
 
 
+@pytest.fixture(scope="session")
+def sandbox_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sandbox gateway's two RSA keys, generated once per test process (two 2048-bit keys per test would
+    cost seconds on a loaded machine); tests/integration/wallet tests the generation itself on empty dirs."""
+    directory = tmp_path_factory.mktemp("sandbox") / "sandbox_keys"
+    sandbox_key(directory, "gateway")
+    sandbox_key(directory, "app")
+    return directory
+
+
 @pytest.fixture
-def tmp_dirs(tmp_path: Path) -> dict[str, Path]:
-    return {"data_dir": tmp_path / "var", "media_dir": tmp_path / "var" / "media"}
+def tmp_dirs(tmp_path: Path, sandbox_keys: Path) -> dict[str, Path]:
+    """A data dir of the test's own (under pytest's per-worker tmp dir), holding copies of the sandbox keys."""
+    data_dir = tmp_path / "var"
+    shutil.copytree(sandbox_keys, data_dir / "sandbox_keys")
+    return {"data_dir": data_dir, "media_dir": data_dir / "media"}
 
 
 @pytest.fixture
