@@ -1,8 +1,9 @@
 """Shared fixtures: a real PostgreSQL database built by the Alembic migrations, a Redis db, the app, clients.
 
-Every test run creates its own database ``marketplace_test_<pid>_<random>`` and drops it at the end; tables are
-truncated after each test that used it. Redis tests use their own db number (``MARKETPLACE_TEST_REDIS_DB``,
-default 9) and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the
+Every test process (each pytest-xdist worker) creates its own database ``marketplace_test_<pid>_<random>`` and
+drops it at the end; tables are truncated after each test that used it. Redis tests use the process's private
+``redis-server`` on a free port (or the shared one, see ``redis_base``), db ``MARKETPLACE_TEST_REDIS_DB`` (default
+9) plus the worker number, and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the
 run instead of skipping the tests that need it.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from marketplace.app import create_app
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
 from marketplace.wallet.gateway import sandbox_key
+from tests.private_redis import PrivateRedis
 
 # The composition root of the tests: every mapper, job, port and event handler, as in the app and the worker.
 wiring.subscribe_all()
@@ -115,9 +117,33 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
             await s.commit()
 
 
+@pytest.fixture(scope="session")
+def redis_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis server of this test process: a private ``redis-server`` on a free port where the binary exists
+    and ``MARKETPLACE_TEST_REDIS`` is not set, else the shared one. Private, because a db number separates keys
+    but not pub/sub: live-bid channels (``auction:1`` in every run, identities restart) are server-wide, so two
+    workers, or two people's runs, would hear each other's bids; and a run that is not under xdist and another
+    run's first worker would both flush db 9."""
+    binary = shutil.which("redis-server")
+    if "MARKETPLACE_TEST_REDIS" in os.environ or binary is None:
+        yield REDIS_BASE
+        return
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RuntimeError:
+        server.stop()
+        yield REDIS_BASE
+        return
+    try:
+        yield server.url.rsplit("/", 1)[0]
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = f"{REDIS_BASE}/{REDIS_DB}"
+async def redis_url(redis_base: str) -> AsyncIterator[str]:
+    url = f"{redis_base}/{REDIS_DB}"
     client = Redis.from_url(url)
     try:
         await client.ping()
