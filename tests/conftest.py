@@ -3,8 +3,8 @@
 Every test process (each pytest-xdist worker) creates its own database ``marketplace_test_<pid>_<random>`` and
 drops it at the end; tables are truncated after each test that used it. Redis tests use the process's private
 ``redis-server`` on a free port (or the shared one, see ``redis_base``), db ``MARKETPLACE_TEST_REDIS_DB`` (default
-9) plus the worker number, and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the
-run instead of skipping the tests that need it.
+9) plus the worker number, and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing
+service fails the run instead of skipping the tests that need it.
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ async def pg_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url, pool_size=20, max_overflow=40)
+    # At most 30 connections per test process (the race tests queue their 100-200 tasks on them): PostgreSQL's
+    # max_connections (100 by default) is shared by every xdist worker, the servers the system tests start and, on
+    # a shared box, other people's runs; 60 a worker exhausted it in parallel runs ("too many clients already").
+    engine = create_engine(pg_url, pool_size=10, max_overflow=20)
     yield engine
     await engine.dispose()
 
