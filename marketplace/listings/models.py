@@ -13,10 +13,16 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event as orm_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from marketplace.categories.models import Category
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
+from marketplace.listings.tokens import category_paths, index_text
 
 
 class Listing(Base):
@@ -82,6 +88,30 @@ class Listing(Base):
     # docs/rules.md §19.2: the auction this one relists after a non-paying winner (a plain id: no ALTER TABLE
     # ADD CONSTRAINT on SQLite, and no table copy of listings, see 0103_search)
     relisted_from_id: Mapped[int | None] = mapped_column(BigId)
+    # The distinct search tokens of the title, description and category path (marketplace/listings/search.py),
+    # written by the hooks below; PostgreSQL indexes string_to_array(search_text, ' ') with GIN (0215_search_cn).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+def _fill_search_text(connection: Connection, listing: Listing) -> None:
+    rows = connection.execute(select(Category.id, Category.parent_id, Category.name)).tuples().all()
+    listing.search_text = index_text(listing.title or "", listing.description or "",
+                                     category_paths(rows).get(listing.category_id, []))
+
+
+@orm_event.listens_for(Listing, "before_insert")
+def _index_new_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """Every inserted listing is searchable, however it was made (publish, relist, demo seeders)."""
+    _fill_search_text(connection, listing)
+
+
+@orm_event.listens_for(Listing, "before_update")
+def _reindex_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """A changed title, description or category re-tokenises the listing (bulk UPDATEs go through
+    ``search.reindex_categories`` instead)."""
+    state = inspect(listing)
+    if any(state.attrs[name].history.has_changes() for name in ("title", "description", "category_id")):
+        _fill_search_text(connection, listing)
 
 
 class ListingImage(Base):
