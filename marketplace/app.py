@@ -24,7 +24,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
-from marketplace import jobs, wiring
+from marketplace import i18n, jobs, wiring
 from marketplace.accounts import api as accounts_api
 from marketplace.accounts import views as accounts_views
 from marketplace.accounts.auth import AccountLookup
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def engine_callback(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters.update(FILTERS)
+        i18n.install_jinja(engine.engine)
         engine.engine.globals["settings"] = settings
         engine.register_template_callable("safe_flashes", safe_flashes)
 

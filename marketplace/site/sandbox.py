@@ -25,6 +25,8 @@ MAX_TEMPLATE_BYTES = 64 * 1024
 ALLOWED_NAMES = frozenset({
     # every page
     "user", "nav_categories", "q", "csrf_input", "safe_flashes", "site_slots",
+    # translations (marketplace/i18n.py)
+    "_", "gettext", "ngettext",
     # home and slots
     "blocks",
     # category, search

@@ -30,6 +30,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace import i18n
 from marketplace.accounts.models import User
 from marketplace.cache import Cache
 from marketplace.db import after_commit, iso, utcnow
@@ -81,6 +82,7 @@ class OverrideRegistry:
         )
         # The shipped templates rendered in this environment need what the main environment offers; overrides
         # can name only what sandbox.ALLOWED_NAMES / ALLOWED_FILTERS permit (checked at save).
+        i18n.install_jinja(env)
         env.filters.update(self.base_env.filters)
         env.globals.update(self.base_env.globals)
         return env
