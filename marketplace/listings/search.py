@@ -18,9 +18,9 @@ One function, :func:`search_condition`, hides the backend:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Text, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Text, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from marketplace.categories.models import Category
@@ -35,9 +35,10 @@ UNMANAGED_INDEXES = frozenset({"ix_listings_title_trgm", "ix_listings_descriptio
                                "ix_listings_active_newest", "ix_listings_active_price", "ix_listings_active_ending",
                                "ix_listings_active_category", "ix_listings_search_tokens"})
 UNMANAGED_TABLE_PREFIX = FTS_TABLE
-TOKEN_INDEX = "ix_listings_search_tokens"
-TOKEN_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {TOKEN_INDEX} ON listings USING gin (string_to_array(search_text, ' '))"
+INDEX_DDL = ("CREATE INDEX IF NOT EXISTS ix_listings_search_tokens ON listings "
+                   "USING gin (string_to_array(search_text, ' '))")
 REINDEX_BATCH = 1_000
+LISTINGS = cast(Table, Listing.__table__)
 
 
 def like_pattern(token: str) -> str:
@@ -84,7 +85,7 @@ def reindex_categories(connection: Connection, category_ids: Iterable[int] | Non
         if not rows:
             return written
         connection.execute(
-            update(Listing.__table__).where(Listing.__table__.c.id == bindparam("row_id"))
+            update(LISTINGS).where(LISTINGS.c.id == bindparam("row_id"))
             .values(search_text=bindparam("text")),
             [{"row_id": lid, "text": index_text(title, description or "", paths.get(cid, []))}
              for lid, title, description, cid in rows])

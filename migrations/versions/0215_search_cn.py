@@ -30,7 +30,7 @@ def upgrade() -> None:
     op.add_column("listings", sa.Column("search_text", sa.Text(), server_default="", nullable=False))
     search.reindex_categories(op.get_bind())
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(search.TOKEN_INDEX_SQL)
+        op.execute(search.INDEX_DDL)
 
 
 def downgrade() -> None:
