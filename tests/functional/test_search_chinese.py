@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.categories.services import CategoryService
 from marketplace.listings.models import Listing
-from tests.factories import api_admin, api_user, fund, make_category
+from tests.factories import api_user, fund, make_category
 
 API = "/api/v1"
 
@@ -99,7 +99,8 @@ async def test_facets_count_matches_per_category_and_the_filter_narrows(client: 
     assert [(f["category_id"], f["name"], f["path"], f["count"]) for f in body["category_facets"]] == [
         (ids["porcelain"], "瓷器 Porcelain", ["瓷器 Porcelain"], 2)]
     body = await search(client, "手工 铸铁锅 青花")
-    assert body["total"] == 0 and body["category_facets"] == []
+    assert body["total"] == 0
+    assert body["category_facets"] == []
     body = await search(client, "数码")
     assert body["total"] == 3
     assert {f["name"]: f["count"] for f in body["category_facets"]} == {
@@ -112,7 +113,8 @@ async def test_facets_count_matches_per_category_and_the_filter_narrows(client: 
     assert (await client.get(f"{API}/listings", params={"q": "数码", "category_id": 999_999})).status_code == 400
     # Without q there is no facet (and no change to the browse response).
     body = (await client.get(f"{API}/listings")).json()
-    assert body["category_facets"] == [] and body["total"] == len(ITEMS)
+    assert body["category_facets"] == []
+    assert body["total"] == len(ITEMS)
 
 
 async def test_results_page_shows_the_facet_and_filters_by_category(client: Any, sessions: Any) -> None:
@@ -130,7 +132,8 @@ async def test_results_page_shows_the_facet_and_filters_by_category(client: Any,
     assert 'aria-current="true"' in page.text
     assert (await client.get("/search", params={"q": "数码", "category_id": "999999"})).status_code == 400
     page = await client.get("/search", params={"q": "青花花瓶"})
-    assert "清代青花花瓶一只" in page.text and "青花瓷 茶杯 一对" not in page.text
+    assert "清代青花花瓶一只" in page.text
+    assert "青花瓷 茶杯 一对" not in page.text
 
 
 async def test_search_text_is_kept_and_indexed(client: Any, sessions: Any) -> None:
