@@ -319,15 +319,21 @@ class ListingService:
         (200–250 ms for "二手 相机" or "rare coin" over 100,000 listings, against 10–20 ms through the GIN index,
         docs/performance.md, P3), or walking ``ix_listings_status_category``, whose first 1,001 matches all sit
         in one category (a useless facet). A bitmap scan reads the matches in table order: a fair sample of
-        categories. The settings are transaction-local and restored right after the statement."""
+        categories. The settings are transaction-local and restored to their previous values after the statement."""
         if self.session.bind.dialect.name != "postgresql":
             yield
             return
-        await self.session.execute(text("SELECT set_config('enable_seqscan', 'off', true), "
-                                        "set_config('enable_indexscan', 'off', true)"))
+        # JIT off too: the disabled paths' cost penalty (e.g. the suspended-shops subquery, which only has a
+        # sequential scan) pushes the estimate past jit_above_cost, and compiling took 200 ms of a 13 ms query.
+        # The target list is evaluated left to right: the old values are read before they are replaced.
+        previous = (await self.session.execute(text(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), current_setting('jit'), "
+            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+            "set_config('jit', 'off', true)"))).one()
         yield  # on an error the transaction is rolled back, and the local settings with it
-        await self.session.execute(text("SELECT set_config('enable_seqscan', 'on', true), "
-                                        "set_config('enable_indexscan', 'on', true)"))
+        await self.session.execute(
+            text("SELECT set_config('enable_seqscan', :seq, true), set_config('enable_indexscan', :idx, true), "
+                 "set_config('jit', :jit, true)"), {"seq": previous[0], "idx": previous[1], "jit": previous[2]})
 
     async def _count(self, stmt: Select[tuple[int]], *, search: bool = False) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
