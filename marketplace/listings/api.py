@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from marketplace.errors import InvalidInput
 from marketplace.listings.deps import ListingPublished, Listings
 from marketplace.listings.schemas import (
+    CategoryFacetOut,
     ImageOut,
     ImagePatch,
     ListingCreate,
@@ -60,11 +61,14 @@ class ListingsController(Controller):
         result = await svc.browse(BrowseQuery(
             category_id=category_id, q=q, mode=mode, status=status or "active", seller_id=seller_id, shop=shop,
             sort=sort, page=page, per_page=per_page, min_price=min_price, max_price=max_price, condition=condition,
+            facets=True,
         ))
         viewer = current_user(request)
         items = await svc.out_many(result.items, viewer.id if viewer else None)
         return ListingPage(items=items, total=result.total, page=result.page, per_page=result.per_page,
-                           total_capped=result.total_capped)
+                           total_capped=result.total_capped,
+                           category_facets=[CategoryFacetOut(category_id=f.category_id, name=f.name, slug=f.slug,
+                                                             path=f.path, count=f.count) for f in result.facets])
 
     @get("/{listing_id:int}", summary="One listing")
     async def detail(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,

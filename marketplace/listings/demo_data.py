@@ -63,6 +63,16 @@ ITEMS: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["Three-Body"]),
     ("alice", "kitchen", {"title": "Cast iron skillet 铸铁锅 26cm", "mode": "fixed", "price": 120, "quantity": 3,
      "description": "Pre-seasoned, works on induction. 电磁炉可用。"}, ["Skillet 26cm"]),
+    # Chinese written without spaces, and one in traditional characters: search segments and folds them
+    # (marketplace/listings/tokens.py), so 青花花瓶, 游戏电脑, 徕卡相机 and 茶壶 each find one of these.
+    ("carol", "porcelain", {"title": "清代青花花瓶一只", "mode": "fixed", "price": 2600, "quantity": 1,
+     "description": "高约28厘米，底款清晰，品相完好。Qing dynasty blue and white vase, 28 cm."}, ["Qing vase"]),
+    ("bob", "desktops", {"title": "高配游戏电脑主机", "mode": "fixed", "price": 6800, "quantity": 1,
+     "description": "i7-13700K，RTX 4070，32G内存，2T固态。可上门自提。"}, ["Gaming tower"]),
+    ("alice", "cameras", {"title": "徕卡相机M6胶片机", "mode": "fixed", "price": 4200, "quantity": 1,
+     "description": "Leica M6 film camera, 0.72 viewfinder, serviced in 2024."}, ["Leica M6"]),
+    ("carol", "kitchen", {"title": "宜興紫砂茶壺 手工", "mode": "fixed", "price": 480, "quantity": 2,
+     "description": "傳統手工紫砂壺，容量220毫升。Handmade Yixing clay teapot, 220 ml."}, ["Yixing teapot"]),
 ]
 
 # docs/rules.md §19.7: each demo item's condition and location, by its position in ITEMS

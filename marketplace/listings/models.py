@@ -14,10 +14,16 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event as orm_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from marketplace.categories.models import Category
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
+from marketplace.listings.tokens import category_paths, index_text
 
 
 class Listing(Base):
@@ -88,6 +94,30 @@ class Listing(Base):
     location: Mapped[str | None] = mapped_column(String(60))
     # how many edits the seller made after publishing (ListingEdit rows); shown as "edited N times"
     edit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The distinct search tokens of the title, description and category path (marketplace/listings/search.py),
+    # written by the hooks below; PostgreSQL indexes string_to_array(search_text, ' ') with GIN (0215_search_cn).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+def _fill_search_text(connection: Connection, listing: Listing) -> None:
+    rows = connection.execute(select(Category.id, Category.parent_id, Category.name)).tuples().all()
+    listing.search_text = index_text(listing.title or "", listing.description or "",
+                                     category_paths(rows).get(listing.category_id, []))
+
+
+@orm_event.listens_for(Listing, "before_insert")
+def _index_new_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """Every inserted listing is searchable, however it was made (publish, relist, demo seeders)."""
+    _fill_search_text(connection, listing)
+
+
+@orm_event.listens_for(Listing, "before_update")
+def _reindex_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """A changed title, description or category re-tokenises the listing (bulk UPDATEs go through
+    ``search.reindex_categories`` instead)."""
+    state = inspect(listing)
+    if any(state.attrs[name].history.has_changes() for name in ("title", "description", "category_id")):
+        _fill_search_text(connection, listing)
 
 
 class ListingImage(Base):

@@ -113,6 +113,16 @@ class ListingEditOut(msgspec.Struct):
     changes: list[FieldChangeOut]
 
 
+class CategoryFacetOut(msgspec.Struct):
+    """Matches of a text search in one category (docs/api.md, GET /listings)."""
+
+    category_id: int
+    name: str
+    slug: str
+    path: list[str]
+    count: int
+
+
 class ListingPage(msgspec.Struct):
     items: list[ListingOut]
     total: int
@@ -120,3 +130,5 @@ class ListingPage(msgspec.Struct):
     per_page: int
     # True when a text search matched more than listings.services.SEARCH_COUNT_CAP listings: total is that cap.
     total_capped: bool = False
+    # A text search's matches per category, most first, ignoring the category_id filter (empty without q).
+    category_facets: list[CategoryFacetOut] = []

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
@@ -29,8 +30,9 @@ from marketplace.listings import ports, rules
 from marketplace.listings.events import ListingPublished
 from marketplace.listings.models import Listing, ListingEdit, ListingImage
 from marketplace.listings.schemas import FieldChangeOut, ListingEditOut, ListingOut
-from marketplace.listings.search import search_condition
+from marketplace.listings.search import reindex_categories, search_condition
 from marketplace.listings.serializers import serialize_listings
+from marketplace.listings.tokens import category_paths
 from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
 from marketplace.membership import rules as member_rules
 from marketplace.membership import services as membership
@@ -85,6 +87,19 @@ class BrowseQuery:
     featured_first: bool = False
     # A seller looking at their own listings also sees those in hidden categories or a suspended shop.
     include_hidden: bool = False
+    # A text search also counts its matches per category (the facet of the results page and the API).
+    facets: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryFacet:
+    """One category of a search's matches: the leaf the listings are filed in, its path, how many match."""
+
+    category_id: int
+    name: str
+    slug: str
+    path: list[str]
+    count: int
 
 
 @dataclass(slots=True)
@@ -94,6 +109,9 @@ class BrowseResult:
     page: int = 1
     per_page: int = 20
     total_capped: bool = False
+    # Only for a text search with BrowseQuery.facets: every matching category, most matches first. Counted over
+    # the same first SEARCH_COUNT_CAP + 1 matches as the total, so with total_capped they are lower bounds.
+    facets: list[CategoryFacet] = field(default_factory=list)
 
 
 # Photos added this soon after publishing are part of publishing (the sell form uploads them right after the
@@ -104,6 +122,7 @@ COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
 _COUNT_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, int]] = {}
+_FACET_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, dict[int, int]]] = {}
 
 
 def _hashable(value: Any) -> Any:
@@ -193,6 +212,7 @@ class ListingService:
         sort = rules.parse_sort(query.sort)
         offset, limit = rules.page_window(query.page, query.per_page)
         conditions: list[ColumnElement[bool]] = []
+        category_condition: ColumnElement[bool] | None = None
         if query.status not in (None, "", "all"):
             if query.status not in rules.STATUSES or query.status == "removed":
                 raise InvalidInput("status must be one of active, sold, unsold, ended, all.")
@@ -206,7 +226,8 @@ class ListingService:
         if query.category_id is not None:
             if await self.session.get(Category, query.category_id) is None:
                 raise InvalidInput("Unknown category.")
-            conditions.append(Listing.category_id.in_(await self.categories.descendant_ids(query.category_id)))
+            category_condition = Listing.category_id.in_(await self.categories.descendant_ids(query.category_id))
+            conditions.append(category_condition)
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
         if query.featured is not None:
@@ -233,38 +254,112 @@ class ListingService:
                 conditions.append(or_(Listing.shop_id.is_(None),
                                       Listing.shop_id.not_in(ports.shops().suspended_ids())))
 
+        facets: list[CategoryFacet] = []
         if text_condition is None:
             total = await self._count(select(func.count()).select_from(Listing).where(*conditions))
             capped = False
+        elif query.facets:
+            # The facet ignores the category filter (the other categories stay one click away); without a
+            # filter its counts add up to the capped total, so the one grouped query is also the count.
+            per_category = await self._facet_counts([c for c in conditions if c is not category_condition])
+            if category_condition is None:
+                total = sum(per_category.values())
+            else:
+                limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+                total = await self._count(select(func.count()).select_from(limited), search=True)
+            capped = total > SEARCH_COUNT_CAP
+            total = min(total, SEARCH_COUNT_CAP)
+            facets = await self._facets(per_category)
         else:
             # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
             # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
             limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-            total = await self._count(select(func.count()).select_from(limited))
+            total = await self._count(select(func.count()).select_from(limited), search=True)
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
         rows = await self.session.scalars(select(Listing).where(*conditions).order_by(*order)
                                           .offset(offset).limit(limit))
         return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page,
-                            total_capped=capped)
+                            total_capped=capped, facets=facets)
 
-    async def _count(self, stmt: Select[tuple[int]]) -> int:
+    async def _facet_counts(self, conditions: list[ColumnElement[bool]]) -> dict[int, int]:
+        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (one index scan stopped by ``LIMIT``,
+        then a group-by of at most 1,001 rows); cached like a count when there are that many."""
+        limited = select(Listing.category_id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+        stmt = select(limited.c.category_id, func.count()).group_by(limited.c.category_id)
+        key = self._cache_key(stmt)
+        now = time.monotonic()
+        hit = _FACET_CACHE.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._search_plan():
+            counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
+        if sum(counts.values()) >= COUNT_CACHE_MIN:
+            if len(_FACET_CACHE) >= COUNT_CACHE_SIZE:
+                _FACET_CACHE.clear()
+            _FACET_CACHE[key] = (now + COUNT_TTL, counts)
+        return counts
+
+    async def _facets(self, counts: dict[int, int]) -> list[CategoryFacet]:
+        if not counts:
+            return []
+        rows = (await self.session.execute(select(Category.id, Category.parent_id, Category.name, Category.slug)))
+        categories = rows.tuples().all()
+        paths = category_paths((cid, pid, name) for cid, pid, name, _ in categories)
+        slugs = {cid: slug for cid, _, _, slug in categories}
+        facets = [CategoryFacet(category_id=cid, name=paths[cid][-1], slug=slugs[cid], path=paths[cid], count=n)
+                  for cid, n in counts.items() if cid in paths]
+        return sorted(facets, key=lambda f: (-f.count, f.path))
+
+    def _cache_key(self, stmt: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        compiled = stmt.compile(self.session.bind)
+        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
+        return (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+
+    @asynccontextmanager
+    async def _search_plan(self) -> AsyncIterator[None]:
+        """On PostgreSQL, read the capped count or facet of a text search through the word index, in table order.
+
+        The planner costs ``string_to_array(search_text, ' ') @> …`` like any cheap operator, so for a common
+        word it preferred reading the table until 1,001 rows matched, splitting every row's words on the way
+        (200–250 ms for "二手 相机" or "rare coin" over 100,000 listings, against 10–20 ms through the GIN index,
+        docs/performance.md, P3), or walking ``ix_listings_status_category``, whose first 1,001 matches all sit
+        in one category (a useless facet). A bitmap scan reads the matches in table order: a fair sample of
+        categories. The settings are transaction-local and restored to their previous values after the statement."""
+        if self.session.bind.dialect.name != "postgresql":
+            yield
+            return
+        # JIT off too: the disabled paths' cost penalty (e.g. the suspended-shops subquery, which only has a
+        # sequential scan) pushes the estimate past jit_above_cost, and compiling took 200 ms of a 13 ms query.
+        # The target list is evaluated left to right: the old values are read before they are replaced.
+        previous = (await self.session.execute(text(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), current_setting('jit'), "
+            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+            "set_config('jit', 'off', true)"))).one()
+        yield  # on an error the transaction is rolled back, and the local settings with it
+        await self.session.execute(
+            text("SELECT set_config('enable_seqscan', :seq, true), set_config('enable_indexscan', :idx, true), "
+                 "set_config('jit', :jit, true)"), {"seq": previous[0], "idx": previous[1], "jit": previous[2]})
+
+    async def _count(self, stmt: Select[tuple[int]], *, search: bool = False) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
 
         Counting a large category (an index-only scan over all its active listings) or a common search term was
         most of a page's time (docs/performance.md, P3), while the page itself stops after ``LIMIT``. A count that
         large is shown as "93,800" or "1,000+", where a few seconds' drift is invisible, so it is cached per
         process by the query's SQL and parameters; a smaller count is always exact and fresh."""
-        compiled = stmt.compile(self.session.bind)
-        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
-        key = (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+        key = self._cache_key(stmt)
         now = time.monotonic()
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        total = int(await self.session.scalar(stmt) or 0)
+        if search:
+            async with self._search_plan():
+                total = int(await self.session.scalar(stmt) or 0)
+        else:
+            total = int(await self.session.scalar(stmt) or 0)
         if total >= COUNT_CACHE_MIN:
             if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
                 _COUNT_CACHE.clear()
@@ -663,3 +758,10 @@ class ListingsByCategory:
         await session.execute(
             update(Listing).where(Listing.category_id == source_id).values(category_id=target_id)
             .execution_options(synchronize_session=False))
+
+    async def reindex(self, session: AsyncSession, category_id: int) -> int:
+        """A category's path changed (renamed, moved, merged): re-tokenise every listing filed under it, so its
+        new name is searchable and the old one no longer matches (marketplace/listings/search.py)."""
+        ids = await CategoryService(session).descendant_ids(category_id)
+        connection = await session.connection()
+        return await connection.run_sync(lambda sync: reindex_categories(sync, ids))

@@ -362,16 +362,20 @@ class ListingViews(Controller):
         q: FromQuery[str] = "", mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
         page: FromQuery[int] = 1, condition: FromQuery[str | None] = None,
+        category_id: FromQuery[str | None] = None,
     ) -> Any:
         async def produce() -> Template:
             filters = _clean_filters(mode, sort, min_price, max_price, condition)
+            category = parse_filter_int(category_id, label="The category filter")
             svc = _service(request, db_session, settings)
-            result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
+            result = await svc.browse(BrowseQuery(q=q, category_id=category, page=max(page, 1), per_page=PER_PAGE,
+                                                  facets=True, **filters))
             viewer = current_user(request)
             return await render(
                 request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
                 items=await svc.out_many(result.items, viewer.id if viewer else None),
-                base_url="/search?" + _query_string(q=q, **filters), action="/search",
+                base_url="/search?" + _query_string(q=q, category_id=category, **filters), action="/search",
+                search_category_id=category, facet_base="/search?" + _query_string(q=q, **filters),
             )
 
         return await cached_page(request, produce)
