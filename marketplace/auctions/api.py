@@ -11,10 +11,10 @@ from litestar.params import FromPath, JSONBody
 
 from marketplace import idempotency
 from marketplace.auctions import second_chance
-from marketplace.auctions.batching import BidBatcher
+from marketplace.auctions.batching import BidBatcher, bid_endpoint
 from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.models import SecondChanceOffer
-from marketplace.auctions.schemas import BidIn, BidStep
+from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
 from marketplace.auctions.services import BidService, bid_history, purchase
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, RateLimited
@@ -50,10 +50,20 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
     if raw.get("points"):  # docs/rules.md §14: points are redeemed on purchases, never on bids
         raise InvalidInput("Points cannot be redeemed on a bid; use them with Buy Now or a fixed-price purchase.")
     key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
+    now = utcnow()
+    if not request.app.state.settings.bid_batching:  # MARKETPLACE_BID_BATCHING=0: one transaction per bid
+        service = bid_service(request, db_session)
+
+        async def work() -> tuple[int, dict[str, Any]]:
+            result = await service.place_bid(listing_id, user.id, data.max_amount, now)
+            return 201, msgspec.to_builtins(BidPlaced.of(result.listing, user.id))
+
+        stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint=bid_endpoint(listing_id),
+                                               key=key, work=work)
+        return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
     # The checks that need no lock run here, concurrently with other requests; the request's transaction then
     # ends (its connection goes back to the pool, and on SQLite its write lock is released) before the bid joins
     # the auction's next batch, which answers it after its own commit (auctions/batching.py).
-    now = utcnow()
     await bid_service(request, db_session).admit(listing_id, user.id, now)
     await db_session.commit()
     batcher: BidBatcher = request.app.state.bid_batcher
