@@ -200,7 +200,7 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.1)
-        await run_clients(base, listing_id, tokens[:2], 1.0)  # warm-up (connections, JIT of caches)
+        await run_clients(base, listing_id, tokens, 2.0)  # warm-up: every client's connection, pools, caches
         accepted, refused, lat = await run_clients(base, listing_id, tokens, seconds)
         if server is not None:
             server.terminate()
