@@ -61,11 +61,8 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
         stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint=bid_endpoint(listing_id),
                                                key=key, work=work)
         return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
-    # The checks that need no lock run here, concurrently with other requests; the request's transaction then
-    # ends (its connection goes back to the pool, and on SQLite its write lock is released) before the bid joins
-    # the auction's next batch, which answers it after its own commit (auctions/batching.py).
-    await bid_service(request, db_session).admit(listing_id, user.id, now)
-    await db_session.commit()
+    # The bid joins the auction's next batch, which answers it after its own commit (auctions/batching.py); the
+    # request itself touches no table.
     batcher: BidBatcher = request.app.state.bid_batcher
     stored = await batcher.submit(listing_id, user.id, data.max_amount, now, key)
     return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)

@@ -6,7 +6,8 @@ bids of one process per auction instead. While a batch is in flight the next bid
 committed, the next batch takes every waiting bid at once and runs **one** transaction for them:
 
 1. claim the idempotency keys (as :func:`marketplace.idempotency.run_once` does; a replay answers the stored
-   response and changes nothing), make sure every bidder has ledger accounts;
+   response and changes nothing), run the checks that need no lock once for the batch (listing tradable, bidders
+   not blocked: one query each), make sure every bidder has ledger accounts;
 2. lock the listing row, then the available/held accounts of every bidder and of the current leader, in id order
    (the global lock order: listing first, then accounts ascending, as every other path);
 3. apply the bids **in arrival order, in memory, with the pure rules** (:func:`rules.place_bid`), each on the state
@@ -43,10 +44,13 @@ from marketplace.auctions.exceptions import AuctionNotFound
 from marketplace.auctions.models import Bid
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidPlaced, bid_message, channel_name, state_of
-from marketplace.auctions.services import BidService, _hold_legs, _refusal_error, lock_auction
+from marketplace.auctions.services import BidService, _hold_legs, _refusal_error, blocked_error, lock_auction
 from marketplace.db import after_commit
 from marketplace.errors import DomainError
 from marketplace.jobs import JobQueue, Publisher
+from marketplace.listings.services import ensure_tradable
+from marketplace.orders import rules as order_rules
+from marketplace.orders.services import buyer_strike_times
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 
@@ -173,6 +177,25 @@ class BidBatcher:
                     else:
                         records[i] = claimed
             pending = [i for i in range(len(batch)) if answers[i] is None]
+            # The checks that need no lock (BidService.admit), once for the batch: the listing is tradable (else
+            # 404 for every bid), the bidder is not blocked (docs/rules.md §19.1).
+            refusals: dict[int, DomainError] = {}
+            if pending:
+                try:
+                    await ensure_tradable(session, listing_id)
+                except DomainError as exc:
+                    refusals = dict.fromkeys(pending, exc)
+                else:
+                    strikes = await buyer_strike_times(session, {batch[i].bidder_id for i in pending})
+                    for i in pending:
+                        until = order_rules.bidding_blocked_until(strikes[batch[i].bidder_id], batch[i].now)
+                        if until is not None:
+                            refusals[i] = blocked_error(until)
+            for i, refusal in refusals.items():
+                answers[i] = refusal
+                if i in records:
+                    await session.delete(records[i])
+            pending = [i for i in pending if i not in refusals]
             bidders = {batch[i].bidder_id for i in pending}
             if bidders:
                 await ledger.ensure_accounts(

@@ -70,6 +70,11 @@ def _refusal_error(outcome: rules.BidOutcome, state: rules.AuctionState) -> Doma
     return InsufficientCoins(outcome.shortfall)
 
 
+def blocked_error(until: datetime) -> BiddingBlocked:
+    return BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
+                          "within 365 days (non-paying winner policy, 30 days).")
+
+
 def _hold_legs(changes: tuple[rules.HoldChange, ...]) -> list[ledger.Leg]:
     legs: list[ledger.Leg] = []
     for change in changes:
@@ -173,13 +178,12 @@ class BidService:
 
     async def admit(self, listing_id: int, bidder_id: int, now: datetime) -> None:
         """The checks of a bid that need no lock: the listing is tradable (hidden, suspended or removed: 404) and
-        the bidder is not blocked (docs/rules.md §19.1). The batched path runs them in the request, before
-        queueing."""
+        the bidder is not blocked (docs/rules.md §19.1). The batched path runs them once per batch
+        (auctions/batching.py)."""
         await ensure_tradable(self.session, listing_id)
         until = await bidding_blocked_until(self.session, bidder_id, now)
         if until is not None:
-            raise BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
-                                 "within 365 days (non-paying winner policy, 30 days).")
+            raise blocked_error(until)
 
     async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None,
                       shipping_address: dict[str, str] | None = None) -> Order:
