@@ -251,11 +251,12 @@ class BidBatcher:
                                     leader_id_after=a.outcome.state.leader_id, created_at=a.request.now)
                                 for a in accepted)
             await session.flush()
-            for a in accepted:
-                before, after = a.before, a.outcome.state
-                if before.leader_id is not None and after.leader_id != before.leader_id:
-                    await events.emit(session, auction_events.LeadLost(
-                        listing_id, before.leader_id, a.request.bidder_id, after.current_price))
+            lost = tuple(auction_events.LeadLost(listing_id, a.before.leader_id, a.request.bidder_id,
+                                                 a.outcome.state.current_price)
+                         for a in accepted
+                         if a.before.leader_id is not None and a.outcome.state.leader_id != a.before.leader_id)
+            if lost:  # one LeadLost per bid that took the lead, in order, in one event (one INSERT per table)
+                await events.emit(session, auction_events.LeadsLost(lost))
             if accepted:
                 self._announce(session, listing_id, accepted)
         assert all(a is not None for a in answers)

@@ -20,6 +20,7 @@ from marketplace.auctions.schemas import state_of
 from marketplace.db import drain_after_commit, utcnow
 from marketplace.errors import DomainError
 from marketplace.listings.models import Listing
+from marketplace.notifications.models import EmailOutbox, Notification
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
 from marketplace.wallet.models import LedgerTransaction
@@ -65,6 +66,7 @@ async def test_concurrent_bids_in_batches_equal_the_serial_application(
     expected: list[Any] = []
     accepted: list[tuple[int, int, rules.AuctionState]] = []
     postings = 0
+    outbid: list[int] = []
     for bidder, amount in plan:
         out = rules.place_bid(state, bidder, amount, now, available=available[bidder])
         if not out.accepted:
@@ -73,6 +75,8 @@ async def test_concurrent_bids_in_batches_equal_the_serial_application(
         for hold in out.holds:
             available[hold.user_id] -= hold.amount
         postings += bool(out.holds)
+        if state.leader_id is not None and out.state.leader_id != state.leader_id:
+            outbid.append(state.leader_id)
         state = out.state
         accepted.append((bidder, amount, state))
         expected.append({"current_price": state.current_price, "you_lead": state.leader_id == bidder,
@@ -102,6 +106,11 @@ async def test_concurrent_bids_in_batches_equal_the_serial_application(
         holds = await s.scalar(select(func.count()).select_from(LedgerTransaction).where(
             LedgerTransaction.ref_id == lid))
         assert holds == postings  # one ledger transaction per bid that moved a hold, as before
+        # One "outbid" notification per lead lost (notify_many), each with its e-mail outbox row.
+        notes = list(await s.scalars(select(Notification.user_id).where(Notification.kind == "outbid")
+                                     .order_by(Notification.id)))
+        assert notes == outbid
+        assert await s.scalar(select(func.count()).select_from(EmailOutbox)) == len(outbid)
         await audit(s)
     # One live message per accepted bid, in order, each with its own state.
     assert [m["bid_count"] for _, m in recorder.published] == [st.bid_count for _, _, st in accepted]
