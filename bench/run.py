@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import platform
 import sys
@@ -39,20 +38,8 @@ GOALS = {"P1": ("≥ 0.5", lambda v: v >= 0.5), "P2": ("≤ 1.5", lambda v: v <=
          "P5": ("≥ 0.4", lambda v: v >= 0.4)}
 
 
-def _load_cached_page() -> Any | None:
-    path = ROOT / "bench" / "cached_page.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("bench_cached_page", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 async def run(quick: bool, only: set[str]) -> tuple[list[tuple[str, str, str, str, str, str]], dict[str, Any]]:
-    from bench import bids, browse, fanout, settle
+    from bench import bids, browse, cached_page, fanout, settle
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     out: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
@@ -107,13 +94,7 @@ async def run(quick: bool, only: set[str]) -> tuple[list[tuple[str, str, str, st
                r["seconds"] if r["exactly_once"] else float("inf"), f"{r['seconds']:.1f} s")
 
     async def p5() -> None:
-        module = _load_cached_page()
-        if module is None:
-            out["p5_ratio"] = None
-            out["raw"]["P5"] = "n/a (page cache not merged)"
-            rows.append(("P5", "n/a (page cache not merged)", "", "", GOALS["P5"][0], "n/a"))
-            return
-        r = await module.measure(quick=quick)
+        r = await cached_page.measure(quick=quick)
         out["raw"]["P5"] = r
         out["p5_ratio"] = r["ratio"]
         record("P5", f"cached listing page {r['cached_page_req_s']:.0f} req/s (1 uvicorn process, 16 clients)",
