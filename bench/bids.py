@@ -174,14 +174,16 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def measure(clients: int = 16, seconds: float = 10, workers: int = 2) -> dict[str, float]:
+async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
+                  batching: bool = True) -> dict[str, float]:
     """HTTP bids on one hot auction, then pgbench on the same hot row with the same connection count, in one run
     on one scratch database (created and dropped here). Returns the figures; ``ratio`` = HTTP ÷ hot-row pgbench."""
     dbname = f"marketplace_bench_bids_{os.getpid()}"
     url = await create_db(dbname)
     port = free_port()
     env = {**os.environ, "MARKETPLACE_DATABASE_URL": url, "MARKETPLACE_REDIS_URL": REDIS,
-           "MARKETPLACE_BID_RATE_LIMIT": "100000000", "MARKETPLACE_SECRET_KEY": "bench-secret-0123456789abcdef012345",
+           "MARKETPLACE_BID_RATE_LIMIT": "100000000",
+           "MARKETPLACE_BID_BATCHING": "1" if batching else "0", "MARKETPLACE_SECRET_KEY": "bench-secret-0123456789abcdef012345",
            "MARKETPLACE_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"), "MARKETPLACE_PAYMENT_GATEWAY": "sandbox", "PYTHONPATH": str(ROOT)}
     server = None
     try:
@@ -198,7 +200,7 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2) -> d
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.1)
-        await run_clients(base, listing_id, tokens[:2], 1.0)  # warm-up (connections, JIT of caches)
+        await run_clients(base, listing_id, tokens, 2.0)  # warm-up: every client's connection, pools, caches
         accepted, refused, lat = await run_clients(base, listing_id, tokens, seconds)
         if server is not None:
             server.terminate()
@@ -213,7 +215,7 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2) -> d
             server.terminate()
             server.wait(timeout=15)
         await drop_db(dbname)
-    return {"clients": clients, "workers": workers, "seconds": seconds, "accepted_per_s": round(rate, 1),
+    return {"clients": clients, "workers": workers, "batching": int(batching), "seconds": seconds, "accepted_per_s": round(rate, 1),
             "accepted": accepted, "refused": refused, "p50_ms": round(pct(lat, 50) * 1000, 1),
             "p99_ms": round(pct(lat, 99) * 1000, 1), "pgbench_hot_row_tps": round(hot, 1),
             "pgbench_full_bid_tps": round(full, 1), "ratio": round(rate / hot, 3), "ratio_full": round(rate / full, 3)}
@@ -224,9 +226,11 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-batching", action="store_true", help="one transaction per bid (MARKETPLACE_BID_BATCHING=0)")
     args = parser.parse_args()
-    r = await measure(args.clients, args.seconds, args.workers)
-    print(f"HTTP bids ({args.clients} clients, {args.workers} uvicorn workers, PostgreSQL + Redis):")
+    r = await measure(args.clients, args.seconds, args.workers, batching=not args.no_batching)
+    print(f"HTTP bids ({args.clients} clients, {args.workers} uvicorn workers, PostgreSQL + Redis, "
+          f"batching {'off' if args.no_batching else 'on'}):")
     print(f"  accepted bids/s: {r['accepted_per_s']:8.1f}   (accepted {r['accepted']}, refused {r['refused']} in "
           f"{args.seconds:.0f}s — a refused bid also locks the row)")
     print(f"  latency p50: {r['p50_ms']:6.1f} ms   p99: {r['p99_ms']:6.1f} ms")

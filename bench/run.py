@@ -9,8 +9,8 @@ P3  category browse and text search (1- and 2-word, Chinese and English), 8 clie
     (``--quick``: 100,000) (bench/browse.py)
 P4  10,000 auctions with bids ending together, settled exactly once by two workers, seconds (``--quick``: 1,000)
     (bench/settle.py)
-P5  cached listing page req/s ÷ Litestar hello-world req/s: ``bench/cached_page.py::measure()`` when the page
-    cache is merged, else "n/a"
+P5  cached listing page req/s ÷ Litestar hello-world req/s, same uvicorn flags, same load generator
+    (bench/cached_page.py)
 
 Every bench creates its own scratch database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432) and
 drops it; P1/P2 use Redis at BENCH_REDIS (default redis://127.0.0.1:6379/5). The machine may be shared: compare
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import platform
 import sys
@@ -39,24 +38,8 @@ GOALS = {"P1": ("≥ 0.5", lambda v: v >= 0.5), "P2": ("≤ 1.5", lambda v: v <=
          "P5": ("≥ 0.4", lambda v: v >= 0.4)}
 
 
-def _load_cached_page() -> Any | None:
-    path = ROOT / "bench" / "cached_page.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("bench_cached_page", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) else value
-
-
 async def run(quick: bool, only: set[str]) -> tuple[list[tuple[str, str, str, str, str, str]], dict[str, Any]]:
-    from bench import bids, browse, fanout, settle
+    from bench import bids, browse, cached_page, fanout, settle
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     out: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
@@ -111,19 +94,11 @@ async def run(quick: bool, only: set[str]) -> tuple[list[tuple[str, str, str, st
                r["seconds"] if r["exactly_once"] else float("inf"), f"{r['seconds']:.1f} s")
 
     async def p5() -> None:
-        module = _load_cached_page()
-        if module is None:
-            out["p5_ratio"] = None
-            out["raw"]["P5"] = "n/a (page cache not merged)"
-            rows.append(("P5", "n/a (page cache not merged)", "", "", GOALS["P5"][0], "n/a"))
-            return
-        r = await _maybe_await(module.measure(quick=quick) if "quick" in module.measure.__code__.co_varnames
-                               else module.measure())
-        ratio = r if isinstance(r, (int, float)) else r.get("p5_ratio", r.get("ratio"))
+        r = await cached_page.measure(quick=quick)
         out["raw"]["P5"] = r
-        out["p5_ratio"] = ratio
-        record("P5", "cached listing page req/s", "Litestar hello-world req/s", ratio,
-               "n/a" if ratio is None else f"{ratio:.2f}")
+        out["p5_ratio"] = r["ratio"]
+        record("P5", f"cached listing page {r['cached_page_req_s']:.0f} req/s (1 uvicorn process, 16 clients)",
+               f"Litestar hello-world {r['hello_world_req_s']:.0f} req/s", r["ratio"], f"{r['ratio']:.2f}")
 
     for key, fn in (("P1", p1), ("P2", p2), ("P3", p3), ("P4", p4), ("P5", p5)):
         await step(key, fn)

@@ -36,6 +36,7 @@ from marketplace.admin import views as admin_views
 from marketplace.auctions import api as auctions_api
 from marketplace.auctions import live as auctions_live
 from marketplace.auctions import views as auctions_views
+from marketplace.auctions.batching import BidBatcher
 from marketplace.auctions.deps import provide_listing_panel, provide_listing_published
 from marketplace.cache import Cache, WriteTrackingMiddleware, set_process_cache
 from marketplace.cards import api as cards_api
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.arq_pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
             app.state.jobs = jobs.ArqJobQueue(app.state.arq_pool)
             jobs.install_runtime(publisher, app.state.jobs)
+        app.state.bid_batcher.jobs = app.state.jobs
 
     async def on_shutdown(app: Litestar) -> None:
         await drain_after_commit()
@@ -261,6 +263,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     assert isinstance(app.template_engine, SiteTemplateEngine)
     app.template_engine.enable_overrides(TEMPLATES_DIR)
     app.state.publisher = publisher
+    # Bids on one auction in this process are applied in batches, one transaction each (auctions/batching.py).
+    app.state.bid_batcher = BidBatcher(sessions, settings, publisher=publisher)
     app.state.channels = channels
     return app
 

@@ -68,16 +68,9 @@ class Stored:
     response: dict[str, Any]
 
 
-async def run_once(session: AsyncSession, *, user_id: int, endpoint: str, key: str | None,
-                   work: Callable[[], Awaitable[tuple[int, dict[str, Any]]]]) -> tuple[Stored, bool]:
-    """Do ``work`` once per (user, endpoint, key); returns (its result, replayed?).
-
-    ``work`` returns (status code, JSON-able response) to store. Without a key it simply runs. Domain errors
-    raised by ``work`` propagate; the caller's rollback removes the key row with everything else.
-    """
-    if key is None:
-        status, body = await work()
-        return Stored(status, body), False
+async def claim(session: AsyncSession, *, user_id: int, endpoint: str, key: str) -> IdempotencyRecord | Stored:
+    """Claim (user, endpoint, key) in the current transaction: the new record to fill in, or the stored response
+    of the request that claimed it first (waiting on the unique index while that one is still running)."""
     record = IdempotencyRecord(user_id=user_id, endpoint=endpoint, key=key, status_code=0, response={})
     try:
         async with session.begin_nested():
@@ -90,7 +83,23 @@ async def run_once(session: AsyncSession, *, user_id: int, endpoint: str, key: s
             .execution_options(populate_existing=True))
         if stored is None:  # pragma: no cover - the conflicting row vanished (its transaction rolled back)
             raise InvalidInput("A request with this idempotency key was just abandoned; retry.") from None
-        return Stored(stored.status_code, dict(stored.response)), True
+        return Stored(stored.status_code, dict(stored.response))
+    return record
+
+
+async def run_once(session: AsyncSession, *, user_id: int, endpoint: str, key: str | None,
+                   work: Callable[[], Awaitable[tuple[int, dict[str, Any]]]]) -> tuple[Stored, bool]:
+    """Do ``work`` once per (user, endpoint, key); returns (its result, replayed?).
+
+    ``work`` returns (status code, JSON-able response) to store. Without a key it simply runs. Domain errors
+    raised by ``work`` propagate; the caller's rollback removes the key row with everything else.
+    """
+    if key is None:
+        status, body = await work()
+        return Stored(status, body), False
+    record = await claim(session, user_id=user_id, endpoint=endpoint, key=key)
+    if isinstance(record, Stored):
+        return record, True
     status, body = await work()
     record.status_code, record.response = status, body
     await session.flush()

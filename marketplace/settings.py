@@ -63,6 +63,8 @@ class Settings:
     extension_window_seconds: int = 300
     extension_seconds: int = 300
     bid_rate_limit: int = 60
+    # Bids on one auction in a process share one transaction (auctions/batching.py); off: one transaction per bid.
+    bid_batching: bool = True
     login_rate_limit: int = 10
     login_rate_window_seconds: int = 60
     # Failed log-ins per IP address per window before that address is slowed down (per-username stays at

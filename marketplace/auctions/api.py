@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from marketplace import idempotency
 from marketplace.auctions import second_chance
+from marketplace.auctions.batching import BidBatcher, bid_endpoint
 from marketplace.auctions.exceptions import InvalidBid
 from marketplace.auctions.models import SecondChanceOffer
 from marketplace.auctions.schemas import BidIn, BidPlaced, BidStep
@@ -49,14 +50,21 @@ async def place_bid(request: Request[Any, Any, Any], listing_id: FromPath[int], 
     if raw.get("points"):  # docs/rules.md §14: points are redeemed on purchases, never on bids
         raise InvalidInput("Points cannot be redeemed on a bid; use them with Buy Now or a fixed-price purchase.")
     key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
-    service = bid_service(request, db_session)
+    now = utcnow()
+    if not request.app.state.settings.bid_batching:  # MARKETPLACE_BID_BATCHING=0: one transaction per bid
+        service = bid_service(request, db_session)
 
-    async def work() -> tuple[int, dict[str, Any]]:
-        result = await service.place_bid(listing_id, user.id, data.max_amount, utcnow())
-        return 201, msgspec.to_builtins(BidPlaced.of(result.listing, user.id))
+        async def work() -> tuple[int, dict[str, Any]]:
+            result = await service.place_bid(listing_id, user.id, data.max_amount, now)
+            return 201, msgspec.to_builtins(BidPlaced.of(result.listing, user.id))
 
-    stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint=f"bid:{listing_id}", key=key,
-                                           work=work)
+        stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint=bid_endpoint(listing_id),
+                                               key=key, work=work)
+        return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
+    # The bid joins the auction's next batch, which answers it after its own commit (auctions/batching.py); the
+    # request itself touches no table.
+    batcher: BidBatcher = request.app.state.bid_batcher
+    stored = await batcher.submit(listing_id, user.id, data.max_amount, now, key)
     return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
 
 

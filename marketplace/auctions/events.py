@@ -16,6 +16,14 @@ class LeadLost:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadsLost:
+    """The leads lost by the bids of one batch (auctions/batching.py), in order: what one ``LeadLost`` per bid
+    says, emitted once so that its handlers can write their rows with one statement per table."""
+
+    lost: tuple[LeadLost, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AuctionClosed:
     """The close transition ``active → sold|unsold`` happened (once: a retried close job emits nothing)."""
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -49,14 +50,27 @@ async def listing_snapshot(session: AsyncSession, listing_id: int, viewer_id: in
 
 def personalise(payload: bytes | str, viewer_id: int | None) -> str:
     """A channel message as one watcher may see it: the leader's user id (carried on the internal channel so
-    every process can do this) becomes ``you_lead`` for this watcher and is never sent (issue 11 L2)."""
+    every process can do this) becomes ``you_lead`` for this watcher and is never sent (issue 11 L2).
+
+    A message reaches every watcher of the auction with the same payload, and there are only two views of it (the
+    leader's and everyone else's): :func:`_views` decodes and encodes it once per payload, not once per socket
+    (issue 17 P2)."""
+    leader_id, others, leaders = _views(payload)
+    return leaders if viewer_id is not None and leader_id == viewer_id else others
+
+
+@lru_cache(maxsize=256)
+def _views(payload: bytes | str) -> tuple[int | None, str, str]:
+    """(leader id, the text for everyone else, the text for the leader) of one channel message."""
     text = payload.decode() if isinstance(payload, bytes) else payload
     if '"leader_id"' not in text:
-        return text
+        return None, text, text
     message = json.loads(text)
     leader_id = message.pop("leader_id", None)
-    message["you_lead"] = viewer_id is not None and leader_id == viewer_id
-    return json.dumps(message, separators=(",", ":"))
+    message["you_lead"] = False
+    others = json.dumps(message, separators=(",", ":"))
+    message["you_lead"] = True
+    return leader_id, others, json.dumps(message, separators=(",", ":"))
 
 
 def _plugin(socket: WebSocket[Any, Any, Any]) -> ChannelsPlugin:

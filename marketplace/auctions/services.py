@@ -70,6 +70,11 @@ def _refusal_error(outcome: rules.BidOutcome, state: rules.AuctionState) -> Doma
     return InsufficientCoins(outcome.shortfall)
 
 
+def blocked_error(until: datetime) -> BiddingBlocked:
+    return BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
+                          "within 365 days (non-paying winner policy, 30 days).")
+
+
 def _hold_legs(changes: tuple[rules.HoldChange, ...]) -> list[ledger.Leg]:
     legs: list[ledger.Leg] = []
     for change in changes:
@@ -128,11 +133,7 @@ class BidService:
         # The same read resolves the ledger account ids of the bidder and of the current leader (most likely
         # still the leader once we hold the lock), so ledger.post needs no account lookup under the row lock; an
         # id never changes, and post looks up any account not given (a leader who changed meanwhile).
-        await ensure_tradable(self.session, listing_id)  # hidden, suspended or removed: 404, nothing changes
-        until = await bidding_blocked_until(self.session, bidder_id, now)
-        if until is not None:
-            raise BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
-                                 "within 365 days (non-paying winner policy, 30 days).")
+        await self.admit(listing_id, bidder_id, now)
         leader_now = select(Listing.leader_id).where(Listing.id == listing_id).scalar_subquery()
         accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
         if ledger.held(bidder_id) not in accounts or ledger.available(bidder_id) not in accounts:
@@ -176,6 +177,15 @@ class BidService:
                 listing.id, state.leader_id, bidder_id, new.current_price))
         self._announce(listing, bid_message(listing), reschedule=outcome.extended)
         return BidResult(listing=listing, bid=bid, outcome=outcome)
+
+    async def admit(self, listing_id: int, bidder_id: int, now: datetime) -> None:
+        """The checks of a bid that need no lock: the listing is tradable (hidden, suspended or removed: 404) and
+        the bidder is not blocked (docs/rules.md §19.1). The batched path runs them once per batch
+        (auctions/batching.py)."""
+        await ensure_tradable(self.session, listing_id)
+        until = await bidding_blocked_until(self.session, bidder_id, now)
+        if until is not None:
+            raise blocked_error(until)
 
     async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None,
                       shipping_address: dict[str, str] | None = None, coupon_id: object = None) -> Order:

@@ -13,7 +13,7 @@ from marketplace.jobs import RUNTIME
 from marketplace.membership import events as membership_events
 from marketplace.notifications import rules
 from marketplace.notifications.listings_port import Listing, ListingPublished, QuestionAnswered, QuestionAsked
-from marketplace.notifications.services import notify
+from marketplace.notifications.services import Note, notify, notify_many
 from marketplace.orders import events as order_events
 from marketplace.shops import events as shop_events
 from marketplace.wallet import events as wallet_events
@@ -30,6 +30,18 @@ async def on_lead_lost(session: AsyncSession, e: auction_events.LeadLost) -> Non
     await notify(session, e.user_id, "outbid", f"You were outbid on {title}",
                  body=f"The current price is {e.price} coins. Bid again to take back the lead.",
                  url=f"/listings/{e.listing_id}")
+
+
+async def on_leads_lost(session: AsyncSession, e: auction_events.LeadsLost) -> None:
+    """The batched bid path's ``LeadLost`` events: the same notifications as :func:`on_lead_lost`, one
+    statement per table."""
+    notes = []
+    for lost in e.lost:
+        title = await _title(session, lost.listing_id)
+        notes.append(Note(lost.user_id, "outbid", f"You were outbid on {title}",
+                          body=f"The current price is {lost.price} coins. Bid again to take back the lead.",
+                          url=f"/listings/{lost.listing_id}"))
+    await notify_many(session, notes)
 
 
 _CLOSE_TEXT = {
@@ -160,6 +172,7 @@ def subscribe() -> None:
     events.subscribe(order_events.OrderMessagePosted, on_order_message)
     events.subscribe(auction_events.SecondChanceOffered, on_second_chance)
     events.subscribe(auction_events.LeadLost, on_lead_lost)
+    events.subscribe(auction_events.LeadsLost, on_leads_lost)
     events.subscribe(auction_events.AuctionClosed, on_auction_closed)
     events.subscribe(order_events.ListingSold, on_listing_sold)
     for kind in _ORDER_TEXT:

@@ -150,6 +150,16 @@ async def bidding_blocked_until(session: AsyncSession, user_id: int, now: dateti
     return rules.bidding_blocked_until(await strike_times(session, user_id, "buyer"), now)
 
 
+async def buyer_strike_times(session: AsyncSession, user_ids: set[int]) -> dict[int, list[datetime]]:
+    """The buyer-side strike times of several users in one query (for :func:`rules.bidding_blocked_until`)."""
+    times: dict[int, list[datetime]] = {u: [] for u in user_ids}
+    rows = await session.execute(select(Strike.user_id, Strike.created_at).where(
+        Strike.user_id.in_(sorted(user_ids)), Strike.role == "buyer"))
+    for user_id, created_at in rows.tuples():
+        times[user_id].append(created_at)
+    return times
+
+
 async def strike_counts(session: AsyncSession, user_id: int, now: datetime) -> dict[str, int]:
     """What sellers see next to a user: strikes in the last 365 days, per side."""
     return {role: rules.strikes_in_window(await strike_times(session, user_id, role), now)
