@@ -49,6 +49,7 @@ from marketplace.db import after_commit
 from marketplace.errors import DomainError
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings.services import ensure_tradable
+from marketplace.membership import services as membership
 from marketplace.orders import rules as order_rules
 from marketplace.orders.services import buyer_strike_times
 from marketplace.settings import Settings
@@ -250,6 +251,8 @@ class BidBatcher:
                                     max_amount=a.request.amount, price_after=a.outcome.state.current_price,
                                     leader_id_after=a.outcome.state.leader_id, created_at=a.request.now)
                                 for a in accepted)
+                # Active days (docs/rules.md §16) of the bidders whose bids were accepted, one statement.
+                await membership.record_activities(session, [(a.request.bidder_id, a.request.now) for a in accepted])
             await session.flush()
             lost = tuple(auction_events.LeadLost(listing_id, a.before.leader_id, a.request.bidder_id,
                                                  a.outcome.state.current_price)

@@ -91,3 +91,21 @@ async def test_refusals_record_nothing(sessions: Sessions) -> None:
             await AccountService(s).authenticate(poor_name, PASSWORD + "x")
     assert login.value.status_code == 401
     assert await days_of(sessions, poor_id) == []
+
+
+async def test_a_bid_through_the_api_batcher_marks_today(sessions: Sessions, client: Any) -> None:
+    """The API's bids go through the per-auction batcher (docs/architecture.md): accepted bids are active days too,
+    refused ones are not."""
+    async with sessions() as s, s.begin():
+        seller = await make_user(s)
+        bidder, poor = await make_user(s, coins=1_000), await make_user(s)
+        auction = await make_listing(s, seller, mode="auction", start_price=10)
+        ids, names, auction_id = (bidder.id, poor.id), (bidder.username, poor.username), auction.id
+    for uid, name, status in zip(ids, names, (201, 402), strict=True):
+        headers = await api_login(client, name)
+        async with sessions() as s, s.begin():  # the sign-in itself is an active day: forget it
+            await s.execute(MemberActivityDay.__table__.delete().where(MemberActivityDay.user_id == uid))
+        r = await client.post(f"/api/v1/listings/{auction_id}/bids", json={"max_amount": 50}, headers=headers)
+        assert r.status_code == status, r.text
+    assert await days_of(sessions, ids[0]) == [utcnow().date()]
+    assert await days_of(sessions, ids[1]) == []
