@@ -12,6 +12,7 @@ class _UserRow(Protocol):
     username: str
     email: str
     is_admin: bool
+    language: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,10 @@ class CurrentUser:
     username: str
     email: str
     is_admin: bool
+    # The user's interface language (None: the lang cookie or the browser decides; marketplace/i18n.py).
+    language: str | None = None
 
     @classmethod
     def of(cls, user: _UserRow) -> CurrentUser:
-        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin)
+        return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
+                   language=user.language)

@@ -18,6 +18,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The interface language the user chose (marketplace/i18n.py LOCALES); None: the browser decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class ApiToken(Base):

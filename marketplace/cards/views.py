@@ -22,6 +22,7 @@ from marketplace.cards import rules
 from marketplace.cards.deps import Cards
 from marketplace.cards.exceptions import InvalidCard, InvalidCardInput
 from marketplace.errors import DomainError, NotFound, RateLimited
+from marketplace.i18n import _
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AuthUser
 from marketplace.web.pages import render
@@ -90,8 +91,9 @@ class RedeemViews(Controller):
             if isinstance(exc, RateLimited):
                 template.headers["Retry-After"] = str(exc.retry_after)
             return template
-        flash(request, f"{done.coins:,} coins were added to your wallet (card …{done.card.number[-4:]}). "
-                       f"Available: {done.available:,} coins. 充值成功。", category="success")
+        flash(request, _("%(coins)s coins were added to your wallet (card …%(card)s). Available: %(available)s coins.",
+                         coins=f"{done.coins:,}", card=done.card.number[-4:], available=f"{done.available:,}"),
+              category="success")
         return Redirect(REDEEM_PAGE, status_code=303)
 
 
@@ -132,7 +134,7 @@ class CardAdminViews(Controller):
                 count=_int(form.get("count", ""), "count"), expires_on=_date(form.get("expires_on", "")),
                 note=form.get("note", ""))
             return (f"Batch #{b.id} created: {b.count:,} cards of {b.face_value:,} coins. Another admin must "
-                    "activate it. 已开户，待复核。")
+                    "activate it.")
 
         return await _act(request, db_session, ADMIN_PAGE, create)
 
@@ -141,7 +143,7 @@ class CardAdminViews(Controller):
                        db_session: DB, card_service: Cards) -> Redirect:
         async def activate() -> str:
             await card_service.activate(batch_id, user.id)
-            return f"Batch #{batch_id} activated. 已开通。"
+            return f"Batch #{batch_id} activated."
 
         return await _act(request, db_session, ADMIN_PAGE, activate)
 
@@ -170,7 +172,7 @@ class CardAdminViews(Controller):
         async def sell() -> str:
             card = await card_service.sell(number, user.id, form.get("buyer", ""),
                                            _int(form.get("price", ""), "price"))
-            return f"Card {card.number} sold to {card.sold_to}. 已售卡。"
+            return f"Card {card.number} sold to {card.sold_to}."
 
         return await _act(request, db_session, _card_page(number), sell)
 
@@ -179,7 +181,7 @@ class CardAdminViews(Controller):
                    card_service: Cards) -> Redirect:
         async def void() -> str:
             card = await card_service.void(number, user.id)
-            return f"Card {card.number} voided. 已注销。"
+            return f"Card {card.number} voided."
 
         return await _act(request, db_session, _card_page(number), void)
 
@@ -188,7 +190,7 @@ class CardAdminViews(Controller):
                      card_service: Cards) -> Redirect:
         async def refund() -> str:
             card = await card_service.refund(number, user.id)
-            return f"Card {card.number} refunded and retired. 已退卡。"
+            return f"Card {card.number} refunded and retired."
 
         return await _act(request, db_session, _card_page(number), refund)
 
@@ -203,7 +205,7 @@ class CardAdminViews(Controller):
             back = _card_page(done.new.number)
             # Shown this once (the flash lives in the server-side session until this page displays it).
             return (f"Card {done.old.number} exchanged for {done.new.number} — secret {done.secret} "
-                    "(shown only now; hand it to the customer). 已调换。")
+                    "(shown only now; hand it to the customer).")
 
         return await _act(request, db_session, lambda: back, exchange)
 

@@ -203,9 +203,9 @@ def check_plus_price(value: object, price: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput("plus_price must be a whole number of coins, 1 or more.")
+        raise InvalidInput("The PLUS price must be a whole number of coins, 1 or more.")
     if isinstance(price, int) and value >= price:
-        raise InvalidInput("plus_price must be lower than the price.")
+        raise InvalidInput("The PLUS price must be lower than the price.")
     return value
 
 
@@ -332,5 +332,5 @@ def check_shipping_fee(value: object) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
-        raise InvalidInput("shipping_fee must be a whole number of coins between 0 and 100,000.")
+        raise InvalidInput("The shipping fee must be a whole number of coins between 0 and 100,000.")
     return value

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import _
 from marketplace.membership import rules, services
 from marketplace.settings import Settings
 from marketplace.web.auth import requires_login
@@ -77,7 +78,7 @@ class MembershipViews(Controller):
             flash(request, exc.detail, category="error")
         else:
             assert state.until is not None
-            flash(request, f"Welcome to PLUS until {state.until:%Y-%m-%d}. 欢迎加入PLUS。", category="success")
+            flash(request, _("Welcome to PLUS until %(date)s.", date=f"{state.until:%Y-%m-%d}"), category="success")
         return Redirect("/me/membership", status_code=303)
 
     @get("/help/membership")

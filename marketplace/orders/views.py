@@ -19,6 +19,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import rules
 from marketplace.orders.exceptions import WrongParty
@@ -37,9 +38,9 @@ from marketplace.web.pages import render
 
 Form = URLEncodedBody[dict[str, Any]]
 PER_PAGE = 20
-STATUS_LABELS = {
-    "paid": "Paid · 已付款", "shipped": "Shipped · 已发货", "completed": "Completed · 已完成",
-    "cancelled": "Cancelled · 已取消", "disputed": "Disputed · 纠纷中", "refunded": "Refunded · 已退款",
+STATUS_LABELS = {  # English ids, translated where shown (templates call translate())
+    "paid": N_("Paid"), "shipped": N_("Shipped"), "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"), "disputed": N_("Disputed"), "refunded": N_("Refunded"),
 }
 
 
@@ -126,14 +127,14 @@ class OrderViews(Controller):
         svc = OrderService(db_session, settings)
         return await _act(request, order_id, data,
                           lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
-                          "Marked as shipped. 已发货。")
+                          N_("Marked as shipped."))
 
     @post("/orders/{order_id:int}/confirm")
     async def confirm(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                       settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
         return await _act(request, order_id, data, lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
-                          "Receipt confirmed; the seller has been paid. 已确认收货。")
+                          N_("Receipt confirmed; the seller has been paid."))
 
     @get("/orders/{order_id:int}/cancel")
     async def cancel_page(self, request: Request[Any, Any, Any], order_id: FromPath[int], db_session: DB,
@@ -152,7 +153,7 @@ class OrderViews(Controller):
         return await _act(request, order_id, data,
                           lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
                                              confirm=confirm),
-                          "Order cancelled; the buyer has been refunded in full. 订单已取消。")
+                          N_("Order cancelled; the buyer has been refunded in full."))
 
     @post("/orders/{order_id:int}/address")
     async def address(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -163,7 +164,7 @@ class OrderViews(Controller):
             raise WrongParty("Only the buyer chooses the shipping address.")
         address = await AddressBook(db_session, user.id).get(data.get("address_id"))
         return await _act(request, order_id, data, lambda: svc.set_address(order_id, user.id, address.snapshot()),
-                          "Shipping address saved; the seller can see it now. 收货地址已保存。")
+                          N_("Shipping address saved; the seller can see it now."))
 
     @post("/orders/{order_id:int}/dispute")
     async def dispute(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -172,7 +173,7 @@ class OrderViews(Controller):
         reason = str(data.get("reason") or "")
         return await _act(request, order_id, data,
                           lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
-                          "Dispute opened; an administrator will look into it. 已提交纠纷。")
+                          N_("Dispute opened; an administrator will look into it."))
 
     @post("/orders/{order_id:int}/feedback")
     async def feedback(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -180,7 +181,7 @@ class OrderViews(Controller):
         svc = FeedbackService(db_session)
         rating, comment = str(data.get("rating") or ""), str(data.get("comment") or "")
         return await _act(request, order_id, data, lambda: svc.leave(order_id, user.id, rating, comment),
-                          "Thank you for your feedback. 感谢评价。")
+                          N_("Thank you for your feedback."))
 
 
 class DisputeAdminViews(Controller):
