@@ -24,13 +24,16 @@ _AS_GETTEXT = "_"
 def extract(fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str],
             options: dict[str, Any]) -> Iterator[Any]:
     source = fileobj.read()
+    lines = source.decode("utf-8", "replace").splitlines()
     marked = ({name.decode() for name in _RAISED.findall(source)} - _BUILTIN) | {"N_"}
     fileobj.seek(0)
     for lineno, funcname, messages, comments in extract_python(fileobj, [*keywords, *marked], comment_tags,
                                                                options):
         if funcname in marked and funcname not in keywords:
             first = messages[0] if isinstance(messages, (list, tuple)) else messages
-            if not isinstance(first, str):
+            start = max(lineno - 3, 0) if isinstance(lineno, int) else 0
+            call = " ".join(lines[start:lineno] if isinstance(lineno, int) else [])
+            if not isinstance(first, str) or re.search(funcname + r"\(\s*f[\"']", call):
                 continue  # an f-string or a variable: nothing fixed to translate
             yield lineno, _AS_GETTEXT, first, comments
         else:
