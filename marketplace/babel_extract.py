@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Collection, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from babel.messages.extract import extract_python
 
@@ -27,13 +27,15 @@ def extract(fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collect
     lines = source.decode("utf-8", "replace").splitlines()
     marked = ({name.decode() for name in _RAISED.findall(source)} - _BUILTIN) | {"N_"}
     fileobj.seek(0)
-    for lineno, funcname, messages, comments in extract_python(fileobj, [*keywords, *marked], comment_tags,
-                                                               options):
-        if funcname in marked and funcname not in keywords:
+    wanted: Any = [*keywords, *marked]  # extract_python reads only the names (Babel passes keywords.keys())
+    found: Iterator[Any] = extract_python(fileobj, wanted, comment_tags, cast(Any, options))
+    for lineno, funcname, messages, comments in found:
+        name = str(funcname)
+        if name in marked and name not in keywords:
             first = messages[0] if isinstance(messages, (list, tuple)) else messages
             start = max(lineno - 3, 0) if isinstance(lineno, int) else 0
             call = " ".join(lines[start:lineno] if isinstance(lineno, int) else [])
-            if not isinstance(first, str) or re.search(funcname + r"\(\s*f[\"']", call):
+            if not isinstance(first, str) or re.search(re.escape(name) + r"\(\s*f[\"']", call):
                 continue  # an f-string or a variable: nothing fixed to translate
             yield lineno, _AS_GETTEXT, first, comments
         else:
