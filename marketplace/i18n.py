@@ -148,10 +148,19 @@ def N_(message: str) -> str:
     return message
 
 
+def _raw_gettext(message: str) -> str:
+    return _catalog().gettext(message)
+
+
+def _raw_ngettext(singular: str, plural: str, n: int) -> str:
+    return _catalog().ngettext(singular, plural, n)
+
+
 def install_jinja(env: Any) -> None:
     """Give a Jinja environment ``_``, ``gettext`` and ``ngettext`` bound to the current locale."""
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    # Jinja's newstyle calls %-format the result with the call's keyword values (and ``num``) themselves.
+    env.install_gettext_callables(_raw_gettext, _raw_ngettext, newstyle=True)
     env.globals["html_lang"] = html_lang
     env.globals["current_locale"] = current_locale
     # A message chosen at run time (a flash, a domain error's detail): translated, never %-formatted, escaped.

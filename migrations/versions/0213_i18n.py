@@ -28,7 +28,7 @@ BLOCK_TITLES = {
 
 
 def _retitle(mapping: dict[str, str]) -> None:
-    blocks = sa.table("blocks", sa.column("title", sa.String), sa.column("slot", sa.String))
+    blocks = sa.table("site_blocks", sa.column("title", sa.String), sa.column("slot", sa.String))
     for old, new in mapping.items():
         op.execute(blocks.update().where(blocks.c.title == old, blocks.c.slot == "home").values(title=new))
 

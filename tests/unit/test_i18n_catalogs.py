@@ -123,3 +123,16 @@ def test_html_lang_follows_the_locale_and_templates_see_it() -> None:
         i18n.load_catalogs()
         assert env.from_string("{{ translate(m) }}").render(m="Address saved.") == "地址已保存。"
         assert env.from_string("{{ translate(m) }}").render(m="<b>100% odd</b>") == "&lt;b&gt;100% odd&lt;/b&gt;"
+
+
+def test_template_ngettext_takes_named_values_besides_the_count() -> None:
+    env = jinja2.Environment(autoescape=True)
+    i18n.install_jinja(env)
+    i18n.load_catalogs()
+    source = '{{ ngettext("%(count)s%(more)s result", "%(count)s%(more)s results", n, count=c, more="+") }}'
+    with i18n.use_locale("en"):
+        assert env.from_string(source).render(n=1, c="1") == "1+ result"
+        assert env.from_string(source).render(n=1234, c="1,234") == "1,234+ results"
+    with i18n.use_locale("zh_CN"):
+        assert env.from_string(source).render(n=1234, c="1,234") == "1,234+ 条结果"
+        assert env.from_string('{{ ngettext("%(num)s bid", "%(num)s bids", 2) }}').render() == "2 次出价"
