@@ -16,7 +16,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError
-from marketplace.i18n import N_
+from marketplace.i18n import N_, _
 from marketplace.notifications import rules
 from marketplace.notifications.listings_port import serialize_raw
 from marketplace.notifications.services import (
@@ -95,7 +95,7 @@ class NotificationViews(Controller):
                 await svc.remove(user.id, listing_id)
         except DomainError as exc:
             if _wants_json(request):
-                return Response({"detail": exc.detail}, status_code=exc.status_code)
+                return Response({"detail": _(exc.detail)}, status_code=exc.status_code)
             flash(request, exc.detail, category="error")
             return Redirect(back, status_code=303)
         watched = op == "add"
