@@ -133,8 +133,8 @@ class CardAdminViews(Controller):
                 user.id, face_value=_int(form.get("face_value", ""), "face value"),
                 count=_int(form.get("count", ""), "count"), expires_on=_date(form.get("expires_on", "")),
                 note=form.get("note", ""))
-            return (f"Batch #{b.id} created: {b.count:,} cards of {b.face_value:,} coins. Another admin must "
-                    "activate it.")
+            return _("Batch #%(id)s created: %(count)s cards of %(face_value)s coins. Another admin must activate it.",
+                     id=b.id, count=f"{b.count:,}", face_value=f"{b.face_value:,}")
 
         return await _act(request, db_session, ADMIN_PAGE, create)
 
@@ -172,7 +172,7 @@ class CardAdminViews(Controller):
         async def sell() -> str:
             card = await card_service.sell(number, user.id, form.get("buyer", ""),
                                            _int(form.get("price", ""), "price"))
-            return f"Card {card.number} sold to {card.sold_to}."
+            return _("Card %(number)s sold to %(buyer)s.", number=card.number, buyer=card.sold_to)
 
         return await _act(request, db_session, _card_page(number), sell)
 
@@ -181,7 +181,7 @@ class CardAdminViews(Controller):
                    card_service: Cards) -> Redirect:
         async def void() -> str:
             card = await card_service.void(number, user.id)
-            return f"Card {card.number} voided."
+            return _("Card %(number)s voided.", number=card.number)
 
         return await _act(request, db_session, _card_page(number), void)
 
@@ -190,7 +190,7 @@ class CardAdminViews(Controller):
                      card_service: Cards) -> Redirect:
         async def refund() -> str:
             card = await card_service.refund(number, user.id)
-            return f"Card {card.number} refunded and retired."
+            return _("Card %(number)s refunded and retired.", number=card.number)
 
         return await _act(request, db_session, _card_page(number), refund)
 
@@ -204,8 +204,8 @@ class CardAdminViews(Controller):
             done = await card_service.exchange(number, user.id)
             back = _card_page(done.new.number)
             # Shown this once (the flash lives in the server-side session until this page displays it).
-            return (f"Card {done.old.number} exchanged for {done.new.number} — secret {done.secret} "
-                    "(shown only now; hand it to the customer).")
+            return _("Card %(old)s exchanged for %(new)s — secret %(secret)s (shown only now; hand it to the "
+                     "customer).", old=done.old.number, new=done.new.number, secret=done.secret)
 
         return await _act(request, db_session, lambda: back, exchange)
 

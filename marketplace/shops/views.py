@@ -139,7 +139,8 @@ class ShopViews(Controller):
             shop = await service.renew(shop.slug, user, now=utcnow())
         except DomainError as exc:
             return _fail(request, exc)
-        flash(request, f"Renewed: paid until {shop.paid_until:%Y-%m-%d %H:%M} UTC.", category="success")
+        flash(request, _("Renewed: paid until %(until)s UTC.", until=f"{shop.paid_until:%Y-%m-%d %H:%M}"),
+              category="success")
         return Redirect(MANAGE, status_code=303)
 
     @post(f"{MANAGE}/images", guards=[requires_login])
@@ -165,7 +166,7 @@ class ShopViews(Controller):
             return _fail(request, exc)
         key = await asyncio.to_thread(images.save_shop_image, settings.media_dir, shop.id, kind, clean)
         await service.set_image(shop, kind, key)
-        flash(request, f"{kind.capitalize()} updated.", category="success")
+        flash(request, _("Logo updated.") if kind == "logo" else _("Banner updated."), category="success")
         return Redirect(MANAGE, status_code=303)
 
 
