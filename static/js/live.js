@@ -19,7 +19,8 @@
   var fmt = new Intl.NumberFormat();
   // The page's language: messages rendered by the server (templates/auctions/_auction_box.html), English fallback.
   var messages = {};
-  try { messages = JSON.parse((document.getElementById("live-messages") || {}).textContent || "{}"); } catch (e) {}
+  var holder = document.getElementById("live-messages");
+  try { messages = JSON.parse((holder && holder.dataset.messages) || "{}"); } catch (e) {}
   function t(key, fallback, value) {
     return String(messages[key] || fallback).replace("%(value)s", value === undefined ? "" : value);
   }
