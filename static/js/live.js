@@ -21,7 +21,7 @@
   var messages = {};
   var holder = document.getElementById("live-messages");
   try { messages = JSON.parse((holder && holder.dataset.messages) || "{}"); } catch (e) {}
-  function t(key, fallback, value) {
+  function tr(key, fallback, value) {
     return String(messages[key] || fallback).replace("%(value)s", value === undefined ? "" : value);
   }
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
@@ -40,8 +40,8 @@
     el.innerHTML = html;
     var badge = el.querySelector(".badge");
     if (badge) {
-      badge.textContent = state.status === "sold" ? t("you_won", "You won")
-        : (state.youLead ? t("you_lead", "You lead") : t("outbid", "You were outbid"));
+      badge.textContent = state.status === "sold" ? tr("you_won", "You won")
+        : (state.youLead ? tr("you_lead", "You lead") : tr("outbid", "You were outbid"));
     }
   }
 
@@ -51,11 +51,11 @@
     if (msg.min_next_bid !== undefined) {
       set("min_next_bid", coins(msg.min_next_bid));
       var input = box.querySelector('input[name="max_amount"]');
-      if (input) input.placeholder = t("or_more", "%(value)s or more", msg.min_next_bid);
+      if (input) input.placeholder = tr("or_more", "%(value)s or more", msg.min_next_bid);
     }
     if (msg.reserve_met !== undefined) {
-      set("reserve_met", msg.reserve_met === null ? t("no_reserve", "no reserve")
-        : (msg.reserve_met ? t("reserve_met", "reserve met") : t("reserve_not_met", "reserve not met")));
+      set("reserve_met", msg.reserve_met === null ? tr("no_reserve", "no reserve")
+        : (msg.reserve_met ? tr("reserve_met", "reserve met") : tr("reserve_not_met", "reserve not met")));
     }
     if ("buy_now_price" in msg) {
       box.querySelectorAll("[data-buy-now]").forEach(function (el) { el.hidden = msg.buy_now_price === null; });
@@ -84,8 +84,8 @@
     var el = field("closed");
     if (el) {
       el.hidden = false;
-      el.textContent = msg.status === "sold" ? t("sold_for", "Sold for %(value)s.", coins(msg.final_price))
-        : t("unsold", "Ended without a sale.");
+      el.textContent = msg.status === "sold" ? tr("sold_for", "Sold for %(value)s.", coins(msg.final_price))
+        : tr("unsold", "Ended without a sale.");
     }
     set("current_price", coins(msg.final_price));
     var form = box.querySelector("[data-bid-form]");
@@ -100,7 +100,7 @@
       var link = document.createElement("a");
       link.href = "/my/purchases";
       link.className = "btn btn-primary winner-order-link";
-      link.textContent = t("go_to_order", "You won: go to your order");
+      link.textContent = tr("go_to_order", "You won: go to your order");
       el.appendChild(document.createTextNode(" "));
       el.appendChild(link);
     }
@@ -111,10 +111,10 @@
   function tick() {
     var el = field("time_left");
     if (!el) return;
-    if (state.status !== "active") { el.textContent = t("ended", "ended"); return; }
+    if (state.status !== "active") { el.textContent = tr("ended", "ended"); return; }
     if (state.offset === null) return;
     var ms = state.endsAt - serverNow();
-    if (ms <= 0) { el.textContent = t("closing", "closing…"); return; }
+    if (ms <= 0) { el.textContent = tr("closing", "closing…"); return; }
     var s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
     var m = Math.floor(s % 3600 / 60), sec = s % 60;
     el.textContent = (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (sec < 10 ? "0" : "") + sec + "s";
@@ -186,8 +186,8 @@
         return r.json().catch(function () {
           // Not our JSON: a login page or a CSRF refusal (the session expired), or a server error page.
           var text = r.status === 401 || r.status === 403
-            ? t("session_expired", "Your session has expired. Please log in again, then place your bid.")
-            : t("bid_failed", "Your bid could not be placed (error %(value)s). Please try again.", r.status);
+            ? tr("session_expired", "Your session has expired. Please log in again, then place your bid.")
+            : tr("bid_failed", "Your bid could not be placed (error %(value)s). Please try again.", r.status);
           return { ok: false, detail: text };
         });
       })
@@ -200,7 +200,7 @@
             standing();
           }
         })
-        .catch(function () { if (out) out.textContent = t("network", "Network error; your bid may not have been placed."); })
+        .catch(function () { if (out) out.textContent = tr("network", "Network error; your bid may not have been placed."); })
         .then(function () { if (button) button.disabled = false; });
     });
   }
