@@ -23,6 +23,7 @@ from marketplace.web.auth import is_api_path
 
 log = logging.getLogger(__name__)
 
+CSRF_FAILED = "CSRF token verification failed"  # litestar.middleware.csrf
 TITLES = {
     400: N_("Bad request"),
     401: N_("Please log in"),
@@ -74,6 +75,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         extra = exc.extra if isinstance(exc, ValidationException) else None
         return _json(exc.status_code, exc.detail, headers or None, extra)
     detail = exc.detail if exc.status_code < 500 else N_("Please try again in a moment.")
+    if detail == CSRF_FAILED:  # Litestar's words; a person needs to know what to do
+        detail = N_("Your session has expired or the form is out of date. Reload the page and try again.")
     return _html(request, exc.status_code, detail, headers or None)  # type: ignore[no-any-return]
 
 

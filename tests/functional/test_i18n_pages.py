@@ -140,3 +140,12 @@ async def test_api_errors_keep_the_english_detail_and_add_a_translated_message(c
     r = await client.get("/api/v1/wallet")
     assert r.status_code == 401
     assert r.json()["detail"] == r.json()["message"]  # English by default in tests (tests/conftest.py)
+
+
+async def test_a_stale_form_reads_as_a_sentence_not_a_csrf_error(client: Any) -> None:
+    await client.get("/login")
+    r = await client.post("/login", data={"username": "x", "password": "y", "_csrf_token": "stale"}, headers=ZH,
+                          follow_redirects=False)
+    assert r.status_code == 403
+    assert "登录已过期或表单已失效，请刷新页面后重试。" in r.text
+    assert "CSRF" not in r.text
