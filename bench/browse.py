@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from marketplace import migrate  # noqa: E402
 from marketplace.demo import CATEGORY_TREE  # noqa: E402
+from marketplace.listings.tokens import index_text  # noqa: E402
 
 console = Console()
 
@@ -72,26 +73,32 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
-async def seed_categories(conn: asyncpg.Connection) -> list[int]:
-    """The demo tree; returns the leaf ids."""
-    leaves: list[int] = []
+async def seed_categories(conn: asyncpg.Connection) -> dict[int, list[str]]:
+    """The demo tree; returns each leaf's id with its path's names (indexed with its listings' text)."""
+    leaves: dict[int, list[str]] = {}
 
-    async def add(nodes: list[Any], parent: int | None) -> None:
+    async def add(nodes: list[Any], parent: int | None, path: list[str]) -> None:
         for position, (name, slug, children) in enumerate(nodes):
             cid = await conn.fetchval(
                 "INSERT INTO categories (parent_id, name, slug, position, hidden, created_at) "
                 "VALUES ($1, $2, $3, $4, false, now()) RETURNING id", parent, name, slug, position)
             if children:
-                await add(children, cid)
+                await add(children, cid, [*path, name])
             else:
-                leaves.append(cid)
+                leaves[cid] = [*path, name]
 
-    await add(CATEGORY_TREE, None)
+    await add(CATEGORY_TREE, None, [])
     return leaves
 
 
-def listing_rows(count: int, start: int, leaves: list[int], seller_ids: list[int],
+def search_text(title: str, description: str, path: list[str]) -> str:
+    """What the app's insert hook writes (marketplace/listings/models.py): the segmented, normalised tokens."""
+    return index_text(title, description, path)
+
+
+def listing_rows(count: int, start: int, leaves: dict[int, list[str]], seller_ids: list[int],
                  now: datetime, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    leaf_ids = list(leaves)
     for i in range(start, start + count):
         auction = rng.random() < 0.3
         title = (f"{rng.choice(CN_ADJ)}{rng.choice(CN_NOUN)} {rng.choice(EN_ADJ)} {rng.choice(EN_NOUN)} "
@@ -103,18 +110,22 @@ def listing_rows(count: int, start: int, leaves: list[int], seller_ids: list[int
         featured = rng.random() < 0.02
         if auction:
             ends = now + timedelta(seconds=rng.randint(600, 14 * 86400))
-            yield (rng.choice(seller_ids), rng.choice(leaves), title, description, "auction", "active", featured,
-                   5, False, created, None, 1, 1, price, price, None, None, 86400, True, ends, 0, 0)
+            seller, category = rng.choice(seller_ids), rng.choice(leaf_ids)
+            yield (seller, category, title, description, "auction", "active", featured,
+                   5, False, created, None, 1, 1, price, price, None, None, 86400, True, ends, 0, 0,
+                   search_text(title, description, leaves[category]))
         else:
             qty = rng.randint(1, 20)
-            yield (rng.choice(seller_ids), rng.choice(leaves), title, description, "fixed", "active", featured,
-                   2, False, created, price, qty, qty, price, None, None, None, None, True, None, 0, 0)
+            seller, category = rng.choice(seller_ids), rng.choice(leaf_ids)
+            yield (seller, category, title, description, "fixed", "active", featured,
+                   2, False, created, price, qty, qty, price, None, None, None, None, True, None, 0, 0,
+                   search_text(title, description, leaves[category]))
 
 
 LISTING_COLUMNS = ["seller_id", "category_id", "title", "description", "mode", "status", "featured",
                    "insertion_fee", "free_listing", "created_at", "price", "quantity", "quantity_available",
                    "current_price", "start_price", "reserve_price", "buy_now_price", "duration_seconds",
-                   "auto_extend", "ends_at", "bid_count", "version"]
+                   "auto_extend", "ends_at", "bid_count", "version", "search_text"]
 
 
 async def seed(url: str, n: int, reseed: bool) -> None:

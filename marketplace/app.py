@@ -46,8 +46,10 @@ from marketplace.categories import views as categories_views
 from marketplace.categories.services import CategoryNavigation
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.listings import api as listings_api
+from marketplace.listings import questions as listing_questions
 from marketplace.listings import views as listings_views
 from marketplace.listings.deps import provide_listing_service
+from marketplace.localtime import current_zone
 from marketplace.membership import api as membership_api
 from marketplace.membership import views as membership_views
 from marketplace.notifications import api as notifications_api
@@ -55,6 +57,7 @@ from marketplace.notifications import live as notifications_live
 from marketplace.notifications import views as notifications_views
 from marketplace.notifications.services import UnreadInbox
 from marketplace.orders import api as orders_api
+from marketplace.orders import messages as order_messages
 from marketplace.orders import views as orders_views
 from marketplace.settings import Settings
 from marketplace.shops import api as shops_api
@@ -69,12 +72,13 @@ from marketplace.web import contract, outage
 from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_user
 from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
-from marketplace.web.filters import FILTERS, safe_flashes
+from marketplace.web.filters import FILTERS, now_utc, safe_flashes
 from marketplace.web.locale import LocaleMiddleware
 from marketplace.web.pagecache import PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from marketplace.web.security import SecurityHeadersMiddleware
 from marketplace.web.sessions import RotatingSessionConfig
+from marketplace.web.zone import ZoneMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -85,14 +89,14 @@ STATIC_DIR = ROOT / "static"
 API_ROUTES: list[Any] = [
     *accounts_api.ROUTES, *categories_api.ROUTES, *listings_api.ROUTES, *wallet_api.ROUTES, *orders_api.ROUTES,
     *auctions_api.ROUTES, *shops_api.ROUTES, *admin_api.ROUTES, *cards_api.ROUTES, *notifications_api.ROUTES,
-    *membership_api.ROUTES, *addresses_api.ROUTES,
+    *membership_api.ROUTES, *addresses_api.ROUTES, *listing_questions.API_ROUTES, *order_messages.API_ROUTES,
     *site_api.ROUTES,
 ]
 VIEW_ROUTES: list[Any] = [
     *accounts_views.ROUTES, *categories_views.ROUTES, *listings_views.ROUTES, *wallet_views.ROUTES,
     *orders_views.ROUTES, *auctions_views.ROUTES, *auctions_live.ROUTES, *shops_views.ROUTES, *admin_views.ROUTES,
     *cards_views.ROUTES, *notifications_views.ROUTES, *notifications_live.ROUTES, *membership_views.ROUTES,
-    *site_views.ROUTES, *addresses_views.ROUTES,
+    *site_views.ROUTES, *addresses_views.ROUTES, *listing_questions.VIEW_ROUTES, *order_messages.VIEW_ROUTES,
 ]
 
 log = logging.getLogger(__name__)
@@ -152,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.filters.update(FILTERS)
         i18n.install_jinja(engine.engine)
         engine.engine.globals["settings"] = settings
+        engine.engine.globals["current_zone"] = current_zone
+        engine.engine.globals["now_utc"] = now_utc
         engine.register_template_callable("safe_flashes", safe_flashes)
 
     template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=SiteTemplateEngine,
@@ -224,7 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[WriteTrackingMiddleware, session_config.middleware,
                     DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
                                      exclude=["/static", "/media", "/healthz", "/readyz"]),
-                    LocaleMiddleware, PageCacheMiddleware, TemplateSyncMiddleware],
+                    LocaleMiddleware, ZoneMiddleware, PageCacheMiddleware, TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),

@@ -17,6 +17,7 @@ from marketplace.cards.report import report
 from marketplace.checks import production_report
 from marketplace.db import create_engine, session_factory
 from marketplace.errors import DomainError
+from marketplace.listings.search import reindex_categories
 from marketplace.settings import Settings
 from marketplace.wallet.audit import run_audit_cli
 from marketplace.wallet.gateway import NO_GATEWAY_MESSAGE
@@ -44,6 +45,13 @@ def cmd_db(args: argparse.Namespace) -> int:
         migrate.upgrade(settings.database_url, args.revision)
         print(f"database at {migrate.alembic_config(settings.database_url).get_main_option('script_location')}: "
               f"upgraded to {args.revision}")
+    elif args.action == "reindex-search":
+        async def reindex(session: Any) -> int:
+            connection = await session.connection()
+            return int(await connection.run_sync(reindex_categories))
+
+        count = asyncio.run(_with_session(settings, reindex))
+        print(f"{count} listings re-tokenised for search (listings.search_text)")
     else:
         migrate.check(settings.database_url)
         print("models and migrations agree")
@@ -169,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("db", help="database schema")
-    p.add_argument("action", choices=["upgrade", "check"])
+    # reindex-search: rewrite every listing's search words (after a change of marketplace/listings/tokens.py;
+    # migration 0215_search_cn does it once for existing listings)
+    p.add_argument("action", choices=["upgrade", "check", "reindex-search"])
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(func=cmd_db)
 

@@ -28,14 +28,6 @@ from marketplace.settings import Settings
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Awaitable[Any]]
-TASK_MODULES = (
-    "marketplace.wallet.tasks",
-    "marketplace.categories.tasks",
-    "marketplace.orders.tasks",
-    "marketplace.auctions.tasks",
-    "marketplace.shops.tasks",
-    "marketplace.membership.tasks",
-)
 
 
 class Publisher(Protocol):

@@ -7,7 +7,7 @@ from marketplace.cards.models import Card, CardBatch, CardEvent, CardRedeemFailu
 from marketplace.categories.models import Category
 from marketplace.db import Base
 from marketplace.idempotency import IdempotencyRecord
-from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.models import Listing, ListingEdit, ListingImage
 from marketplace.membership.models import Membership, PointsLot, PointsLotUse
 from marketplace.notifications.models import (
     EmailOutbox,
@@ -39,6 +39,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "Listing",
+    "ListingEdit",
     "ListingImage",
     "Membership",
     "Notification",

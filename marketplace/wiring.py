@@ -16,15 +16,16 @@ from marketplace.cache import track_writes
 from marketplace.categories import ports as category_ports
 from marketplace.categories.models import Category
 from marketplace.listings import ports as listing_ports
-from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.models import Listing, ListingImage, ListingQuestion
 from marketplace.listings.services import ListingsByCategory
+from marketplace.membership import handlers as membership_handlers
 from marketplace.membership import ports as membership_ports
 from marketplace.membership import tasks as membership_tasks
 from marketplace.notifications import handlers as notifications_handlers
 from marketplace.notifications import tasks as notification_tasks
 from marketplace.orders import tasks as order_tasks
 from marketplace.orders.models import Feedback
-from marketplace.orders.services import PurchaseHistory
+from marketplace.orders.services import PurchaseHistory, SellerTrust
 from marketplace.shops import tasks as shop_tasks
 from marketplace.shops.models import Shop
 from marketplace.shops.services import ShopDirectory
@@ -43,11 +44,13 @@ def install_ports() -> None:
     membership_ports.install(PurchaseHistory())
     listing_ports.install_blocks(SiteBlockSlots())
     listing_ports.install_removals(SiteRemovalReasons())
+    listing_ports.install_trust(SellerTrust())
 
 
 def track_cached_writes() -> None:
     """The cache versions a write to each tracked class bumps (docs/rules.md §18; marketplace.cache)."""
     track_writes(Listing, lambda row: ("listings", f"listing:{row.id}"))
+    track_writes(ListingQuestion, lambda row: (f"listing:{row.listing_id}",))  # Q&A on the listing page
     track_writes(ListingImage, lambda row: ("listings", f"listing:{row.listing_id}"))
     track_writes(Category, lambda row: ("categories",))
     track_writes(Shop, lambda row: ("shops", f"shop:{row.id}", "listings"))
@@ -60,4 +63,5 @@ def subscribe_all() -> None:
     track_cached_writes()
     wallet_handlers.subscribe()
     notifications_handlers.subscribe()
+    membership_handlers.subscribe()
     # Upper packages add their ``subscribe()`` calls here as they land (membership, site cache).

@@ -1,21 +1,24 @@
 """Shared fixtures: a real PostgreSQL database built by the Alembic migrations, a Redis db, the app, clients.
 
-Every test run creates its own database ``marketplace_test_<pid>_<random>`` and drops it at the end; tables are
-truncated after each test that used it. Redis tests use their own db number (``MARKETPLACE_TEST_REDIS_DB``,
-default 9) and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the
-run instead of skipping the tests that need it.
+Every test process (each pytest-xdist worker) creates its own database ``marketplace_test_<pid>_<random>`` and
+drops it at the end; tables are truncated after each test that used it. Redis tests use the process's private
+``redis-server`` on a free port (or the shared one, see ``redis_base``), db ``MARKETPLACE_TEST_REDIS_DB`` (default
+9) plus the worker number, and flush it. With ``MARKETPLACE_REQUIRE_SERVICES=1`` (set by .ci/run) a missing
+service fails the run instead of skipping the tests that need it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher, profiles
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -23,12 +26,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from marketplace import migrate, wiring
+from marketplace.accounts import passwords
 from marketplace.app import create_app
 from marketplace.db import Base, create_engine, drain_after_commit, session_factory
 from marketplace.settings import Settings
+from marketplace.wallet.gateway import sandbox_key
+from tests.private_redis import PrivateRedis
 
 # The composition root of the tests: every mapper, job, port and event handler, as in the app and the worker.
 wiring.subscribe_all()
+
+# argon2id with RFC 9106's parameters (64 MiB, 3 passes, 4 lanes) costs 0.1-1 s a hash on a loaded 2-core machine,
+# and the suite registers and logs in thousands of users. In-process tests hash with argon2id's cheapest
+# parameters instead (still argon2id: round trips, wrong passwords and rehash checks behave the same); server
+# processes started by tests/e2e and tests/system keep the production parameters.
+passwords._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-only-for-timing")
 
 REQUIRE_SERVICES = os.environ.get("MARKETPLACE_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("MARKETPLACE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -74,7 +87,10 @@ async def pg_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url, pool_size=20, max_overflow=40)
+    # At most 30 connections per test process (the race tests queue their 100-200 tasks on them): PostgreSQL's
+    # max_connections (100 by default) is shared by every xdist worker, the servers the system tests start and, on
+    # a shared box, other people's runs; 60 a worker exhausted it in parallel runs ("too many clients already").
+    engine = create_engine(pg_url, pool_size=10, max_overflow=20)
     yield engine
     await engine.dispose()
 
@@ -104,9 +120,33 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
             await s.commit()
 
 
+@pytest.fixture(scope="session")
+def redis_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis server of this test process: a private ``redis-server`` on a free port where the binary exists
+    and ``MARKETPLACE_TEST_REDIS`` is not set, else the shared one. Private, because a db number separates keys
+    but not pub/sub: live-bid channels (``auction:1`` in every run, identities restart) are server-wide, so two
+    workers, or two people's runs, would hear each other's bids; and a run that is not under xdist and another
+    run's first worker would both flush db 9."""
+    binary = shutil.which("redis-server")
+    if "MARKETPLACE_TEST_REDIS" in os.environ or binary is None:
+        yield REDIS_BASE
+        return
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RuntimeError:
+        server.stop()
+        yield REDIS_BASE
+        return
+    try:
+        yield server.url.rsplit("/", 1)[0]
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = f"{REDIS_BASE}/{REDIS_DB}"
+async def redis_url(redis_base: str) -> AsyncIterator[str]:
+    url = f"{redis_base}/{REDIS_DB}"
     client = Redis.from_url(url)
     try:
         await client.ping()
@@ -119,9 +159,22 @@ async def redis_url() -> AsyncIterator[str]:
     await client.aclose()
 
 
+@pytest.fixture(scope="session")
+def sandbox_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sandbox gateway's two RSA keys, generated once per test process (two 2048-bit keys per test would
+    cost seconds on a loaded machine); tests/integration/wallet tests the generation itself on empty dirs."""
+    directory = tmp_path_factory.mktemp("sandbox") / "sandbox_keys"
+    sandbox_key(directory, "gateway")
+    sandbox_key(directory, "app")
+    return directory
+
+
 @pytest.fixture
-def tmp_dirs(tmp_path: Path) -> dict[str, Path]:
-    return {"data_dir": tmp_path / "var", "media_dir": tmp_path / "var" / "media"}
+def tmp_dirs(tmp_path: Path, sandbox_keys: Path) -> dict[str, Path]:
+    """A data dir of the test's own (under pytest's per-worker tmp dir), holding copies of the sandbox keys."""
+    data_dir = tmp_path / "var"
+    shutil.copytree(sandbox_keys, data_dir / "sandbox_keys")
+    return {"data_dir": data_dir, "media_dir": data_dir / "media"}
 
 
 @pytest.fixture

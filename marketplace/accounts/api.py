@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 
-from marketplace.accounts.schemas import RegisterIn, TokenIn, TokenOut, UserRef
+from marketplace.accounts.schemas import AccountSettings, RegisterIn, SettingsIn, TokenIn, TokenOut, UserRef
 from marketplace.accounts.services import AccountService
 from marketplace.accounts.throttle import LoginThrottle
 from marketplace.web.auth import requires_login
@@ -49,4 +49,22 @@ class AuthController(Controller):
                                                       cache=request.app.state.get("token_cache"))
 
 
-ROUTES = [AuthController]  # GET /me (user and wallet) is served by wallet/api.py
+class SettingsController(Controller):
+    path = "/account/settings"
+    tags = ["accounts"]  # noqa: RUF012 - Litestar reads this class attribute, it is never mutated
+    guards = [requires_login]  # noqa: RUF012 - as above
+
+    @get("/", summary="My settings (the time zone my pages show times in)")
+    async def read(self, user: AuthUser, db_session: DB) -> AccountSettings:
+        row = await AccountService(db_session).get(user.id)
+        return AccountSettings(time_zone=row.time_zone)
+
+    @patch("/", summary="Change my settings (time_zone: an IANA name such as Asia/Shanghai)")
+    async def update(self, data: JSONBody[SettingsIn], user: AuthUser, db_session: DB) -> AccountSettings:
+        row = await AccountService(db_session).get(user.id)
+        if data.time_zone is not None:
+            row = await AccountService(db_session).set_time_zone(user.id, data.time_zone)
+        return AccountSettings(time_zone=row.time_zone)
+
+
+ROUTES = [AuthController, SettingsController]  # GET /me (user and wallet) is served by wallet/api.py

@@ -24,3 +24,11 @@ class TokenIn(msgspec.Struct):
 class TokenOut(msgspec.Struct):
     token: str
     user: UserRef
+
+
+class AccountSettings(msgspec.Struct):
+    time_zone: str
+
+
+class SettingsIn(msgspec.Struct, forbid_unknown_fields=True):
+    time_zone: Annotated[str, msgspec.Meta(max_length=64)] | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
 from marketplace.accounts import rules
-from marketplace.accounts.events import UserRegistered
+from marketplace.accounts.events import UserLoggedIn, UserRegistered
 from marketplace.accounts.exceptions import AccountBanned, EmailTaken, InvalidCredentials, UsernameTaken
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -80,16 +80,19 @@ class AccountService:
         self.session = session
 
     async def register(self, username: str, email: str, password: str, *, is_admin: bool = False) -> User:
-        """Create a user with an empty wallet. Username and email are unique (case-insensitively)."""
-        username = rules.normalize_username(username)
+        """Create a user with an empty wallet. Usernames are unique after NFKC + casefold (``username_key``),
+        e-mail addresses case-insensitively. Reserved names only for administrators (``create_admin``)."""
+        username = rules.normalize_username(username, allow_reserved=is_admin)
+        key = rules.username_key(username)
         email = rules.normalize_email(email)
         rules.check_password(password)
-        if await self.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        if await self.session.scalar(select(User.id).where(User.username_key == key)):
             raise UsernameTaken()
         if await self.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
             raise EmailTaken()  # the same 409 and words as a taken username (accounts/exceptions.py)
         password_hash = await asyncio.to_thread(hash_password, password)
-        user = User(username=username, email=email, password_hash=password_hash, is_admin=is_admin)
+        user = User(username=username, username_key=key, email=email, password_hash=password_hash,
+                    is_admin=is_admin)
         try:
             # A savepoint, so a concurrent registration of the same name fails this one cleanly with 409.
             async with self.session.begin_nested():
@@ -101,14 +104,15 @@ class AccountService:
         return user
 
     async def authenticate(self, username: str, password: str) -> User:
-        user = await self.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+        user = await self.session.scalar(select(User).where(User.username_key == rules.username_key(username)))
         ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
         if user is None or not ok:
             raise InvalidCredentials()
-        if user.is_banned:
-            raise AccountBanned()
+        if user.is_banned:  # docs/rules.md §19.8: the refusal says why
+            raise AccountBanned(f"This account is suspended: {user.ban_reason}" if user.ban_reason else None)
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, password)
+        await events.emit(self.session, UserLoggedIn(user_id=user.id, at=utcnow()))
         return user
 
     async def issue_token(self, user: User, *, valid_days: int = 0) -> str:
@@ -171,14 +175,21 @@ class AccountService:
             raise NotFound("User not found.")
         return user
 
+    async def set_time_zone(self, user_id: int, time_zone: str) -> User:
+        """The zone the user's pages show times in (an IANA name: ``rules.check_time_zone``)."""
+        user = await self.get(user_id)
+        user.time_zone = rules.check_time_zone(time_zone)
+        await self.session.flush()
+        return user
+
     async def by_username(self, username: str) -> User:
-        user = await self.session.scalar(select(User).where(User.username == username))
+        user = await self.session.scalar(select(User).where(User.username_key == rules.username_key(username)))
         if user is None:
             raise NotFound("User not found.")
         return user
 
     async def create_admin(self, username: str, email: str, password: str) -> User:
-        existing = await self.session.scalar(select(User).where(User.username == username))
+        existing = await self.session.scalar(select(User).where(User.username_key == rules.username_key(username)))
         if existing is not None:
             existing.is_admin = True
             existing.password_hash = await asyncio.to_thread(hash_password, rules.check_password(password))

@@ -15,6 +15,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput, NotFound, RateLimited
 from marketplace.i18n import N_, _
+from marketplace.localtime import zone_names
 from marketplace.web.auth import SESSION_USER_KEY, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
 from marketplace.web.locale import LANG_COOKIE, LANG_COOKIE_MAX_AGE
@@ -148,4 +149,30 @@ class TokenViews(Controller):
         return Redirect(TokenViews.path, status_code=303)
 
 
-ROUTES = [AccountViews, LanguageViews, TokenViews]
+class SettingsViews(Controller):
+    """``/account/settings``: the user's time zone (the times on their pages are shown in it)."""
+
+    path = "/account/settings"
+    include_in_schema = False
+    guards = (requires_login,)
+
+    @get("/")
+    async def settings_form(self, request: Request[Any, Any, Any], user: AuthUser, db_session: DB) -> Template:
+        row = await AccountService(db_session).get(user.id)
+        return await render(request, db_session, "accounts/settings.html", zones=sorted(zone_names()),
+                            form={"time_zone": row.time_zone}, error=None)
+
+    @post("/")
+    async def save(self, request: Request[Any, Any, Any], data: Form, user: AuthUser,
+                   db_session: DB) -> Template | Redirect:
+        form = {k: str(v) for k, v in data.items()}
+        try:
+            await AccountService(db_session).set_time_zone(user.id, form.get("time_zone", ""))
+        except DomainError as exc:
+            return await render(request, db_session, "accounts/settings.html", zones=sorted(zone_names()),
+                                form=form, error=exc.detail, status_code=exc.status_code)
+        flash(request, _("Settings saved."), category="success")
+        return Redirect(SettingsViews.path, status_code=303)
+
+
+ROUTES = [AccountViews, LanguageViews, TokenViews, SettingsViews]

@@ -19,6 +19,7 @@ from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F
 class UserModeration(msgspec.Struct):
     is_banned: bool | UnsetType = UNSET
     is_admin: bool | UnsetType = UNSET
+    ban_reason: str | UnsetType = UNSET  # docs/rules.md §19.8, shown to the banned user
 
 
 class ModeratedUser(msgspec.Struct):
@@ -26,20 +27,23 @@ class ModeratedUser(msgspec.Struct):
     username: str
     is_admin: bool
     is_banned: bool
+    ban_reason: str | None = None
 
 
 @patch("/admin/users/{user_id:int}", guards=[requires_admin], tags=["admin"],
        summary="Ban/unban a user or grant/revoke admin (a banned user's tokens and sessions stop working)")
 async def moderate_user(request: Request[Any, Any, Any], user_id: FromPath[int], data: JSONBody[UserModeration],
-                        user: AuthUser, db_session: DB) -> ModeratedUser:
-    service = AdminService(db_session, token_cache=request.app.state.get("token_cache"))
+                        user: AuthUser, db_session: DB, settings: AppSettings) -> ModeratedUser:
+    service = AdminService(db_session, token_cache=request.app.state.get("token_cache"),
+                           publisher=request.app.state.publisher, settings=settings)
     target = await service.get_user(user_id)
     if data.is_banned is not UNSET:
-        target = await service.set_banned(user.id, user_id, data.is_banned)
+        reason = data.ban_reason if data.ban_reason is not UNSET else ""
+        target = await service.set_banned(user.id, user_id, data.is_banned, reason)
     if data.is_admin is not UNSET:
         target = await service.set_admin(user.id, user_id, data.is_admin)
     return ModeratedUser(id=target.id, username=target.username, is_admin=target.is_admin,
-                         is_banned=target.is_banned)
+                         is_banned=target.is_banned, ban_reason=target.ban_reason)
 
 
 @delete("/admin/listings/{listing_id:int}", guards=[requires_admin], tags=["admin"], status_code=204,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import User
 from marketplace.accounts.services import TokenCache
 from marketplace.admin.exceptions import CannotChangeSelf
+from marketplace.auctions.services import BidService
 from marketplace.categories.models import Category
-from marketplace.errors import NotFound
+from marketplace.db import utcnow
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
+from marketplace.listings.services import ListingService
+from marketplace.orders.services import OrderService
+from marketplace.settings import Settings
+from marketplace.shops.models import Shop
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +32,17 @@ class DashboardCounts:
     categories: int
 
 
+BAN_REASON_MAX = 500
+DEFAULT_BAN_REASON = "Banned by an administrator."
+
+
 class AdminService:
-    def __init__(self, session: AsyncSession, token_cache: TokenCache | None = None) -> None:
+    def __init__(self, session: AsyncSession, token_cache: TokenCache | None = None,
+                 publisher: Publisher | None = None, settings: Settings | None = None) -> None:
         self.session = session
+        self.settings = settings or Settings()
         self.token_cache = token_cache
+        self.publisher = publisher
 
     async def counts(self) -> DashboardCounts:
         async def count(stmt: Select[tuple[int]]) -> int:
@@ -51,17 +66,61 @@ class AdminService:
         rows = await self.session.scalars(stmt.order_by(User.id.desc()).offset((page - 1) * per_page).limit(per_page))
         return list(rows), total
 
-    async def set_banned(self, actor_id: int, user_id: int, banned: bool) -> User:
-        """Ban or unban. A banned user cannot log in, and their sessions and API tokens stop working at once
-        (authentication checks ``is_banned`` on every request; the short-lived bearer-token cache is invalidated
-        here), so nothing has to be revoked."""
+    async def set_banned(self, actor_id: int, user_id: int, banned: bool, reason: str = "",
+                         now: datetime | None = None) -> User:
+        """Ban or unban. A banned user cannot log in (the refusal shows the reason), and their sessions and API
+        tokens stop working at once (authentication checks ``is_banned`` on every request; the short-lived
+        bearer-token cache is invalidated here), so nothing has to be revoked.
+
+        docs/rules.md §19.8, all in the caller's one transaction: a ban ends the user's active listings (an
+        auction's leader gets their hold back), cancels their paid, unshipped sales with a full refund to each
+        buyer, and suspends their shop with the reason. An unban lifts the shop's suspension if its period is
+        still paid; ended listings stay ended (the seller relists)."""
+        now = now or utcnow()
+        clean = " ".join((reason or "").split())
+        if len(clean) > BAN_REASON_MAX:
+            raise InvalidInput(f"The reason is limited to {BAN_REASON_MAX} characters.")
         user = await self._locked(user_id)
         if user.id == actor_id and banned:
             raise CannotChangeSelf()
+        was_banned = user.is_banned
         user.is_banned = banned
+        user.ban_reason = (clean or DEFAULT_BAN_REASON) if banned else None
         await self.session.flush()
+        if banned and not was_banned:
+            await self._wind_down_seller(actor_id, user.id, user.ban_reason or DEFAULT_BAN_REASON, now)
+        elif not banned and was_banned:
+            await self._restore_shop(user.id, now)
         await self._forget_tokens(user.id)
         return user
+
+    async def _wind_down_seller(self, actor_id: int, seller_id: int, reason: str, now: datetime) -> None:
+        listing_ids = list(await self.session.scalars(
+            select(Listing.id).where(Listing.seller_id == seller_id, Listing.status == "active").order_by(Listing.id)))
+        bids = BidService(self.session, self.settings, publisher=self.publisher)
+        listings = ListingService(self.session, self.settings, publisher=self.publisher)
+        for listing_id in listing_ids:
+            mode = await self.session.scalar(select(Listing.mode).where(Listing.id == listing_id))
+            if mode == "auction":
+                await bids.end_without_sale(listing_id, now, status="ended")
+            else:
+                await listings.end_for_ban(listing_id, now)
+        orders = OrderService(self.session, self.settings, publisher=self.publisher)
+        for order_id in await orders.unshipped_ids_of_seller(seller_id):
+            await orders.cancel_for_banned_seller(order_id, actor_id, f"Seller banned: {reason}", now)
+        shop = await self.session.scalar(select(Shop).where(Shop.owner_id == seller_id).with_for_update())
+        if shop is not None:
+            shop.status = "suspended"
+            shop.suspended_reason = reason
+            await self.session.flush()
+
+    async def _restore_shop(self, owner_id: int, now: datetime) -> None:
+        shop = await self.session.scalar(select(Shop).where(Shop.owner_id == owner_id).with_for_update())
+        if shop is not None and shop.suspended_reason is not None:
+            shop.suspended_reason = None
+            if shop.paid_until > now:
+                shop.status = "active"
+            await self.session.flush()
 
     async def set_admin(self, actor_id: int, user_id: int, is_admin: bool) -> User:
         user = await self._locked(user_id)

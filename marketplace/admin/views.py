@@ -14,7 +14,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.admin.moderation import STATUSES, ListingModeration
 from marketplace.admin.services import AdminService
@@ -24,7 +23,7 @@ from marketplace.errors import DomainError, InvalidInput
 from marketplace.numbers import parse_int, parse_optional_int
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
-from marketplace.web.pages import render
+from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 CATEGORIES_PAGE = "/admin/categories"
@@ -38,17 +37,6 @@ def local_back(value: Any, page: str) -> str:
     ok = text == page or (text.startswith(page + "?") and not any(c in text for c in "\\\r\n"))
     return text if ok else page
 
-
-async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
-               action: Callable[[], Awaitable[str]]) -> Redirect:
-    try:
-        message = await action()
-    except DomainError as exc:
-        await db.rollback()
-        flash(request, exc.detail, category="error")
-    else:
-        flash(request, message, category="success")
-    return Redirect(back, status_code=303)
 
 
 def _int(form: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
@@ -97,7 +85,7 @@ class AdminViews(Controller):
                 str(data.get("name", "")), _int(data, "parent_id", optional=True))
             return f"Created “{cat.name}” (/c/{cat.slug})."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/rename")
     async def rename_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
@@ -106,7 +94,7 @@ class AdminViews(Controller):
             cat = await category_service(request, db_session).rename(category_id, str(data.get("name", "")))
             return f"Renamed to “{cat.name}”."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/move")
     async def move_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
@@ -116,7 +104,7 @@ class AdminViews(Controller):
                 category_id, _int(data, "parent_id", optional=True))
             return f"Moved “{cat.name}”."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/reorder")
     async def reorder_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
@@ -126,7 +114,7 @@ class AdminViews(Controller):
                                                                        max(0, _int(data, "position") or 0))
             return f"Reordered “{cat.name}”."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/hide")
     async def hide_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
@@ -136,7 +124,7 @@ class AdminViews(Controller):
             cat = await category_service(request, db_session).set_hidden(category_id, hidden)
             return f"“{cat.name}” is now {'hidden' if cat.hidden else 'visible'}."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/merge")
     async def merge_category(self, request: Request[Any, Any, Any], category_id: FromPath[int], data: Form,
@@ -145,7 +133,7 @@ class AdminViews(Controller):
             target = await category_service(request, db_session).merge(category_id, _int(data, "into_id") or 0)
             return f"Merged into “{target.name}”."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     @post("/categories/{category_id:int}/delete")
     async def delete_category(self, request: Request[Any, Any, Any], category_id: FromPath[int],
@@ -154,7 +142,7 @@ class AdminViews(Controller):
             await category_service(request, db_session).delete(category_id)
             return "Category deleted."
 
-        return await _act(request, db_session, CATEGORIES_PAGE, action)
+        return await act(request, db_session, CATEGORIES_PAGE, action)
 
     # --- users -------------------------------------------------------------------------------------------------
 
@@ -168,11 +156,13 @@ class AdminViews(Controller):
 
     @post([f"/users/{{user_id:int}}/{name}" for name in ("ban", "unban", "make-admin", "revoke-admin")])
     async def user_action(self, request: Request[Any, Any, Any], user_id: FromPath[int], user: AuthUser,
-                          db_session: DB) -> Redirect:
-        service = AdminService(db_session, token_cache=request.app.state.get("token_cache"))
+                          db_session: DB, settings: AppSettings) -> Redirect:
+        service = AdminService(db_session, token_cache=request.app.state.get("token_cache"),
+                               publisher=request.app.state.publisher, settings=settings)
         action_name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        reason = str((await request.form()).get("reason") or "")  # docs/rules.md §19.8
         actions: dict[str, Callable[[], Awaitable[Any]]] = {
-            "ban": lambda: service.set_banned(user.id, user_id, True),
+            "ban": lambda: service.set_banned(user.id, user_id, True, reason),
             "unban": lambda: service.set_banned(user.id, user_id, False),
             "make-admin": lambda: service.set_admin(user.id, user_id, True),
             "revoke-admin": lambda: service.set_admin(user.id, user_id, False),
@@ -184,7 +174,7 @@ class AdminViews(Controller):
             target = await actions[action_name]()
             return f"{target.username}: {action_name.replace('-', ' ')} done."
 
-        return await _act(request, db_session, USERS_PAGE, action)
+        return await act(request, db_session, USERS_PAGE, action)
 
 
     # --- listings ----------------------------------------------------------------------------------------------
@@ -210,7 +200,7 @@ class AdminViews(Controller):
             return f"Listing #{listing.id} “{listing.title}” removed."
 
         # Back to the moderation list (with its filters) named by the form, never to the Referer header.
-        return await _act(request, db_session, local_back(data.get("back"), LISTINGS_PAGE), action)
+        return await act(request, db_session, local_back(data.get("back"), LISTINGS_PAGE), action)
 
 
 ROUTES = [AdminViews]

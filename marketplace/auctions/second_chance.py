@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
@@ -155,3 +155,13 @@ async def relist(session: AsyncSession, order_id: int, seller_id: int, now: date
 
         after_commit(session, enqueue)
     return new
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> int:
+    """Every open offer past its 48 hours becomes ``expired`` (docs/rules.md §19.2); the number expired. Nothing
+    was held for an offer (accepting pays from available coins), so nothing moves. A concurrent accept holds the
+    row lock and re-checks the status, so an offer is accepted or expired, never both."""
+    result = await session.execute(
+        update(SecondChanceOffer).where(SecondChanceOffer.status == "offered", SecondChanceOffer.expires_at <= now)
+        .values(status="expired").execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -139,6 +139,8 @@ class BidService:
             await ledger.ensure_accounts(self.session, [ledger.available(bidder_id), ledger.held(bidder_id)])
             accounts = await ledger.user_accounts(self.session, [bidder_id, leader_now])
         available = accounts[ledger.available(bidder_id)][1]
+        # An active day (docs/rules.md §16), before the row lock; a refused bid rolls it back with everything else.
+        await membership.record_activity(self.session, bidder_id, now)
         listing = await lock_auction(self.session, listing_id)
         if listing is None or listing.mode != "auction":
             raise AuctionNotFound()
@@ -176,9 +178,10 @@ class BidService:
         return BidResult(listing=listing, bid=bid, outcome=outcome)
 
     async def buy_now(self, listing_id: int, buyer_id: int, now: datetime, points: object = None,
-                      shipping_address: dict[str, str] | None = None) -> Order:
+                      shipping_address: dict[str, str] | None = None, coupon_id: object = None) -> Order:
         """Buy Now on an auction without bids: it ends at once as sold, the buyer pays the Buy Now price from
-        available coins into the order's escrow (402 when short, and then nothing changes)."""
+        available coins into the order's escrow (402 when short, and then nothing changes). A coupon applies as on
+        a fixed-price purchase (docs/rules.md §15: one purchase with items ≥ 1,980 coins; platform-funded)."""
         await ensure_tradable(self.session, listing_id)
         listing = await lock_auction(self.session, listing_id)
         if listing is None or listing.mode != "auction":
@@ -196,7 +199,7 @@ class BidService:
         price = listing.buy_now_price
         order = await open_order(self.session, listing=listing, buyer_id=buyer_id, quantity=1, unit_price=price,
                                  pay_from="available", points=points, source="buy_now",
-                                 shipping_address=shipping_address)
+                                 shipping_address=shipping_address, coupon_id=coupon_id)
         listing.status = listing_rules.next_status(listing.status, "sold")
         listing.ended_at = now
         listing.current_price = price
@@ -303,12 +306,10 @@ async def purchase(session: AsyncSession, settings: Settings, listing_id: int, b
     if listing.mode != "auction":
         return await buy_fixed(session, settings, listing_id, buyer_id, quantity, now, publisher=publisher,
                                points=points, shipping_address=address, coupon_id=coupon_id)
-    if coupon_id is not None:  # docs/decisions.md (Membership II): coupons apply to fixed-price purchases
-        raise InvalidInput("Coupons apply to fixed-price purchases only.")
     if buyer_id == listing.seller_id:
         raise PermissionDenied("You cannot buy your own item.")
     return await BidService(session, settings, publisher=publisher).buy_now(listing_id, buyer_id, now, points,
-                                                                            address)
+                                                                            address, coupon_id)
 
 
 async def shipping_snapshot(session: AsyncSession, buyer_id: int, address_id: object) -> dict[str, str] | None:
@@ -338,7 +339,7 @@ class Quote:
 
 
 async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity: object, points: object,
-                now: datetime, settings: Settings | None = None) -> Quote:
+                now: datetime, settings: Settings | None = None, coupon_id: object = None) -> Quote:
     """Price a purchase without making it: the same refusals as the purchase (404, 403 own item, 409 sold out or
     Buy Now gone, 400 bad quantity or points), and the buyer's balance before and after."""
     listing = await ensure_tradable(session, listing_id)  # hidden, suspended or removed: 404
@@ -366,7 +367,8 @@ async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity:
     pricing = await membership.price_purchase(
         session, buyer_id, items_total=units * unit_price, shipping_fee=listing.shipping_fee or 0, points=points,
         now=now, settings=settings, quantity=units, list_price=unit_price if fixed else None,
-        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None)
+        member_day=bool(listing.member_day) and fixed, plus_price=listing.plus_price if fixed else None,
+        coupon_id=coupon_id)
     balance = await ledger.balance(session, ledger.available(buyer_id))
     return Quote(listing=listing, kind=kind, quantity=units, unit_price=unit_price, pricing=pricing,
                  balance=balance)

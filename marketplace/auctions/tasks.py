@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from marketplace.auctions import second_chance
 from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import channel_name, closed_message
 from marketplace.auctions.services import BidService, CloseResult
@@ -156,3 +157,10 @@ async def sweep_auctions(ctx: JobContext) -> int:
         return closed
 
     return sum(await asyncio.gather(*(closer() for _ in range(1 if sqlite else SWEEP_CONCURRENCY))))
+
+
+@periodic(every=timedelta(minutes=10))
+async def expire_second_chance_offers(ctx: JobContext) -> int:
+    """Second-chance offers older than 48 hours expire (docs/rules.md §19.2); the seller may then relist."""
+    async with ctx.session_factory() as session, session.begin():
+        return await second_chance.expire_due(session, ctx.now())

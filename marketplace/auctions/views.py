@@ -33,6 +33,7 @@ from marketplace.listings.models import Listing
 from marketplace.listings.serializers import auction_fields
 from marketplace.listings.services import ensure_visible
 from marketplace.listings.views import form_int, listing_page
+from marketplace.membership import services as membership
 from marketplace.numbers import parse_int
 from marketplace.orders.models import Order
 from marketplace.web.auth import current_user, requires_login
@@ -91,16 +92,34 @@ class AuctionViews(Controller):
         try:
             quantity = form_int(dict(q), "quantity", "Quantity") or 1
             points = form_int(dict(q), "points", "Points") or 0
+            coupon_id = form_int(dict(q), "coupon_id", "Coupon")
             quote = await checkout_quote(db_session, listing_id, user.id, quantity, points, utcnow(), settings)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
             return await listing_page(request, db_session, settings, listing_id, auction_context, error=exc.detail,
                                       status_code=exc.status_code)
+        # The coupon picker (docs/rules.md §15): every unused coupon, with why it cannot go on this purchase.
+        lower = next(((str(d["kind"]), int(str(d["coins"]))) for d in quote.pricing.discounts
+                      if d["kind"] in ("member_day", "plus_price")), None)
+        coupons = await membership.coupon_choices(db_session, user.id, list_items_total=quote.quantity
+                                                  * quote.unit_price, points=points, now=utcnow(),
+                                                  lower_price=lower)
+        coupon_error, status_code = None, 200
+        if coupon_id is not None:
+            try:
+                quote = await checkout_quote(db_session, listing_id, user.id, quantity, points, utcnow(), settings,
+                                             coupon_id=coupon_id)
+            except DomainError as exc:  # shown on the page, priced without the coupon (nothing is written)
+                if exc.status_code == 404:
+                    raise
+                coupon_error, status_code, coupon_id = exc.detail, exc.status_code, None
         addresses = await AddressBook(db_session, user.id).list()
         return await render(request, db_session, "checkout/confirm.html", quote=quote, points=points,
-                            addresses=addresses, idempotency_key=idempotency.new_key(),
-                            back=f"/listings/{listing_id}/checkout?quantity={quote.quantity}&points={points}")
+                            addresses=addresses, idempotency_key=idempotency.new_key(), coupons=coupons,
+                            coupon_id=coupon_id, coupon_error=coupon_error, status_code=status_code,
+                            back=f"/listings/{listing_id}/checkout?quantity={quote.quantity}&points={points}"
+                                 + (f"&coupon_id={coupon_id}" if coupon_id is not None else ""))
 
     @post("/listings/{listing_id:int}/buy", guards=[requires_login])
     async def buy(self, request: Request[Any, Any, Any], listing_id: FromPath[int], data: Form, user: AuthUser,
@@ -112,12 +131,13 @@ class AuctionViews(Controller):
             typed = form_int(data, "quantity", "Quantity")
             quantity = 1 if typed is None else typed
             points = form_int(data, "points", "Points") or 0
+            coupon_id = form_int(data, "coupon_id", "Coupon")  # docs/rules.md §15 (the checkout's picker)
             key = idempotency.clean_key(data.get(idempotency.FORM_FIELD))
 
             async def work() -> tuple[int, dict[str, Any]]:
                 order = await purchase(db_session, settings, listing_id, user.id, quantity, utcnow(),
                                        publisher=request.app.state.publisher, points=points,
-                                       address_id=data.get("address_id") or None)
+                                       address_id=data.get("address_id") or None, coupon_id=coupon_id)
                 return 303, {"order_id": order.id, "total": order.total}
 
             stored, replayed = await idempotency.run_once(db_session, user_id=user.id, endpoint=f"buy:{listing_id}",

@@ -7,7 +7,6 @@ The redemption form re-renders itself with the error and the contract's status (
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +15,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.cards import rules
 from marketplace.cards.deps import Cards
@@ -25,10 +23,11 @@ from marketplace.errors import DomainError, NotFound, RateLimited
 from marketplace.i18n import _
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AuthUser
-from marketplace.web.pages import render
+from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 ADMIN_PAGE = "/admin/cards"
+CARD_REFUSALS = (400, 403, 404, 409)  # a refused admin action (the maker's 403 on activate too): an error flash
 REDEEM_PAGE = "/cards/redeem"
 
 
@@ -53,20 +52,6 @@ def _date(value: str) -> date:
 def _card_page(number: str) -> str:
     return f"{ADMIN_PAGE}?number={quote(number)}"
 
-
-async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str | Callable[[], str],
-               action: Callable[[], Awaitable[str]]) -> Redirect:
-    """Run an admin action; a refusal (including the maker's 403 on activate) becomes an error flash."""
-    try:
-        message = await action()
-    except DomainError as exc:
-        if exc.status_code not in (400, 403, 404, 409):
-            raise
-        await db.rollback()
-        flash(request, exc.detail, category="error")
-    else:
-        flash(request, message, category="success")
-    return Redirect(back if isinstance(back, str) else back(), status_code=303)
 
 
 class RedeemViews(Controller):
@@ -136,7 +121,7 @@ class CardAdminViews(Controller):
             return _("Batch #%(id)s created: %(count)s cards of %(face_value)s coins. Another admin must activate it.",
                      id=b.id, count=f"{b.count:,}", face_value=f"{b.face_value:,}")
 
-        return await _act(request, db_session, ADMIN_PAGE, create)
+        return await act(request, db_session, ADMIN_PAGE, create, refusals=CARD_REFUSALS)
 
     @post("/batches/{batch_id:int}/activate")
     async def activate(self, request: Request[Any, Any, Any], batch_id: FromPath[int], user: AuthUser,
@@ -145,7 +130,7 @@ class CardAdminViews(Controller):
             await card_service.activate(batch_id, user.id)
             return f"Batch #{batch_id} activated."
 
-        return await _act(request, db_session, ADMIN_PAGE, activate)
+        return await act(request, db_session, ADMIN_PAGE, activate, refusals=CARD_REFUSALS)
 
     @post("/batches/{batch_id:int}/export")
     async def export(self, request: Request[Any, Any, Any], batch_id: FromPath[int], user: AuthUser,
@@ -174,7 +159,7 @@ class CardAdminViews(Controller):
                                            _int(form.get("price", ""), "price"))
             return _("Card %(number)s sold to %(buyer)s.", number=card.number, buyer=card.sold_to)
 
-        return await _act(request, db_session, _card_page(number), sell)
+        return await act(request, db_session, _card_page(number), sell, refusals=CARD_REFUSALS)
 
     @post("/{number:str}/void")
     async def void(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser, db_session: DB,
@@ -183,7 +168,7 @@ class CardAdminViews(Controller):
             card = await card_service.void(number, user.id)
             return _("Card %(number)s voided.", number=card.number)
 
-        return await _act(request, db_session, _card_page(number), void)
+        return await act(request, db_session, _card_page(number), void, refusals=CARD_REFUSALS)
 
     @post("/{number:str}/refund")
     async def refund(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser, db_session: DB,
@@ -192,7 +177,7 @@ class CardAdminViews(Controller):
             card = await card_service.refund(number, user.id)
             return _("Card %(number)s refunded and retired.", number=card.number)
 
-        return await _act(request, db_session, _card_page(number), refund)
+        return await act(request, db_session, _card_page(number), refund, refusals=CARD_REFUSALS)
 
     @post("/{number:str}/exchange")
     async def exchange(self, request: Request[Any, Any, Any], number: FromPath[str], user: AuthUser,
@@ -207,7 +192,7 @@ class CardAdminViews(Controller):
             return _("Card %(old)s exchanged for %(new)s — secret %(secret)s (shown only now; hand it to the "
                      "customer).", old=done.old.number, new=done.new.number, secret=done.secret)
 
-        return await _act(request, db_session, lambda: back, exchange)
+        return await act(request, db_session, lambda: back, exchange, refusals=CARD_REFUSALS)
 
 
 ROUTES = [RedeemViews, CardAdminViews]

@@ -21,6 +21,11 @@ class CategoryListings(Protocol):
         """File every listing of ``source_id`` under ``target_id``."""
         ...
 
+    async def reindex(self, session: AsyncSession, category_id: int) -> int:
+        """The names on the path of ``category_id`` and its subtree changed: make its listings searchable by the
+        new names (listings index their category path's names); returns how many listings were rewritten."""
+        ...
+
 
 _listings: CategoryListings | None = None
 

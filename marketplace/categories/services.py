@@ -169,8 +169,11 @@ class CategoryService:
         """New display name; the slug stays, so links to /c/{slug} keep working."""
         tree = await self._lock_tree()
         cat = await self._locked(category_id)
-        cat.name = rules.check_rename(tree, category_id, name)
-        await self.session.flush()
+        new_name = rules.check_rename(tree, category_id, name)
+        if new_name != cat.name:
+            cat.name = new_name
+            await self.session.flush()
+            await ports.listings().reindex(self.session, category_id)
         await self._changed()
         return cat
 
@@ -197,6 +200,7 @@ class CategoryService:
             cat.parent_id = parent_id
             cat.position = rules.append_position(tree, parent_id)
             await self.session.flush()
+            await ports.listings().reindex(self.session, category_id)
             await self._changed()
         return cat
 
@@ -243,6 +247,7 @@ class CategoryService:
         await self.session.flush()
         await self.session.delete(source)
         await self.session.flush()
+        await ports.listings().reindex(self.session, target.id)
         await self._changed()
         return target
 

@@ -13,9 +13,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from marketplace.errors import InvalidInput
 from marketplace.listings.deps import ListingPublished, Listings
 from marketplace.listings.schemas import (
+    CategoryFacetOut,
     ImageOut,
     ImagePatch,
     ListingCreate,
+    ListingEditOut,
     ListingOut,
     ListingPage,
 )
@@ -53,16 +55,20 @@ class ListingsController(Controller):
         seller_id: FromQuery[int | None] = None, shop: FromQuery[str | None] = None,
         sort: FromQuery[str | None] = None, page: FromQuery[int] = 1, per_page: FromQuery[int] = 20,
         min_price: FromQuery[int | None] = None, max_price: FromQuery[int | None] = None,
+        condition: FromQuery[str | None] = None,
     ) -> ListingPage:
         svc = listing_service
         result = await svc.browse(BrowseQuery(
             category_id=category_id, q=q, mode=mode, status=status or "active", seller_id=seller_id, shop=shop,
-            sort=sort, page=page, per_page=per_page, min_price=min_price, max_price=max_price,
+            sort=sort, page=page, per_page=per_page, min_price=min_price, max_price=max_price, condition=condition,
+            facets=True,
         ))
         viewer = current_user(request)
         items = await svc.out_many(result.items, viewer.id if viewer else None)
         return ListingPage(items=items, total=result.total, page=result.page, per_page=result.per_page,
-                           total_capped=result.total_capped)
+                           total_capped=result.total_capped,
+                           category_facets=[CategoryFacetOut(category_id=f.category_id, name=f.name, slug=f.slug,
+                                                             path=f.path, count=f.count) for f in result.facets])
 
     @get("/{listing_id:int}", summary="One listing")
     async def detail(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
@@ -81,6 +87,26 @@ class ListingsController(Controller):
         return await request.app.state.cache.get_or_set(  # type: ignore[no-any-return]
             f"listing-json:{listing_id}", load, depends_on=(f"listing:{listing_id}", "categories", "shops"),
             type_=ListingOut)
+
+    @patch("/{listing_id:int}", guards=[requires_login],
+           summary="Edit a listing (seller; prices only while no bids or sales; recorded in its history)")
+    async def edit(self, listing_id: FromPath[int], data: JSONBody[dict[str, Any]], user: AuthUser, db_session: DB,
+                   listing_service: Listings) -> ListingOut:
+        """docs/api.md: any of ``title, description, category_id, condition, location`` and, while there are no
+        bids or sales, ``price, plus_price, member_day, shipping_fee`` (fixed) or ``start_price, buy_now_price``
+        (auction); ``photo_order`` keeps and orders photos."""
+        if not isinstance(data, dict):
+            raise InvalidInput("Send a JSON object.")
+        listing = await listing_service.edit(listing_id, user.id, data)
+        return await listing_service.out(listing, user.id)
+
+    @get("/{listing_id:int}/edits", summary="A listing's edit history, newest first")
+    async def edits(self, request: Request[Any, Any, Any], listing_id: FromPath[int], db_session: DB,
+                    listing_service: Listings) -> list[ListingEditOut]:
+        viewer = current_user(request)
+        await listing_service.get_visible(listing_id, viewer.id if viewer else None,
+                                          is_admin=bool(viewer and viewer.is_admin))
+        return await listing_service.edits(listing_id)
 
     @delete("/{listing_id:int}", status_code=204, guards=[requires_login],
             summary="End a listing early (seller; no bids or sales)")

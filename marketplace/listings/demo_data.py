@@ -63,6 +63,32 @@ ITEMS: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["Three-Body"]),
     ("alice", "kitchen", {"title": "Cast iron skillet 铸铁锅 26cm", "mode": "fixed", "price": 120, "quantity": 3,
      "description": "Pre-seasoned, works on induction. 电磁炉可用。"}, ["Skillet 26cm"]),
+    # Chinese written without spaces, and one in traditional characters: search segments and folds them
+    # (marketplace/listings/tokens.py), so 青花花瓶, 游戏电脑, 徕卡相机 and 茶壶 each find one of these.
+    ("carol", "porcelain", {"title": "清代青花花瓶一只", "mode": "fixed", "price": 2600, "quantity": 1,
+     "description": "高约28厘米，底款清晰，品相完好。Qing dynasty blue and white vase, 28 cm."}, ["Qing vase"]),
+    ("bob", "desktops", {"title": "高配游戏电脑主机", "mode": "fixed", "price": 6800, "quantity": 1,
+     "description": "i7-13700K，RTX 4070，32G内存，2T固态。可上门自提。"}, ["Gaming tower"]),
+    ("alice", "cameras", {"title": "徕卡相机M6胶片机", "mode": "fixed", "price": 4200, "quantity": 1,
+     "description": "Leica M6 film camera, 0.72 viewfinder, serviced in 2024."}, ["Leica M6"]),
+    ("carol", "kitchen", {"title": "宜興紫砂茶壺 手工", "mode": "fixed", "price": 480, "quantity": 2,
+     "description": "傳統手工紫砂壺，容量220毫升。Handmade Yixing clay teapot, 220 ml."}, ["Yixing teapot"]),
+]
+
+# docs/rules.md §19.7: each demo item's condition and location, by its position in ITEMS
+FACTS: list[tuple[str, str]] = [
+    ("like_new", "上海 浦东"), ("used", "北京 朝阳"), ("new", "深圳 南山"), ("used", "杭州 西湖"),
+    ("used", "广州 天河"), ("used", "成都 武侯"), ("used", "武汉 江汉"), ("like_new", "南京 鼓楼"),
+    ("like_new", "景德镇 珠山"), ("like_new", "上海 静安"), ("used", "北京 海淀"), ("like_new", "西安 雁塔"),
+    ("new", "上海 徐汇"),
+]
+
+# One listing the seller edited after publishing, so its page shows "edited 2 times" (docs/rules.md §19.7).
+EDITED_TITLE = "Cast iron skillet 铸铁锅 26cm"
+EDITS: list[dict[str, Any]] = [
+    {"title": "Cast iron skillet 铸铁锅 26cm — with lid 带锅盖", "price": 135},
+    {"description": "Pre-seasoned, works on induction. Glass lid included. 电磁炉可用，附玻璃锅盖。",
+     "condition": "new", "location": "上海 徐汇"},
 ]
 
 PALETTES = [((232, 89, 12), (255, 214, 165)), ((23, 92, 211), (178, 221, 255)), ((6, 118, 71), (187, 247, 208)),
@@ -98,10 +124,12 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
     categories = {c.slug: c.id for c in await session.scalars(select(Category))}
     service = ListingService(session, settings)
     photo_index = 0
-    for seller, slug, draft, captions in ITEMS:
+    for index, (seller, slug, draft, captions) in enumerate(ITEMS):
         if slug not in categories:
             continue
-        data = {"description": "", **draft, "category_id": categories[slug]}
+        condition, location = FACTS[index % len(FACTS)]
+        data = {"description": "", "condition": condition, "location": location, **draft,
+                "category_id": categories[slug]}
         if data["mode"] == "auction":
             data["duration_seconds"] = min(max(data["duration_seconds"], settings.min_auction_seconds),
                                            settings.max_auction_seconds)
@@ -109,3 +137,6 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
         for caption in captions:
             await service.add_image(listing.id, users[seller].id, demo_photo(caption, photo_index))
             photo_index += 1
+        if draft["title"] == EDITED_TITLE:
+            for patch in EDITS:
+                await service.edit(listing.id, users[seller].id, patch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -13,10 +14,16 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event as orm_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from marketplace.categories.models import Category
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
+from marketplace.listings.tokens import category_paths, index_text
 
 
 class Listing(Base):
@@ -82,6 +89,35 @@ class Listing(Base):
     # docs/rules.md §19.2: the auction this one relists after a non-paying winner (a plain id: no ALTER TABLE
     # ADD CONSTRAINT on SQLite, and no table copy of listings, see 0103_search)
     relisted_from_id: Mapped[int | None] = mapped_column(BigId)
+    # docs/rules.md §19.7: the item's condition (listings.rules.CONDITIONS) and where it is (free text)
+    condition: Mapped[str | None] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(60))
+    # how many edits the seller made after publishing (ListingEdit rows); shown as "edited N times"
+    edit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The distinct search tokens of the title, description and category path (marketplace/listings/search.py),
+    # written by the hooks below; PostgreSQL indexes string_to_array(search_text, ' ') with GIN (0215_search_cn).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+def _fill_search_text(connection: Connection, listing: Listing) -> None:
+    rows = connection.execute(select(Category.id, Category.parent_id, Category.name)).tuples().all()
+    listing.search_text = index_text(listing.title or "", listing.description or "",
+                                     category_paths(rows).get(listing.category_id, []))
+
+
+@orm_event.listens_for(Listing, "before_insert")
+def _index_new_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """Every inserted listing is searchable, however it was made (publish, relist, demo seeders)."""
+    _fill_search_text(connection, listing)
+
+
+@orm_event.listens_for(Listing, "before_update")
+def _reindex_listing(_mapper: Mapper[Listing], connection: Connection, listing: Listing) -> None:
+    """A changed title, description or category re-tokenises the listing (bulk UPDATEs go through
+    ``search.reindex_categories`` instead)."""
+    state = inspect(listing)
+    if any(state.attrs[name].history.has_changes() for name in ("title", "description", "category_id")):
+        _fill_search_text(connection, listing)
 
 
 class ListingImage(Base):
@@ -95,4 +131,37 @@ class ListingImage(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListingQuestion(Base):
+    """A public question on a listing and the seller's answer (docs/rules.md §19.5)."""
+
+    __tablename__ = "listing_questions"
+    __table_args__ = (
+        Index("ix_listing_questions_listing_id_id", "listing_id", "id"),
+        Index("ix_listing_questions_asker_id", "asker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    asker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListingEdit(Base):
+    """One edit of a published listing by its seller (docs/rules.md §19.7): ``changes`` is
+    ``[{field, old, new}]`` in the order the fields were applied."""
+
+    __tablename__ = "listing_edits"
+    __table_args__ = (Index("ix_listing_edits_listing_id_id", "listing_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changes: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -107,3 +107,32 @@ def removals() -> RemovalReasons:
     if _removals is None:
         raise RuntimeError("listings.ports.install_removals() was not called (marketplace.wiring.install_ports)")
     return _removals
+
+
+@dataclass(frozen=True, slots=True)
+class SellerRating:
+    """A seller's rating as buyers gave it (docs/rules.md §19.7): score = positive − negative."""
+
+    score: int
+    positive_percent: float | None  # None while nobody rated positive or negative
+    count: int  # feedback received from buyers, neutral included
+
+
+class SellerTrust(Protocol):
+    """The seller's rating beside their name on listing pages; feedback belongs to orders, above listings."""
+
+    async def seller_rating(self, session: AsyncSession, seller_id: int) -> SellerRating: ...
+
+
+_trust: SellerTrust | None = None
+
+
+def install_trust(trust: SellerTrust) -> None:
+    global _trust
+    _trust = trust
+
+
+def trust() -> SellerTrust:
+    if _trust is None:
+        raise RuntimeError("listings.ports.install_trust() was not called (marketplace.wiring.install_ports)")
+    return _trust

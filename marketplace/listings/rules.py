@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from marketplace import paging
 from marketplace.errors import Conflict, InvalidInput, PermissionDenied
+from marketplace.i18n import N_
 
 MODES = ("fixed", "auction")
 STATUSES = ("active", "sold", "unsold", "ended", "removed")
@@ -264,3 +265,142 @@ def reserve_met(reserve_price: int | None, leader_max: int | None) -> bool | Non
     if reserve_price is None:
         return None
     return leader_max is not None and leader_max >= reserve_price
+
+
+# --- condition, location and editing (docs/rules.md §19.7) -----------------------------------------------------
+
+CONDITIONS = ("new", "like_new", "used", "for_parts")
+CONDITION_LABELS = {"new": N_("New"), "like_new": N_("Like new"), "used": N_("Used"), "for_parts": N_("For parts")}
+LOCATION_MAX = 60
+
+
+def check_condition(value: object) -> str | None:
+    """None (not said) or one of :data:`CONDITIONS`; anything else is 400."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in CONDITIONS:
+        raise InvalidInput("condition must be one of new, like_new, used, for_parts.")
+    return value
+
+
+def check_location(value: object) -> str | None:
+    """Free text such as "上海 浦东": spaces collapsed, at most :data:`LOCATION_MAX` characters; empty → None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("location must be text.")
+    clean = " ".join(value.split())
+    if len(clean) > LOCATION_MAX:
+        raise InvalidInput(f"location is limited to {LOCATION_MAX} characters.")
+    return clean or None
+
+
+# Fields an edit may change at any time while the listing is active, and the price fields, which may change only
+# while there are no bids and no sales (a bidder or buyer agreed to the old terms).
+FREE_FIELDS = ("title", "description", "category_id", "condition", "location")
+FIXED_PRICE_FIELDS = ("price", "plus_price", "member_day", "shipping_fee")
+AUCTION_PRICE_FIELDS = ("start_price", "buy_now_price")
+PRICE_FIELDS = FIXED_PRICE_FIELDS + AUCTION_PRICE_FIELDS
+EDITABLE = FREE_FIELDS + PRICE_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class EditState:
+    """What the edit rules need of the listing as it is now."""
+
+    seller_id: int
+    mode: str
+    status: str
+    bid_count: int
+    sold_units: int
+    values: dict[str, object]  # the current value of every field of EDITABLE (the other mode's: None)
+    reserve_price: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    field: str
+    old: object
+    new: object
+
+
+def plan_edit(state: EditState, user_id: int, patch: dict[str, object]) -> list[Change]:
+    """The changes an edit makes, in :data:`EDITABLE` order, or a refusal (docs/rules.md §19.7):
+
+    - 403 unless ``user_id`` is the seller; 409 unless the listing is active;
+    - 400 for an unknown field, a field of the other mode or a bad value (the same checks as publishing);
+    - 409 when a price field would change while the listing has bids or sales.
+
+    A field sent with its current value is not a change; an empty list means nothing changes.
+    """
+    if user_id != state.seller_id:
+        raise PermissionDenied("Only the seller may edit this listing.")
+    if state.status != "active":
+        raise Conflict("Only an active listing can be edited.")
+    unknown = sorted(set(patch) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"These fields cannot be edited: {', '.join(unknown)}.")
+    other = AUCTION_PRICE_FIELDS if state.mode == "fixed" else FIXED_PRICE_FIELDS
+    wrong = [f for f in other if f in patch]
+    if wrong:
+        kind = "auctions" if state.mode == "fixed" else "fixed-price listings"
+        raise InvalidInput(f"{', '.join(wrong)} apply only to {kind}.")
+
+    new: dict[str, object] = {}
+    if "title" in patch:
+        title = " ".join(str(patch["title"] or "").split())
+        if not title:
+            raise InvalidInput("A title is required.")
+        if len(title) > TITLE_MAX:
+            raise InvalidInput(f"The title is limited to {TITLE_MAX} characters.")
+        new["title"] = title
+    if "description" in patch:
+        if not isinstance(patch["description"], str):
+            raise InvalidInput("description must be text.")
+        description = patch["description"].replace("\r\n", "\n").strip()
+        if len(description) > DESCRIPTION_MAX:
+            raise InvalidInput(f"The description is limited to {DESCRIPTION_MAX} characters.")
+        new["description"] = description
+    if "category_id" in patch:
+        new["category_id"] = _int("category_id", patch["category_id"], minimum=1, maximum=2**62)
+    if "condition" in patch:
+        new["condition"] = check_condition(patch["condition"])
+    if "location" in patch:
+        new["location"] = check_location(patch["location"])
+    if "price" in patch:
+        new["price"] = _int("price", patch["price"], minimum=1)
+    if "plus_price" in patch:
+        value = patch["plus_price"]
+        new["plus_price"] = None if value is None else _int("plus_price", value, minimum=1)
+    if "member_day" in patch:
+        if not isinstance(patch["member_day"], bool):
+            raise InvalidInput("member_day must be true or false.")
+        new["member_day"] = patch["member_day"]
+    if "shipping_fee" in patch:
+        value = patch["shipping_fee"]
+        new["shipping_fee"] = 0 if value is None else _int("shipping_fee", value, minimum=0, maximum=100_000)
+    if "start_price" in patch:
+        new["start_price"] = _int("start_price", patch["start_price"], minimum=1)
+    if "buy_now_price" in patch:
+        value = patch["buy_now_price"]
+        new["buy_now_price"] = None if value is None else _int("buy_now_price", value, minimum=1)
+
+    changes = [Change(f, state.values.get(f), new[f]) for f in EDITABLE if f in new and new[f] != state.values.get(f)]
+    if any(c.field in PRICE_FIELDS for c in changes) and (state.bid_count > 0 or state.sold_units > 0):
+        raise Conflict("The price cannot change once the listing has bids or sales.")
+
+    # the prices as they would be after the edit must still hang together (the same rules as publishing)
+    after = {**state.values, **{c.field: c.new for c in changes}}
+    if state.mode == "fixed":
+        price, plus = after.get("price"), after.get("plus_price")
+        if isinstance(price, int) and isinstance(plus, int) and plus >= price:
+            raise InvalidInput("plus_price must be lower than the price.")
+    else:
+        start, buy_now, reserve = after.get("start_price"), after.get("buy_now_price"), state.reserve_price
+        if isinstance(start, int) and reserve is not None and reserve < start:
+            raise InvalidInput("start_price cannot be above the reserve_price.")
+        if isinstance(buy_now, int) and isinstance(start, int) and buy_now <= start:
+            raise InvalidInput("buy_now_price must be above the start_price.")
+        if isinstance(buy_now, int) and reserve is not None and buy_now < reserve:
+            raise InvalidInput("buy_now_price must be at least the reserve_price.")
+    return changes

@@ -31,6 +31,8 @@ class ListingCreate(msgspec.Struct, forbid_unknown_fields=False):
     shipping_fee: int | None = None
     member_day: bool = False  # docs/rules.md §15, fixed price only
     plus_price: int | None = None
+    condition: str | None = None  # docs/rules.md §19.7: new, like_new, used, for_parts
+    location: str | None = None
 
 
 class BuyIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -91,6 +93,34 @@ class ListingOut(msgspec.Struct):
     member_day: bool = False
     plus_price: int | None = None
     your_price: int | None = None  # logged-in callers: what they would pay per unit now (docs/rules.md §15)
+    condition: str | None = None  # docs/rules.md §19.7
+    location: str | None = None
+    edit_count: int = 0
+
+
+class FieldChangeOut(msgspec.Struct):
+    field: str
+    old: object
+    new: object
+
+
+class ListingEditOut(msgspec.Struct):
+    """One entry of a listing's edit history (docs/rules.md §19.7), newest first."""
+
+    id: int
+    editor: UserRef
+    created_at: str
+    changes: list[FieldChangeOut]
+
+
+class CategoryFacetOut(msgspec.Struct):
+    """Matches of a text search in one category (docs/api.md, GET /listings)."""
+
+    category_id: int
+    name: str
+    slug: str
+    path: list[str]
+    count: int
 
 
 class ListingPage(msgspec.Struct):
@@ -100,3 +130,5 @@ class ListingPage(msgspec.Struct):
     per_page: int
     # True when a text search matched more than listings.services.SEARCH_COUNT_CAP listings: total is that cap.
     total_capped: bool = False
+    # A text search's matches per category, most first, ignoring the category_id filter (empty without q).
+    category_facets: list[CategoryFacetOut] = []

@@ -1,100 +1,102 @@
-"""Text search over listing titles and descriptions, for Chinese and English (docs/architecture.md).
+"""Text search over listings, for Chinese and English (docs/architecture.md, "Search"; docs/performance.md, P3).
+
+Every listing carries ``search_text``: the distinct tokens of its title, description and category path's names
+(:mod:`marketplace.listings.tokens`: segmented Chinese, simplified characters, stemmed English), space-separated.
+It is written whenever a listing is inserted or its title, description or category changes (the ORM hooks in
+:mod:`marketplace.listings.models`), and for every listing under a category that is renamed, moved or merged
+(:func:`reindex_categories`). A query is cut into tokens the same way; every token must match (AND).
 
 One function, :func:`search_condition`, hides the backend:
 
-- **PostgreSQL**: ``ILIKE '%term%'`` per term on ``title || ' ' || description``, served by the one ``pg_trgm``
-  GIN index over that expression (migration ``0207_perf``): all terms of a query AND together as one bitmap over
-  one index (docs/performance.md, P3). Trigrams need no word breaks, so "相机" finds "二手相机 九成新" as well as
-  "phone" finds "iPhone".
-- **SQLite**: an FTS5 table with the trigram tokenizer, kept in sync by triggers (same migration). Trigram
-  ``MATCH`` needs at least 3 characters, so shorter terms ("手机" is 2) fall back to ``LIKE``.
-
-Whitespace separates terms; every term must match (AND), in the title or the description.
+- **PostgreSQL**: ``string_to_array(search_text, ' ') @> ARRAY[tokens]``, served by the GIN index
+  ``ix_listings_search_tokens`` over that expression (migration ``0215_search_cn``): one index scan per query,
+  whatever the number of tokens, Chinese or not.
+- **SQLite** (embedded): ``' ' || search_text || ' ' LIKE '% token %'`` per token: a scan, fine at the sizes an
+  embedded install has.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select, text
-from sqlalchemy.sql import Select
+from collections.abc import Iterable
+from typing import Any, cast
 
+from sqlalchemy import ColumnElement, Connection, Table, Text, and_, bindparam, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from marketplace.categories.models import Category
 from marketplace.listings.models import Listing
+from marketplace.listings.tokens import category_paths, index_text, query_tokens
 
-MAX_TERMS = 8
-MAX_QUERY_CHARS = 200
 FTS_TABLE = "listings_fts"
-# Created by raw SQL in migrations/versions/0103_search.py and deliberately absent from the models; the Alembic
-# env ignores them so `alembic check` sees no drift (the FTS5 table's shadow tables share the prefix).
-# Migration 0207_perf adds the whole-text trigram index and the partial indexes on active listings (PostgreSQL).
+# Created by raw SQL in migrations and deliberately absent from the models; the Alembic env ignores them so
+# `alembic check` sees no drift (the FTS5 table of 0103_search — no longer queried — and its shadow tables share
+# the prefix). 0207_perf added the trigram and partial indexes, 0215_search_cn the token index (PostgreSQL).
 UNMANAGED_INDEXES = frozenset({"ix_listings_title_trgm", "ix_listings_description_trgm", "ix_listings_text_trgm",
                                "ix_listings_active_newest", "ix_listings_active_price", "ix_listings_active_ending",
-                               "ix_listings_active_category"})
+                               "ix_listings_active_category", "ix_listings_search_tokens"})
 UNMANAGED_TABLE_PREFIX = FTS_TABLE
+INDEX_DDL = ("CREATE INDEX IF NOT EXISTS ix_listings_search_tokens ON listings "
+                   "USING gin (string_to_array(search_text, ' '))")
+REINDEX_BATCH = 1_000
+LISTINGS = cast(Table, Listing.__table__)
 
 
-def parse_terms(q: str | None) -> list[str]:
-    """Whitespace-separated terms, de-duplicated case-insensitively, at most :data:`MAX_TERMS`."""
-    if not q:
-        return []
-    seen: set[str] = set()
-    terms: list[str] = []
-    for term in q[:MAX_QUERY_CHARS].split():
-        key = term.casefold()
-        if key not in seen:
-            seen.add(key)
-            terms.append(term)
-    return terms[:MAX_TERMS]
+def like_pattern(token: str) -> str:
+    """``% token %`` with LIKE's wildcards escaped (escape character ``\\``): whole tokens of the padded text."""
+    escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"% {escaped} %"
 
 
-def like_pattern(term: str) -> str:
-    """``%term%`` with LIKE's wildcards escaped (escape character ``\\``): a search for "50%" is literal."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def array_literal(tokens: list[str]) -> str:
+    """``ARRAY['a', 'b']::text[]`` spelled in the SQL rather than bound: every search is planned with the words'
+    own statistics (``most_common_elems`` of the index expression). A bound array would, after five runs of
+    the same prepared statement, get PostgreSQL's generic plan, which assumes 0.5 % of rows match any array —
+    wrong by 40× for a common word. Words hold only letters and digits (:mod:`tokens`); quotes are doubled
+    anyway."""
+    return "ARRAY[" + ", ".join("'" + t.replace("'", "''") + "'" for t in tokens) + "]::text[]"
 
 
-def fts_phrase(term: str) -> str:
-    """One FTS5 string token: double quotes make operators (AND, NEAR, *, -) plain text."""
-    return '"' + term.replace('"', '""') + '"'
-
-
-def fts_query(terms: list[str]) -> str | None:
-    """The FTS5 MATCH expression for the terms long enough for trigrams (≥ 3 characters), or None."""
-    long_terms = [t for t in terms if len(t) >= 3]
-    return " AND ".join(fts_phrase(t) for t in long_terms) if long_terms else None
-
-
-def _like_any(term: str, *, case_insensitive: bool) -> ColumnElement[bool]:
-    pattern = like_pattern(term)
-    if case_insensitive:
-        return or_(Listing.title.ilike(pattern, escape="\\"), Listing.description.ilike(pattern, escape="\\"))
-    return or_(Listing.title.like(pattern, escape="\\"), Listing.description.like(pattern, escape="\\"))
-
-
-def listing_text() -> ColumnElement[str]:
-    """``title || ' ' || description``, spelled exactly like the index expression of ``ix_listings_text_trgm`` (a
-    literal separator, not a bound parameter, so the planner can match the index). Terms never contain
-    whitespace, so no term can match across the separator."""
-    return Listing.title.op("||")(literal_column("' '")).op("||")(Listing.description)
+def token_array() -> ColumnElement[Any]:
+    """``string_to_array(search_text, ' ')``, spelled exactly like the expression of the GIN index (a literal
+    separator, not a bound parameter, so the planner can match the index)."""
+    return func.string_to_array(Listing.search_text, literal_column("' '"), type_=ARRAY(Text))
 
 
 def search_condition(dialect: str, q: str | None) -> ColumnElement[bool] | None:
-    """The WHERE condition for ``q`` on ``dialect`` ("postgresql" or "sqlite"); None when there is no term."""
-    terms = parse_terms(q)
-    if not terms:
+    """The WHERE condition for ``q`` on ``dialect`` ("postgresql" or "sqlite"); None when it has no token."""
+    tokens = query_tokens(q)
+    if not tokens:
         return None
     if dialect == "postgresql":
-        # A term under 3 characters has no trigram: against the indexed expression it would make the planner read
-        # the whole GIN index (seconds for "复古 手表", docs/performance.md), so it is a plain filter instead.
-        text_expr = listing_text()
-        return and_(*[text_expr.ilike(like_pattern(t), escape="\\") if len(t) >= 3
-                      else _like_any(t, case_insensitive=True) for t in terms])
-    conditions: list[ColumnElement[bool]] = []
-    match = fts_query(terms)
-    if match is not None:
-        # The trigram tokenizer is case-insensitive for ASCII by default.
-        matching_ids: Select[tuple[int]] = select(text("rowid")).select_from(text(FTS_TABLE)).where(
-            text(f"{FTS_TABLE} MATCH :fts_q").bindparams(fts_q=match)
-        )
-        conditions.append(Listing.id.in_(matching_ids))
-    # SQLite's LIKE is already case-insensitive for ASCII.
-    conditions.extend(_like_any(t, case_insensitive=False) for t in terms if len(t) < 3)
-    return and_(*conditions)
+        return token_array().op("@>")(literal_column(array_literal(tokens), ARRAY(Text)))
+    padded = literal_column("' '").op("||")(Listing.search_text).op("||")(literal_column("' '"))
+    return and_(*[padded.like(like_pattern(t), escape="\\") for t in tokens])
+
+
+# --- keeping search_text current -----------------------------------------------------------------------------------
+
+
+def reindex_categories(connection: Connection, category_ids: Iterable[int] | None = None) -> int:
+    """Recompute ``search_text`` of every listing filed in ``category_ids`` (all listings when None), in batches
+    by id; returns how many rows were written. Synchronous (a migration's connection, or ``run_sync``)."""
+    paths = category_paths(connection.execute(select(Category.id, Category.parent_id, Category.name))
+                           .tuples().all())
+    wanted = None if category_ids is None else sorted(set(category_ids))
+    if wanted == []:
+        return 0
+    last, written = 0, 0
+    while True:
+        stmt = (select(Listing.id, Listing.title, Listing.description, Listing.category_id)
+                .where(Listing.id > last).order_by(Listing.id).limit(REINDEX_BATCH))
+        if wanted is not None:
+            stmt = stmt.where(Listing.category_id.in_(wanted))
+        rows = connection.execute(stmt).tuples().all()
+        if not rows:
+            return written
+        connection.execute(
+            update(LISTINGS).where(LISTINGS.c.id == bindparam("row_id"))
+            .values(search_text=bindparam("text")),
+            [{"row_id": lid, "text": index_text(title, description or "", paths.get(cid, []))}
+             for lid, title, description, cid in rows])
+        written += len(rows)
+        last = rows[-1][0]

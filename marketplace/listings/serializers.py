@@ -89,6 +89,9 @@ def listing_out(listing: Listing, images: Sequence[ImageOut], seller: Any, shop:
         member_day=bool(listing.member_day),
         plus_price=listing.plus_price if listing.mode == "fixed" else None,
         your_price=your_price(listing, terms),
+        condition=listing.condition,
+        location=listing.location,
+        edit_count=listing.edit_count or 0,
     )
 
 

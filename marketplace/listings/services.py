@@ -10,25 +10,29 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
+from marketplace.accounts.models import User
+from marketplace.accounts.schemas import UserRef
 from marketplace.categories.models import Category
 from marketplace.categories.services import CategoryService
-from marketplace.db import after_commit, utcnow
+from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
 from marketplace.listings.events import ListingPublished
-from marketplace.listings.models import Listing, ListingImage
-from marketplace.listings.schemas import ListingOut
-from marketplace.listings.search import search_condition
+from marketplace.listings.models import Listing, ListingEdit, ListingImage
+from marketplace.listings.schemas import FieldChangeOut, ListingEditOut, ListingOut
+from marketplace.listings.search import reindex_categories, search_condition
 from marketplace.listings.serializers import serialize_listings
+from marketplace.listings.tokens import category_paths
 from marketplace.media.images import ImageStorage, LocalStorage, in_decoder, process_image
 from marketplace.membership import rules as member_rules
 from marketplace.membership import services as membership
@@ -78,10 +82,24 @@ class BrowseQuery:
     min_price: int | None = None
     max_price: int | None = None
     featured: bool | None = None
+    condition: str | None = None  # docs/rules.md §19.7
     # Pages put featured listings first ("featured listings lead their category"); the API sorts strictly.
     featured_first: bool = False
     # A seller looking at their own listings also sees those in hidden categories or a suspended shop.
     include_hidden: bool = False
+    # A text search also counts its matches per category (the facet of the results page and the API).
+    facets: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryFacet:
+    """One category of a search's matches: the leaf the listings are filed in, its path, how many match."""
+
+    category_id: int
+    name: str
+    slug: str
+    path: list[str]
+    count: int
 
 
 @dataclass(slots=True)
@@ -91,13 +109,20 @@ class BrowseResult:
     page: int = 1
     per_page: int = 20
     total_capped: bool = False
+    # Only for a text search with BrowseQuery.facets: every matching category, most matches first. Counted over
+    # the same first SEARCH_COUNT_CAP + 1 matches as the total, so with total_capped they are lower bounds.
+    facets: list[CategoryFacet] = field(default_factory=list)
 
 
+# Photos added this soon after publishing are part of publishing (the sell form uploads them right after the
+# listing row), not an edit for the history (docs/rules.md §19.7).
+PUBLISH_WINDOW = timedelta(minutes=10)
 SEARCH_COUNT_CAP = 1_000
 COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
 _COUNT_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, int]] = {}
+_FACET_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, dict[int, int]]] = {}
 
 
 def _hashable(value: Any) -> Any:
@@ -187,6 +212,7 @@ class ListingService:
         sort = rules.parse_sort(query.sort)
         offset, limit = rules.page_window(query.page, query.per_page)
         conditions: list[ColumnElement[bool]] = []
+        category_condition: ColumnElement[bool] | None = None
         if query.status not in (None, "", "all"):
             if query.status not in rules.STATUSES or query.status == "removed":
                 raise InvalidInput("status must be one of active, sold, unsold, ended, all.")
@@ -200,11 +226,14 @@ class ListingService:
         if query.category_id is not None:
             if await self.session.get(Category, query.category_id) is None:
                 raise InvalidInput("Unknown category.")
-            conditions.append(Listing.category_id.in_(await self.categories.descendant_ids(query.category_id)))
+            category_condition = Listing.category_id.in_(await self.categories.descendant_ids(query.category_id))
+            conditions.append(category_condition)
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
         if query.featured is not None:
             conditions.append(Listing.featured.is_(query.featured))
+        if query.condition not in (None, ""):
+            conditions.append(Listing.condition == rules.check_condition(query.condition))
         if query.shop:
             conditions.append(Listing.shop_id.in_(ports.shops().ids_with_slug(query.shop)))
         if query.shop_id is not None:
@@ -225,38 +254,112 @@ class ListingService:
                 conditions.append(or_(Listing.shop_id.is_(None),
                                       Listing.shop_id.not_in(ports.shops().suspended_ids())))
 
+        facets: list[CategoryFacet] = []
         if text_condition is None:
             total = await self._count(select(func.count()).select_from(Listing).where(*conditions))
             capped = False
+        elif query.facets:
+            # The facet ignores the category filter (the other categories stay one click away); without a
+            # filter its counts add up to the capped total, so the one grouped query is also the count.
+            per_category = await self._facet_counts([c for c in conditions if c is not category_condition])
+            if category_condition is None:
+                total = sum(per_category.values())
+            else:
+                limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+                total = await self._count(select(func.count()).select_from(limited), search=True)
+            capped = total > SEARCH_COUNT_CAP
+            total = min(total, SEARCH_COUNT_CAP)
+            facets = await self._facets(per_category)
         else:
             # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
             # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
             limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-            total = await self._count(select(func.count()).select_from(limited))
+            total = await self._count(select(func.count()).select_from(limited), search=True)
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
         rows = await self.session.scalars(select(Listing).where(*conditions).order_by(*order)
                                           .offset(offset).limit(limit))
         return BrowseResult(items=list(rows), total=int(total or 0), page=query.page, per_page=query.per_page,
-                            total_capped=capped)
+                            total_capped=capped, facets=facets)
 
-    async def _count(self, stmt: Select[tuple[int]]) -> int:
+    async def _facet_counts(self, conditions: list[ColumnElement[bool]]) -> dict[int, int]:
+        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (one index scan stopped by ``LIMIT``,
+        then a group-by of at most 1,001 rows); cached like a count when there are that many."""
+        limited = select(Listing.category_id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+        stmt = select(limited.c.category_id, func.count()).group_by(limited.c.category_id)
+        key = self._cache_key(stmt)
+        now = time.monotonic()
+        hit = _FACET_CACHE.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._search_plan():
+            counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
+        if sum(counts.values()) >= COUNT_CACHE_MIN:
+            if len(_FACET_CACHE) >= COUNT_CACHE_SIZE:
+                _FACET_CACHE.clear()
+            _FACET_CACHE[key] = (now + COUNT_TTL, counts)
+        return counts
+
+    async def _facets(self, counts: dict[int, int]) -> list[CategoryFacet]:
+        if not counts:
+            return []
+        rows = (await self.session.execute(select(Category.id, Category.parent_id, Category.name, Category.slug)))
+        categories = rows.tuples().all()
+        paths = category_paths((cid, pid, name) for cid, pid, name, _ in categories)
+        slugs = {cid: slug for cid, _, _, slug in categories}
+        facets = [CategoryFacet(category_id=cid, name=paths[cid][-1], slug=slugs[cid], path=paths[cid], count=n)
+                  for cid, n in counts.items() if cid in paths]
+        return sorted(facets, key=lambda f: (-f.count, f.path))
+
+    def _cache_key(self, stmt: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        compiled = stmt.compile(self.session.bind)
+        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
+        return (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+
+    @asynccontextmanager
+    async def _search_plan(self) -> AsyncIterator[None]:
+        """On PostgreSQL, read the capped count or facet of a text search through the word index, in table order.
+
+        The planner costs ``string_to_array(search_text, ' ') @> …`` like any cheap operator, so for a common
+        word it preferred reading the table until 1,001 rows matched, splitting every row's words on the way
+        (200–250 ms for "二手 相机" or "rare coin" over 100,000 listings, against 10–20 ms through the GIN index,
+        docs/performance.md, P3), or walking ``ix_listings_status_category``, whose first 1,001 matches all sit
+        in one category (a useless facet). A bitmap scan reads the matches in table order: a fair sample of
+        categories. The settings are transaction-local and restored to their previous values after the statement."""
+        if self.session.bind.dialect.name != "postgresql":
+            yield
+            return
+        # JIT off too: the disabled paths' cost penalty (e.g. the suspended-shops subquery, which only has a
+        # sequential scan) pushes the estimate past jit_above_cost, and compiling took 200 ms of a 13 ms query.
+        # The target list is evaluated left to right: the old values are read before they are replaced.
+        previous = (await self.session.execute(text(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), current_setting('jit'), "
+            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+            "set_config('jit', 'off', true)"))).one()
+        yield  # on an error the transaction is rolled back, and the local settings with it
+        await self.session.execute(
+            text("SELECT set_config('enable_seqscan', :seq, true), set_config('enable_indexscan', :idx, true), "
+                 "set_config('jit', :jit, true)"), {"seq": previous[0], "idx": previous[1], "jit": previous[2]})
+
+    async def _count(self, stmt: Select[tuple[int]], *, search: bool = False) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
 
         Counting a large category (an index-only scan over all its active listings) or a common search term was
         most of a page's time (docs/performance.md, P3), while the page itself stops after ``LIMIT``. A count that
         large is shown as "93,800" or "1,000+", where a few seconds' drift is invisible, so it is cached per
         process by the query's SQL and parameters; a smaller count is always exact and fresh."""
-        compiled = stmt.compile(self.session.bind)
-        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
-        key = (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+        key = self._cache_key(stmt)
         now = time.monotonic()
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        total = int(await self.session.scalar(stmt) or 0)
+        if search:
+            async with self._search_plan():
+                total = int(await self.session.scalar(stmt) or 0)
+        else:
+            total = int(await self.session.scalar(stmt) or 0)
         if total >= COUNT_CACHE_MIN:
             if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
                 _COUNT_CACHE.clear()
@@ -273,6 +376,8 @@ class ListingService:
         """
         now = now or utcnow()
         draft = dict(draft)
+        condition = rules.check_condition(draft.pop("condition", None))
+        location = rules.check_location(draft.pop("location", None))
         shipping_fee = _shipping_fee(draft.pop("shipping_fee", None), draft.get("mode"))
         member_day, plus_price = _member_prices(draft.pop("member_day", False), draft.pop("plus_price", None),
                                                 draft.get("mode"), draft.get("price"))
@@ -305,6 +410,7 @@ class ListingService:
             buy_now_price=new.buy_now_price, duration_seconds=new.duration_seconds,
             auto_extend=new.auto_extend if new.mode == "auction" else True, ends_at=new.ends_at(now),
             bid_count=0, version=0, shipping_fee=shipping_fee, member_day=member_day, plus_price=plus_price,
+            condition=condition, location=location, edit_count=0,
         )
         self.session.add(listing)
         await self.session.flush()
@@ -320,6 +426,95 @@ class ListingService:
             )
         await events.emit(self.session, ListingPublished(listing.id, seller_id, listing.category_id, listing.mode))
         return listing
+
+    # --- editing (docs/rules.md §19.7) -------------------------------------------------------------------------
+
+    async def edit(self, listing_id: int, user_id: int, patch: dict[str, Any],
+                   now: datetime | None = None) -> Listing:
+        """The seller edits an active listing: the fields :func:`rules.plan_edit` allows, plus ``photo_order``
+        (the ids of the photos to keep, cover first: reorder and remove in one go). Every effective edit is one
+        :class:`ListingEdit` row (who, when, ``[{field, old, new}]``) and bumps ``edit_count``; an edit that
+        changes nothing records nothing. All or nothing: a refusal changes nothing."""
+        now = now or utcnow()
+        listing = await self._lock(listing_id)
+        if listing.seller_id != user_id:
+            await ensure_visible(self.session, listing, user_id)  # 404 for what the caller may not even see
+        patch = dict(patch)
+        photo_order = patch.pop("photo_order", None)
+        state = rules.EditState(
+            seller_id=listing.seller_id, mode=listing.mode, status=listing.status, bid_count=listing.bid_count,
+            sold_units=listing.quantity - listing.quantity_available, reserve_price=listing.reserve_price,
+            values={f: getattr(listing, f) for f in rules.EDITABLE})
+        planned = rules.plan_edit(state, user_id, patch)
+        for c in planned:
+            if c.field == "category_id" and isinstance(c.new, int):
+                await self._check_category(c.new)
+        changes: list[dict[str, object]] = [{"field": c.field, "old": c.old, "new": c.new} for c in planned]
+        if photo_order is not None:
+            photo_change = await self._reorder_photos(listing, photo_order)
+            if photo_change is not None:
+                changes.append(photo_change)
+        if not changes:
+            return listing
+        for change in changes:
+            field, new = change["field"], change["new"]
+            if field == "photos":
+                continue
+            setattr(listing, str(field), new)
+            if isinstance(new, int) and (field == "price" or (field == "start_price" and listing.bid_count == 0)):
+                listing.current_price = new
+        await self._record_edit(listing, user_id, changes, now)
+        self._publish(listing.id, {"type": "edited", "fields": [c["field"] for c in changes]})
+        return listing
+
+    async def _check_category(self, category_id: int) -> None:
+        if await self.session.get(Category, category_id) is None:
+            raise InvalidInput("Unknown category.")
+        if await self.categories.is_hidden(category_id):
+            raise Conflict("That category is hidden; choose another one.")
+        if not await self.categories.is_leaf(category_id):
+            raise Conflict("Listings go only in the most specific category (a leaf): choose a sub-category.")
+
+    async def _reorder_photos(self, listing: Listing, photo_order: object) -> dict[str, object] | None:
+        """``photo_order``: the ids of the photos to keep, in their new order; the others are deleted (their
+        files after the commit). Returns the history entry, or None when nothing changes."""
+        if not isinstance(photo_order, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in photo_order):
+            raise InvalidInput("photo_order must be a list of photo ids.")
+        images = list(await self.session.scalars(
+            select(ListingImage).where(ListingImage.listing_id == listing.id)
+            .order_by(ListingImage.position, ListingImage.id)))
+        by_id = {i.id: i for i in images}
+        if len(set(photo_order)) != len(photo_order) or not set(photo_order) <= set(by_id):
+            raise InvalidInput("photo_order must list photos of this listing, each once.")
+        old = [i.id for i in images]
+        if old == photo_order:
+            return None
+        for index, image_id in enumerate(photo_order):
+            by_id[image_id].position = index
+        gone = [i for i in images if i.id not in set(photo_order)]
+        for image in gone:
+            await self.session.delete(image)
+        await self.session.flush()
+        self._remove_files_after_commit([k for i in gone for k in (i.storage_key, i.thumb_key)])
+        return {"field": "photos", "old": old, "new": list(photo_order)}
+
+    async def _record_edit(self, listing: Listing, user_id: int, changes: list[dict[str, object]],
+                           now: datetime) -> None:
+        self.session.add(ListingEdit(listing_id=listing.id, editor_id=user_id, changes=changes, created_at=now))
+        listing.edit_count = (listing.edit_count or 0) + 1
+        listing.version += 1
+        await self.session.flush()
+
+    async def edits(self, listing_id: int) -> list[ListingEditOut]:
+        """The listing's edit history, newest first (the caller has checked that the viewer may see it)."""
+        rows = (await self.session.execute(
+            select(ListingEdit, User.id, User.username).join(User, User.id == ListingEdit.editor_id)
+            .where(ListingEdit.listing_id == listing_id).order_by(ListingEdit.id.desc()))).all()
+        return [ListingEditOut(id=edit.id, editor=UserRef(id=uid, username=name), created_at=iso(edit.created_at) or "",
+                               changes=[FieldChangeOut(field=str(c["field"]), old=c.get("old"), new=c.get("new"))
+                                        for c in edit.changes])
+                for edit, uid, name in rows]
 
     async def end_early(self, listing_id: int, user_id: int, now: datetime | None = None) -> Listing:
         """The seller ends an active listing with no bids and no sales; fees are kept (docs/rules.md §5)."""
@@ -415,6 +610,17 @@ class ListingService:
         self._publish(listing.id, {"type": "stock", "quantity_available": listing.quantity_available,
                                    "status": listing.status})
 
+    async def end_for_ban(self, listing_id: int, now: datetime) -> Listing:
+        """A banned seller's active fixed-price listing stops selling (docs/rules.md §19.8; auctions end through
+        the auctions service, which releases the leader's hold)."""
+        listing = await self._lock(listing_id)
+        listing.status = rules.next_status(listing.status, "ended")
+        listing.ended_at = now
+        listing.version += 1
+        await self.session.flush()
+        self._publish(listing.id, {"type": "closed", "status": "ended", "final_price": None})
+        return listing
+
     async def remove(self, listing_id: int, now: datetime) -> Listing:
         """Moderation: take an active fixed-price listing off the market (auctions end through the auctions
         service, which releases the leader's hold)."""
@@ -447,48 +653,66 @@ class ListingService:
                              width=processed.width, height=processed.height, content_type=processed.content_type)
         self.session.add(image)
         await self.session.flush()
+        now = now or utcnow()
+        if listing.created_at is not None and now - listing.created_at > PUBLISH_WINDOW:
+            old = list(await self.session.scalars(
+                select(ListingImage.id).where(ListingImage.listing_id == listing.id, ListingImage.id != image.id)
+                .order_by(ListingImage.position, ListingImage.id)))
+            await self._record_edit(listing, user_id, [{"field": "photos", "old": old, "new": [*old, image.id]}],
+                                    now)
         return image
 
-    async def _owned_images(self, listing_id: int, user_id: int) -> list[ListingImage]:
+    async def _owned_images(self, listing_id: int, user_id: int) -> tuple[Listing, list[ListingImage]]:
         listing = await self._lock(listing_id)
         if listing.seller_id != user_id:
             raise PermissionDenied("Only the seller may change the photos.")
-        return list(await self.session.scalars(
+        return listing, list(await self.session.scalars(
             select(ListingImage).where(ListingImage.listing_id == listing_id)
             .order_by(ListingImage.position, ListingImage.id)))
 
     async def move_image(self, listing_id: int, image_id: int, user_id: int, position: object) -> list[ListingImage]:
         """Move one photo to ``position`` (0 = the cover photo); positions stay 0..n-1."""
-        images = await self._owned_images(listing_id, user_id)
+        listing, images = await self._owned_images(listing_id, user_id)
         image = next((i for i in images if i.id == image_id), None)
         if image is None:
             raise NotFound("Image not found.")
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(images):
             raise InvalidInput(f"position must be between 0 and {len(images) - 1}.")
+        old = [i.id for i in images]
         images.remove(image)
         images.insert(position, image)
         for index, img in enumerate(images):
             img.position = index
         await self.session.flush()
+        if old != [i.id for i in images]:
+            await self._record_edit(listing, user_id,
+                                    [{"field": "photos", "old": old, "new": [i.id for i in images]}], utcnow())
         return images
 
     async def delete_image(self, listing_id: int, image_id: int, user_id: int) -> None:
-        images = await self._owned_images(listing_id, user_id)
+        listing, images = await self._owned_images(listing_id, user_id)
         image = next((i for i in images if i.id == image_id), None)
         if image is None:
             raise NotFound("Image not found.")
+        old = [i.id for i in images]
         images.remove(image)
         await self.session.delete(image)
         for index, img in enumerate(images):
             img.position = index
         await self.session.flush()
-        storage, keys = self.storage, (image.storage_key, image.thumb_key)
+        await self._record_edit(listing, user_id,
+                                [{"field": "photos", "old": old, "new": [i.id for i in images]}], utcnow())
+        self._remove_files_after_commit([image.storage_key, image.thumb_key])
 
-        async def remove_files() -> None:  # only once the row is surely gone
+    def _remove_files_after_commit(self, keys: list[str]) -> None:
+        storage = self.storage
+
+        async def remove_files() -> None:  # only once the rows are surely gone
             for key in keys:
                 await asyncio.to_thread(storage.delete, key)
 
-        after_commit(self.session, remove_files)
+        if keys:
+            after_commit(self.session, remove_files)
 
     # --- pages -----------------------------------------------------------------------------------------------
 
@@ -534,3 +758,10 @@ class ListingsByCategory:
         await session.execute(
             update(Listing).where(Listing.category_id == source_id).values(category_id=target_id)
             .execution_options(synchronize_session=False))
+
+    async def reindex(self, session: AsyncSession, category_id: int) -> int:
+        """A category's path changed (renamed, moved, merged): re-tokenise every listing filed under it, so its
+        new name is searchable and the old one no longer matches (marketplace/listings/search.py)."""
+        ids = await CategoryService(session).descendant_ids(category_id)
+        connection = await session.connection()
+        return await connection.run_sync(lambda sync: reindex_categories(sync, ids))

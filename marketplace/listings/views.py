@@ -22,7 +22,7 @@ from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, _
-from marketplace.listings import ports
+from marketplace.listings import ports, question_rules, questions, rules
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_for
@@ -78,7 +78,40 @@ def _draft_from_form(form: dict[str, Any]) -> dict[str, Any]:
         "shipping_fee": form_int(form, "shipping_fee", "Shipping fee"),
         "member_day": form.get("member_day") not in (None, "", "0", "off"),
         "plus_price": form_int(form, "plus_price", "PLUS price"),
+        "condition": str(form.get("condition") or "") or None,
+        "location": str(form.get("location") or ""),
     }
+
+
+def _edit_from_form(form: dict[str, Any], listing: Any) -> dict[str, Any]:
+    """The seller's edit form as ListingService.edit expects it: the fields shown for the listing's mode; price
+    fields are sent only when the form shows them (no bids or sales), so an unchanged value is not an edit."""
+    patch: dict[str, Any] = {
+        "title": str(form.get("title") or ""),
+        "description": str(form.get("description") or ""),
+        "category_id": form_int(form, "category_id", "Category") or 0,
+        "condition": str(form.get("condition") or "") or None,
+        "location": str(form.get("location") or ""),
+    }
+    if "price_fields" in form:
+        if listing.mode == "fixed":
+            patch["price"] = form_int(form, "price", "Price")
+            patch["plus_price"] = form_int(form, "plus_price", "PLUS price")
+            patch["member_day"] = form.get("member_day") not in (None, "", "0", "off")
+            patch["shipping_fee"] = form_int(form, "shipping_fee", "Shipping fee") or 0
+        else:
+            patch["start_price"] = form_int(form, "start_price", "Start price")
+            patch["buy_now_price"] = form_int(form, "buy_now_price", "Buy Now price")
+    keep = []
+    for key in form:
+        if key.startswith("photo_pos_"):
+            image_id = parse_optional_int(key.removeprefix("photo_pos_"), label="Photo")
+            if image_id is None or form.get(f"photo_remove_{image_id}") not in (None, "", "0", "off"):
+                continue
+            keep.append((form_int(form, key, "Photo position") or 0, image_id))
+    if keep or any(k.startswith("photo_remove_") for k in form):
+        patch["photo_order"] = [image_id for _, image_id in sorted(keep)]
+    return patch
 
 
 def _files(value: Any) -> list[UploadFile]:
@@ -112,19 +145,22 @@ async def _sell_context(db: AsyncSession, settings: Settings, user_id: int) -> d
         "terms": terms,
         "available": available,
         "durations": _durations(settings),
+        "condition_labels": rules.CONDITION_LABELS,
         "fees": {"fixed": 0 if terms.free else settings.fee_insertion_fixed,
                  "auction": 0 if terms.free else settings.fee_insertion_auction, "featured": settings.fee_featured},
     }
 
 
-def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None) -> dict[str, Any]:
+def _clean_filters(mode: str | None, sort: str | None, min_price: str | None, max_price: str | None,
+                   condition: str | None = None) -> dict[str, Any]:
     """Page filters from the query string: words are ignored, a malformed number is a 400 (marketplace/numbers.py)."""
     def number(raw: str | None) -> int | None:
         return parse_filter_int(raw, label="The price filter")
 
     return {"mode": mode if mode in ("fixed", "auction") else None,
             "sort": sort if sort in ("ending_soon", "newest", "price_asc", "price_desc") else None,
-            "min_price": number(min_price), "max_price": number(max_price)}
+            "min_price": number(min_price), "max_price": number(max_price),
+            "condition": condition if condition in rules.CONDITIONS else None}
 
 
 def _query_string(**params: Any) -> str:
@@ -143,12 +179,26 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     extra = await panel(db, listing, viewer) if has_auction_box else {}
     if viewer_id is not None and listing.mode == "fixed" and viewer_id != listing.seller_id:
         extra["buy_box"] = await buy_box(db, viewer_id, settings)  # points input, docs/rules.md §14
-    # docs/rules.md §16: the seller's badges beside the username
+    # docs/rules.md §16: the seller's badges beside the username; §19.7: their rating and feedback count
     extra["seller_badges"] = (await badges_for(db, [listing.seller_id]))[listing.seller_id]
+    # docs/rules.md §19.5: the questions this visitor may see
+    extra["questions"] = await questions.for_listing(db, listing, viewer_id,
+                                                     is_admin=bool(viewer and viewer.is_admin))
+    extra["question_max"], extra["answer_max"] = question_rules.QUESTION_MAX, question_rules.ANSWER_MAX
+    extra["seller_rating"] = await ports.trust().seller_rating(db, listing.seller_id)
+    extra["edits"] = await svc.edits(listing.id) if listing.edit_count else []
+    is_seller = viewer_id == listing.seller_id
+    if is_seller and listing.status == "active":
+        extra["edit_form"] = {
+            "categories": _leaf_choices(await CategoryService(db).tree()),
+            "prices_open": listing.bid_count == 0 and listing.quantity_available == listing.quantity,
+            "conditions": rules.CONDITION_LABELS,
+        }
     return await render(
         request, db, "catalog/listing.html", status_code=status_code, listing=out, error=error,
+        condition_labels=rules.CONDITION_LABELS,
         listing_row=listing, listing_json=msgspec.to_builtins(out), **extra,
-        breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=viewer_id == listing.seller_id,
+        breadcrumbs=await svc.breadcrumbs(listing.category_id), is_seller=is_seller,
         can_end=(viewer_id == listing.seller_id and listing.status == "active" and listing.bid_count == 0
                  and listing.quantity_available == listing.quantity),
         has_auction_box=has_auction_box,
@@ -227,6 +277,27 @@ class ListingViews(Controller):
         flash(request, _("Featured! %(fee)s coins charged.", fee=settings.fee_featured), category="success")
         return Redirect(f"/listings/{listing_id}", status_code=303)
 
+    @post("/listings/{listing_id:int}/edit", guards=[requires_login], request_max_body_size=SELL_BODY_LIMIT)
+    async def edit(self, request: Request[Any, Any, Any], listing_id: FromPath[int],
+                   data: MultipartBody[dict[str, Any]], user: AuthUser, db_session: DB, settings: AppSettings,
+                   listing_panel: ListingPagePanel) -> Template | Redirect:
+        """The seller's edit form (docs/rules.md §19.7): fields, photos kept/reordered/removed, photos added."""
+        form = {k: v for k, v in data.items() if not isinstance(v, (UploadFile, list))}
+        svc = _service(request, db_session, settings)
+        try:
+            listing = await svc.get_visible(listing_id, user.id, is_admin=user.is_admin)
+            await svc.edit(listing_id, user.id, _edit_from_form(form, listing))
+            for upload in _files(data.get("images")):
+                await svc.add_image(listing_id, user.id, await upload.read())
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            await db_session.rollback()
+            return await listing_page(request, db_session, settings, listing_id, listing_panel, error=exc.detail,
+                                      status_code=exc.status_code)
+        flash(request, _("Listing updated."), category="success")
+        return Redirect(f"/listings/{listing_id}", status_code=303)
+
     @post("/listings/{listing_id:int}/end", guards=[requires_login])
     async def end(self, request: Request[Any, Any, Any], listing_id: FromPath[int], user: AuthUser, db_session: DB,
                   settings: AppSettings) -> Redirect:
@@ -248,13 +319,13 @@ class ListingViews(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], db_session: DB, settings: AppSettings,
         mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
-        page: FromQuery[int] = 1,
+        page: FromQuery[int] = 1, condition: FromQuery[str | None] = None,
     ) -> Any:
         async def produce() -> Template:
             cats = CategoryService(db_session)
             category = await cats.get_by_slug(slug)
             children = await self._visible_children(cats, category.id)
-            filters = _clean_filters(mode, sort, min_price, max_price)
+            filters = _clean_filters(mode, sort, min_price, max_price, condition)
             svc = _service(request, db_session, settings)
             result = await svc.browse(BrowseQuery(category_id=category.id, page=max(page, 1), per_page=PER_PAGE,
                                                   featured_first=True, **filters))
@@ -290,17 +361,21 @@ class ListingViews(Controller):
         self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
         q: FromQuery[str] = "", mode: FromQuery[str | None] = None, sort: FromQuery[str | None] = None,
         min_price: FromQuery[str | None] = None, max_price: FromQuery[str | None] = None,
-        page: FromQuery[int] = 1,
+        page: FromQuery[int] = 1, condition: FromQuery[str | None] = None,
+        category_id: FromQuery[str | None] = None,
     ) -> Any:
         async def produce() -> Template:
-            filters = _clean_filters(mode, sort, min_price, max_price)
+            filters = _clean_filters(mode, sort, min_price, max_price, condition)
+            category = parse_filter_int(category_id, label="The category filter")
             svc = _service(request, db_session, settings)
-            result = await svc.browse(BrowseQuery(q=q, page=max(page, 1), per_page=PER_PAGE, **filters))
+            result = await svc.browse(BrowseQuery(q=q, category_id=category, page=max(page, 1), per_page=PER_PAGE,
+                                                  facets=True, **filters))
             viewer = current_user(request)
             return await render(
                 request, db_session, "catalog/search.html", q=q, filters=filters, result=result,
                 items=await svc.out_many(result.items, viewer.id if viewer else None),
-                base_url="/search?" + _query_string(q=q, **filters), action="/search",
+                base_url="/search?" + _query_string(q=q, category_id=category, **filters), action="/search",
+                search_category_id=category, facet_base="/search?" + _query_string(q=q, **filters),
             )
 
         return await cached_page(request, produce)

@@ -7,9 +7,10 @@ from datetime import datetime
 import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.accounts.models import User
+from marketplace.accounts.rules import username_key
 from marketplace.db import utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.membership import services
@@ -62,7 +63,7 @@ async def my_points_entries(user: AuthUser, db_session: DB, page: FromQuery[int]
 
 @get("/users/{username:str}/membership", tags=["membership"], summary="A member's public level")
 async def public_membership(username: FromPath[str], db_session: DB, settings: AppSettings) -> PublicMembershipOut:
-    user_id = await db_session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    user_id = await db_session.scalar(select(User.id).where(User.username_key == username_key(username)))
     if user_id is None:
         raise NotFound("User not found.")
     view = await services.member_view(db_session, user_id, utcnow(), settings)

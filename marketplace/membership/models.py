@@ -4,9 +4,9 @@ with their original expiry (docs/rules.md §14)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, UTCDateTime, utcnow
@@ -133,3 +133,13 @@ class MemberBadge(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberActivityDay(Base):
+    """A UTC day on which the member was active (docs/rules.md §16: a login, a bid or a purchase): one row per
+    user and day, written with ON CONFLICT DO NOTHING, so recording is idempotent. The growth score counts them."""
+
+    __tablename__ = "member_activity_days"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -36,8 +36,7 @@ class OrderRef(Protocol):
 class GrowthInputs:
     """What the growth score is made of over its window (docs/rules.md §16)."""
 
-    spend: int  # effective spend, coins
-    active_days: int
+    spend: int  # effective spend, coins (active days: membership records them itself, MemberActivityDay)
     feedback_given: int
     feedback_photos: int
     disputes_lost: int

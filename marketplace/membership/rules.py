@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from marketplace.errors import Conflict, InvalidInput
+from marketplace.i18n import _
 
 COINS_PER_YUAN = 10
 
@@ -248,6 +249,25 @@ def month_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
 def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
     local = now.astimezone(ZoneInfo(tz_name))
     return local.month, local.year
+
+
+def coupon_refusal(*, min_items_total: int, valid_from: datetime, valid_until: datetime, used: bool,
+                   items_total: int, points: int, now: datetime) -> str | None:
+    """Why a coupon cannot go on this purchase (docs/rules.md §15), or None when it can. ``items_total`` is at the
+    **list** price (a coupon replaces member-day and PLUS prices). The same order of checks as the purchase. The
+    reason is in the current locale (it is shown on the checkout page only)."""
+    if used:
+        return _("already used")
+    if now < valid_from:
+        return _("valid from %(date)s", date=f"{valid_from:%Y-%m-%d}")
+    if now > valid_until:
+        return _("expired on %(date)s", date=f"{valid_until:%Y-%m-%d}")
+    if points:
+        return _("not combinable with points: set the points to 0 to use it")
+    if items_total < min_items_total:
+        return _("needs an items total of at least %(min)s coins (this one is %(total)s)",
+                 min=f"{min_items_total:,}", total=f"{items_total:,}")
+    return None
 
 
 # --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, select
+from sqlalchemy import and_, delete, exists, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from marketplace.membership import ports, rules
 from marketplace.membership.events import CouponIssued, LevelChanged, PointsUnfrozen
 from marketplace.membership.models import (
     Coupon,
+    MemberActivityDay,
     MemberBadge,
     MemberBirthday,
     Membership,
@@ -600,6 +601,38 @@ async def birthdays_this_month(session: AsyncSession, now: datetime, settings: S
                                       .order_by(MemberBirthday.user_id)))
 
 
+@dataclass(frozen=True, slots=True)
+class CouponChoice:
+    """A coupon on the checkout's picker: ``refusal`` says why it cannot go on this purchase (None: it can);
+    ``replaces`` names the seller-funded price (member_day / plus_price) a usable one would replace."""
+
+    id: int
+    kind: str
+    value: int
+    min_items_total: int
+    valid_until: datetime
+    refusal: str | None
+    replaces: str | None = None
+    replaced_coins: int = 0
+
+
+async def coupon_choices(session: AsyncSession, buyer_id: int, *, list_items_total: int, points: int,
+                         now: datetime, lower_price: tuple[str, int] | None = None) -> list[CouponChoice]:
+    """The buyer's unused coupons for one purchase, usable ones first (docs/rules.md §15): the reasons come from
+    :func:`rules.coupon_refusal`, exactly what the purchase would refuse. ``lower_price``: ``(kind, coins)`` of the
+    member-day / PLUS discount the buyer would get without a coupon (a coupon is not combinable with it)."""
+    coupons = await session.scalars(select(Coupon).where(Coupon.user_id == buyer_id, Coupon.used_at.is_(None))
+                                    .order_by(Coupon.valid_until, Coupon.id))
+    out = []
+    for c in coupons:
+        refusal = rules.coupon_refusal(min_items_total=c.min_items_total, valid_from=c.valid_from,
+                                       valid_until=c.valid_until, used=False, items_total=list_items_total,
+                                       points=points, now=now)
+        kind, coins = lower_price if lower_price and refusal is None else (None, 0)
+        out.append(CouponChoice(c.id, c.kind, c.value, c.min_items_total, c.valid_until, refusal, kind, coins))
+    return sorted(out, key=lambda c: (c.refusal is not None, -c.value))
+
+
 async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
     return list(await session.scalars(select(Coupon).where(Coupon.user_id == user_id)
                                       .order_by(Coupon.valid_until.desc(), Coupon.id.desc())))
@@ -609,19 +642,31 @@ async def coupons_of(session: AsyncSession, user_id: int) -> list[Coupon]:
 
 
 async def recompute_badges(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    """Replace every badge kind with one DELETE and one INSERT … SELECT (set-based, no per-user loop)."""
+    """Bring every badge kind up to date set-based, with no per-user loop: per kind one ``DELETE`` of the badges no
+    longer earned (an anti-join against the kind's query) and one ``INSERT … SELECT … ON CONFLICT`` of the new ones
+    (a renamed medal updates its name). A daily re-run writes only what changed — not the whole table again, which
+    at 1M users meant rewriting ~900,000 rows (docs/performance.md). Returns the badges held per kind."""
     since = now - timedelta(days=settings.level_window_days)
     selects: dict[str, Any] = dict(ports.purchases().badge_selects(since))
     selects["plus"] = select(PlusMembership.user_id, literal("plus:member"), literal("PLUS")).where(
         PlusMembership.until > now)
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     counts: dict[str, int] = {}
     for kind, query in selects.items():
-        await session.execute(delete(MemberBadge).where(MemberBadge.code.like(f"{kind}:%")))
-        sub = query.subquery()
-        cols = list(sub.c)
-        result = await session.execute(insert(MemberBadge).from_select(
-            ["user_id", "code", "name", "computed_at"], select(cols[0], cols[1], cols[2], literal(now, UTCDateTime))))
-        counts[kind] = int(getattr(result, "rowcount", 0) or 0)
+        want = query.subquery()
+        user_id, code, name = list(want.c)[:3]
+        await session.execute(delete(MemberBadge).where(
+            MemberBadge.code.like(f"{kind}:%"),
+            ~exists(select(literal(1)).select_from(want).where(user_id == MemberBadge.user_id,
+                                                               code == MemberBadge.code))))
+        # WHERE true: SQLite needs it to parse INSERT … SELECT … ON CONFLICT
+        stmt = upsert(MemberBadge).from_select(["user_id", "code", "name", "computed_at"], select(
+            user_id, code, name, literal(now, UTCDateTime)).where(true()))
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["user_id", "code"], set_={"name": stmt.excluded.name, "computed_at": now},
+            where=MemberBadge.name != stmt.excluded.name))
+        counts[kind] = int(await session.scalar(select(func.count()).select_from(MemberBadge).where(
+            MemberBadge.code.like(f"{kind}:%"))) or 0)
     return counts
 
 
@@ -644,12 +689,28 @@ async def badges_for(session: AsyncSession, user_ids: list[int]) -> dict[int, li
 # --- growth score (docs/rules.md §16) -----------------------------------------------------------------------------
 
 
+async def record_activity(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Mark ``now``'s UTC day as an active day of the user (docs/rules.md §16: a login, a bid or a purchase), in
+    the caller's transaction: one row per user and day, so recording twice is a no-op (ON CONFLICT DO NOTHING)."""
+    insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert_(MemberActivityDay).values(user_id=user_id, day=now.date())
+                          .on_conflict_do_nothing(index_elements=["user_id", "day"]))
+
+
+async def active_days(session: AsyncSession, user_id: int, since: datetime, until: datetime) -> int:
+    """Distinct active days in ``(since, until]`` (by UTC day)."""
+    return int(await session.scalar(select(func.count()).select_from(MemberActivityDay).where(
+        MemberActivityDay.user_id == user_id, MemberActivityDay.day > since.date(),
+        MemberActivityDay.day <= until.date())) or 0)
+
+
 async def growth(session: AsyncSession, user_id: int, now: datetime, settings: Settings) -> tuple[int, dict[str, int]]:
-    """The growth score over the last ``level_window_days`` (365), computed from the orders' data when asked
-    (always current, so "recomputed daily and on completion" holds trivially; docs/decisions.md)."""
-    inputs = await ports.purchases().growth_inputs(session, user_id, now - timedelta(days=settings.level_window_days),
-                                                   now)
-    return rules.growth_score(spend=inputs.spend, active_days=inputs.active_days,
+    """The growth score over the last ``level_window_days`` (365), computed from the orders' data and the recorded
+    active days when asked (always current, so "recomputed daily and on completion" holds trivially;
+    docs/decisions.md)."""
+    since = now - timedelta(days=settings.level_window_days)
+    inputs = await ports.purchases().growth_inputs(session, user_id, since, now)
+    return rules.growth_score(spend=inputs.spend, active_days=await active_days(session, user_id, since, now),
                               feedback_given=inputs.feedback_given, feedback_photos=inputs.feedback_photos,
                               disputes_lost=inputs.disputes_lost)
 

@@ -12,7 +12,7 @@ from marketplace.db import after_commit
 from marketplace.jobs import RUNTIME
 from marketplace.membership import events as membership_events
 from marketplace.notifications import rules
-from marketplace.notifications.listings_port import Listing, ListingPublished
+from marketplace.notifications.listings_port import Listing, ListingPublished, QuestionAnswered, QuestionAsked
 from marketplace.notifications.services import notify
 from marketplace.orders import events as order_events
 from marketplace.shops import events as shop_events
@@ -133,7 +133,31 @@ async def on_second_chance(session: AsyncSession, e: auction_events.SecondChance
                  url="/my/bids")
 
 
+async def on_question_asked(session: AsyncSession, e: QuestionAsked) -> None:
+    title = await _title(session, e.listing_id)
+    await notify(session, e.seller_id, "question_asked", f"New question on {title}",
+                 body="A buyer asked a question. Answer it on the listing page.",
+                 url=f"/listings/{e.listing_id}#question-{e.question_id}", dedupe_key=f"question:{e.question_id}")
+
+
+async def on_question_answered(session: AsyncSession, e: QuestionAnswered) -> None:
+    title = await _title(session, e.listing_id)
+    await notify(session, e.asker_id, "question_answered", f"The seller answered your question on {title}",
+                 url=f"/listings/{e.listing_id}#question-{e.question_id}", dedupe_key=f"answer:{e.question_id}")
+
+
+async def on_order_message(session: AsyncSession, e: order_events.OrderMessagePosted) -> None:
+    who = {"buyer": "The buyer", "seller": "The seller", "admin": "An administrator"}.get(e.sender_role, "Someone")
+    for uid in e.recipient_ids:
+        await notify(session, uid, "order_message", f"New message on order #{e.order_id}",
+                     body=f"{who} wrote on the order.", url=f"/orders/{e.order_id}#message-{e.message_id}",
+                     dedupe_key=f"order-message:{e.message_id}")
+
+
 def subscribe() -> None:
+    events.subscribe(QuestionAsked, on_question_asked)
+    events.subscribe(QuestionAnswered, on_question_answered)
+    events.subscribe(order_events.OrderMessagePosted, on_order_message)
     events.subscribe(auction_events.SecondChanceOffered, on_second_chance)
     events.subscribe(auction_events.LeadLost, on_lead_lost)
     events.subscribe(auction_events.AuctionClosed, on_auction_closed)

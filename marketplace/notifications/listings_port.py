@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.categories.models import Category
 from marketplace.categories.services import CategoryService
-from marketplace.listings.events import ListingPublished
+from marketplace.listings.events import ListingPublished, QuestionAnswered, QuestionAsked
 from marketplace.listings.models import Listing
 from marketplace.listings.search import search_condition
 from marketplace.listings.services import ListingService
 from marketplace.settings import Settings
 
-__all__ = ["Category", "Listing", "ListingPublished", "category_and_descendants", "serialize", "text_condition"]
+__all__ = ["Category", "Listing", "ListingPublished", "QuestionAnswered", "QuestionAsked",
+           "category_and_descendants", "serialize", "text_condition"]
 
 
 async def serialize(session: AsyncSession, settings: Settings, listings: Sequence[Listing],

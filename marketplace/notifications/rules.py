@@ -22,7 +22,7 @@ KINDS: tuple[str, ...] = (
     # membership (§13–§15): defined here so its events can notify once it lands
     "points_unfrozen", "coupon_issued", "level_changed",
     # trading (§19)
-    "second_chance_offer",
+    "second_chance_offer", "question_asked", "question_answered", "order_message",
 )
 KIND_LABELS: dict[str, str] = {
     "outbid": N_("Outbid"), "won": N_("Auction won"), "lost": N_("Auction lost"),
@@ -35,6 +35,8 @@ KIND_LABELS: dict[str, str] = {
     "saved_search": N_("Saved search matches"), "points_unfrozen": N_("Points unfrozen"),
     "coupon_issued": N_("Coupon issued"), "level_changed": N_("Level changed"),
     "second_chance_offer": N_("Second-chance offer"),
+    "question_asked": N_("Question on your listing"), "question_answered": N_("Your question answered"),
+    "order_message": N_("Order message"),
 }
 
 

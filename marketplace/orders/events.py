@@ -61,3 +61,14 @@ class ListingSold:
     order_id: int
     quantity: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMessagePosted:
+    """A private message on an order (docs/rules.md §19.6); ``recipient_ids`` are told."""
+
+    message_id: int
+    order_id: int
+    sender_id: int
+    sender_role: str
+    recipient_ids: tuple[int, ...]

@@ -110,3 +110,20 @@ class Strike(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderMessage(Base):
+    """A private message on an order between its buyer and seller, and an admin in a dispute, with an optional
+    evidence photo (docs/rules.md §19.6)."""
+
+    __tablename__ = "order_messages"
+    __table_args__ = (Index("ix_order_messages_order_id_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(8))  # buyer, seller or admin when it was sent
+    body: Mapped[str] = mapped_column(Text, default="")
+    photo_key: Mapped[str | None] = mapped_column(String(200))
+    photo_thumb_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from marketplace.categories.models import Category
 from marketplace.db import utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
+from marketplace.listings.ports import SellerRating
 from marketplace.listings.services import ListingService
 from marketplace.membership import services as membership
 from marketplace.membership.ports import GrowthInputs
@@ -108,6 +109,8 @@ async def open_order(
         await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
                           ref_id=order.id)
     await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
+    if pay_from == "available":  # the buyer acted today (an auction win is settled by the worker: the bid counted)
+        await membership.record_activity(session, buyer_id, utcnow())
     return order
 
 
@@ -211,11 +214,9 @@ class PurchaseHistory:
 
     async def growth_inputs(self, session: AsyncSession, user_id: int, since: datetime,
                             until: datetime) -> GrowthInputs:
-        """docs/rules.md §16. Active days: the distinct UTC days with a purchase (logins and bids are not recorded
-        yet, docs/decisions.md); disputes lost: a buyer's dispute released to the seller, or a seller's refunded."""
+        """docs/rules.md §16 (active days are membership's own record); disputes lost: a buyer's dispute released
+        to the seller, or a seller's refunded."""
         spend = await self.effective_spend(session, user_id, since, until)
-        days = await session.scalar(select(func.count(func.distinct(func.date(Order.created_at)))).where(
-            Order.buyer_id == user_id, Order.created_at > since, Order.created_at <= until))
         given, photos = (await session.execute(
             select(func.count(Feedback.id), func.count(Feedback.photo_key)).where(
                 Feedback.from_user_id == user_id, Feedback.created_at > since, Feedback.created_at <= until))).one()
@@ -223,7 +224,7 @@ class PurchaseHistory:
             Order.dispute_reason.is_not(None), Order.closed_at > since, Order.closed_at <= until,
             or_((Order.buyer_id == user_id) & (Order.status == "completed"),
                 (Order.seller_id == user_id) & (Order.status == "refunded"))))
-        return GrowthInputs(spend=spend, active_days=int(days or 0), feedback_given=int(given or 0),
+        return GrowthInputs(spend=spend, feedback_given=int(given or 0),
                             feedback_photos=int(photos or 0), disputes_lost=int(lost or 0))
 
 
@@ -427,6 +428,31 @@ class OrderService:
         await self.session.flush()
         await self._emit(order_events.OrderCancelled, order, user_id)
         return order
+
+    async def cancel_for_banned_seller(self, order_id: int, admin_id: int, reason: str, now: datetime) -> Order:
+        """docs/rules.md §19.8: an admin's ban of the seller cancels their paid, not yet shipped orders on the
+        seller's behalf — the buyer is refunded in full through the ledger, the stock returns (to a listing the
+        ban has ended) and the seller gets a seller strike, as when they cancel themselves."""
+        order = await self._lock(order_id)
+        source = order.status
+        order.status = rules.transition(source, "cancel", "seller")
+        reason = reason.strip()[:rules.CANCEL_REASON_MAX]
+        order.cancel_reason = reason or None
+        self.session.add(Strike(user_id=order.seller_id, role="seller", order_id=order.id, reason=reason,
+                                created_at=now))
+        await self._restore_stock(order)
+        await self._refund_buyer(order, now)
+        note = f"cancelled by an admin: the seller was banned; {order.total} refunded" + (f" — {reason}" if reason
+                                                                                           else "")
+        self._record(order, admin_id, source, note[:500], now)
+        await self.session.flush()
+        await self._emit(order_events.OrderCancelled, order, admin_id)
+        return order
+
+    async def unshipped_ids_of_seller(self, seller_id: int) -> list[int]:
+        """The seller's paid orders not shipped yet (oldest first), for the ban (docs/rules.md §19.8)."""
+        return list(await self.session.scalars(
+            select(Order.id).where(Order.seller_id == seller_id, Order.status == "paid").order_by(Order.id)))
 
     async def set_address(self, order_id: int, user_id: int, address: dict[str, str]) -> Order:
         """The buyer gives (or changes) the shipping address of an order that is not shipped yet (docs/rules.md
@@ -655,3 +681,13 @@ class FeedbackService:
                                 "negative": summary.negative},
             "feedback": await self._views(Feedback.to_user_id == user_id, limit=self.RECENT),
         }
+
+
+class SellerTrust:
+    """The listings' :class:`~marketplace.listings.ports.SellerTrust` port: what buyers gave a seller
+    (docs/rules.md §19.7), the same summary as the profile's buyer feedback."""
+
+    async def seller_rating(self, session: AsyncSession, seller_id: int) -> SellerRating:
+        summary = await FeedbackService(session).summary(seller_id, role="buyer")
+        return SellerRating(score=summary.score, positive_percent=summary.positive_percent,
+                            count=summary.positive + summary.neutral + summary.negative)

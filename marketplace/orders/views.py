@@ -6,22 +6,20 @@ bad input: 400/409) comes back as an error flash on the page they were on; 403 a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
-from marketplace.errors import DomainError
 from marketplace.i18n import N_
+from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
-from marketplace.orders import rules
+from marketplace.orders import message_rules, messages, rules
 from marketplace.orders.exceptions import WrongParty
 from marketplace.orders.feedback_photos import FeedbackPhotoViews
 from marketplace.orders.models import Strike
@@ -34,7 +32,7 @@ from marketplace.orders.services import (
 )
 from marketplace.web.auth import current_user, requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser
-from marketplace.web.pages import render
+from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 PER_PAGE = 20
@@ -44,24 +42,15 @@ STATUS_LABELS = {  # English ids, translated where shown (templates call transla
 }
 
 
+ORDER_REFUSALS = (400, 409)  # an order action refused for its state or input: an error flash, nothing kept
+
+
 def _back(data: dict[str, Any], order_id: int) -> str:
     """Where the form came from (a local path only: never an open redirect), else the order page."""
     target = str(data.get("next") or "")
     ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
     return target if ok else f"/orders/{order_id}"
 
-
-async def _act(request: Request[Any, Any, Any], order_id: int, data: dict[str, Any],
-               action: Callable[[], Awaitable[Any]], success: str) -> Redirect:
-    try:
-        await action()
-    except DomainError as exc:
-        if exc.status_code not in (400, 409):
-            raise
-        flash(request, exc.detail, category="error")
-    else:
-        flash(request, success, category="success")
-    return Redirect(_back(data, order_id), status_code=303)
 
 
 def _row(view: OrderView, user_id: int, is_admin: bool, rated: set[int], days: int) -> dict[str, Any]:
@@ -111,7 +100,12 @@ class OrderViews(Controller):
         rated = await feedback.left_by([order_id], user.id)
         o = view.order
         struck = await db_session.scalar(select(Strike.id).where(Strike.order_id == o.id, Strike.role == "buyer"))
+        readable = messages.can_read(o, user.id, user.is_admin)
+        admin_in_dispute = user.id not in (o.buyer_id, o.seller_id)
         return await render(request, db_session, "orders/detail.html",
+                            can_read_messages=readable, message_max=message_rules.MESSAGE_MAX,
+                            thread=await messages.messages_of(db_session, o.id) if readable else [],
+                            can_post=readable and (not admin_in_dispute or o.status == "disputed"),
                             show_address=address_visible(o, user.id, user.is_admin), buyer_struck=struck is not None,
                             buyer_strikes=await strike_counts(db_session, o.buyer_id, utcnow()),
                             my_addresses=await AddressBook(db_session, user.id).list()
@@ -125,16 +119,19 @@ class OrderViews(Controller):
     async def ship(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                    settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
-        return await _act(request, order_id, data,
-                          lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
-                          N_("Marked as shipped."))
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
+                         success=N_("Marked as shipped."),
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/confirm")
     async def confirm(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                       settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
-        return await _act(request, order_id, data, lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
-                          N_("Receipt confirmed; the seller has been paid."))
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
+                         success=N_("Receipt confirmed; the seller has been paid."),
+                         refusals=ORDER_REFUSALS)
 
     @get("/orders/{order_id:int}/cancel")
     async def cancel_page(self, request: Request[Any, Any, Any], order_id: FromPath[int], db_session: DB,
@@ -150,10 +147,11 @@ class OrderViews(Controller):
                      settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings, publisher=request.app.state.publisher)
         reason, confirm = str(data.get("reason") or ""), bool(data.get("confirm"))
-        return await _act(request, order_id, data,
-                          lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
                                              confirm=confirm),
-                          N_("Order cancelled; the buyer has been refunded in full."))
+                         success=N_("Order cancelled; the buyer has been refunded in full."),
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/address")
     async def address(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -163,25 +161,30 @@ class OrderViews(Controller):
         if view.order.buyer_id != user.id:
             raise WrongParty("Only the buyer chooses the shipping address.")
         address = await AddressBook(db_session, user.id).get(data.get("address_id"))
-        return await _act(request, order_id, data, lambda: svc.set_address(order_id, user.id, address.snapshot()),
-                          N_("Shipping address saved; the seller can see it now."))
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.set_address(order_id, user.id, address.snapshot()),
+                         success=N_("Shipping address saved; the seller can see it now."),
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/dispute")
     async def dispute(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                       settings: AppSettings, user: AuthUser) -> Redirect:
         svc = OrderService(db_session, settings)
         reason = str(data.get("reason") or "")
-        return await _act(request, order_id, data,
-                          lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
-                          N_("Dispute opened; an administrator will look into it."))
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
+                         success=N_("Dispute opened; an administrator will look into it."),
+                         refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/feedback")
     async def feedback(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
                        user: AuthUser) -> Redirect:
         svc = FeedbackService(db_session)
         rating, comment = str(data.get("rating") or ""), str(data.get("comment") or "")
-        return await _act(request, order_id, data, lambda: svc.leave(order_id, user.id, rating, comment),
-                          N_("Thank you for your feedback."))
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.leave(order_id, user.id, rating, comment),
+                         success=N_("Thank you for your feedback."),
+                         refusals=ORDER_REFUSALS)
 
 
 class DisputeAdminViews(Controller):
@@ -191,7 +194,10 @@ class DisputeAdminViews(Controller):
     @get("/admin/disputes")
     async def queue(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings) -> Template:
         views = await OrderService(db_session, settings).disputed()
-        return await render(request, db_session, "orders/admin_disputes.html", orders=views, labels=STATUS_LABELS)
+        # docs/rules.md §19.6: the parties' messages and evidence, read beside the resolve buttons
+        threads = {v.order.id: await messages.messages_of(db_session, v.order.id) for v in views}
+        return await render(request, db_session, "orders/admin_disputes.html", orders=views, labels=STATUS_LABELS,
+                            threads=threads)
 
     @post("/admin/orders/{order_id:int}/resolve")
     async def resolve(self, request: Request[Any, Any, Any], order_id: FromPath[int], data: Form, db_session: DB,
@@ -200,23 +206,34 @@ class DisputeAdminViews(Controller):
         outcome = str(data.get("outcome") or "")
         data = {"next": "/admin/disputes", **data}
         done = "refunded to the buyer" if outcome == "refund" else "released to the seller"
-        return await _act(request, order_id, data, lambda: svc.resolve(order_id, user.id, outcome),
-                          f"Order #{order_id} resolved: {done}.")
+        return await act(request, db_session, _back(data, order_id),
+                         lambda: svc.resolve(order_id, user.id, outcome),
+                         success=f"Order #{order_id} resolved: {done}.",
+                         refusals=ORDER_REFUSALS)
+
+
+PROFILE_PER_PAGE = 12
 
 
 @get("/users/{username:str}", include_in_schema=False)
 async def profile(request: Request[Any, Any, Any], username: FromPath[str], db_session: DB,
-                  settings: AppSettings) -> Template:
+                  settings: AppSettings, page: FromQuery[int] = 1) -> Template:
     """A user's public profile with their feedback summary (the feedback belongs to orders), level and growth score
-    with its parts (docs/rules.md §16)."""
+    with its parts (docs/rules.md §16) and their active listings, paginated (docs/rules.md §19.7; the one browse
+    query, so hidden categories and suspended shops stay hidden)."""
     profile = await AccountService(db_session).by_username(username)
-    extra = await FeedbackService(db_session).profile_context(profile.id)
     me = current_user(request)
+    listings = ListingService(db_session, settings)
+    result = await listings.browse(BrowseQuery(seller_id=profile.id, status="active", sort="newest",
+                                               page=max(1, page), per_page=PROFILE_PER_PAGE))
+    items = await listings.out_many(result.items, me.id if me else None)
+    extra = await FeedbackService(db_session).profile_context(profile.id)
     score, parts = await growth(db_session, profile.id, utcnow(), settings)
     return await render(request, db_session, "accounts/profile.html", profile=profile,
                         is_me=bool(me and me.id == profile.id),
                         member_level=await current_level(db_session, profile.id), growth_total=score,
-                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id), **extra)
+                        growth_parts=parts, member_badges=await badges_of(db_session, profile.id),
+                        seller_items=items, seller_result=result, items_url=f"/users/{profile.username}", **extra)
 
 
 ROUTES = [OrderViews, DisputeAdminViews, FeedbackPhotoViews, profile]

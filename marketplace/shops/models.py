@@ -23,6 +23,8 @@ class Shop(Base):
     # A downgrade waits for the next renewal (docs/rules.md §6 / Shops issue).
     next_plan: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # docs/rules.md §19.8: set when the owner's ban suspended the shop (shown to the owner and admins)
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
     paid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     period_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

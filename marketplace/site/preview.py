@@ -36,7 +36,7 @@ async def preview_page(request: Request[Any, Any, Any], db: AsyncSession, settin
             raise InvalidInput("There is no active listing to preview with.")
         context = {"listing": await listings.out(row, None), "listing_row": row, "error": None,
                    "breadcrumbs": await listings.breadcrumbs(row.category_id), "is_seller": False, "can_end": False,
-                   "can_feature": False, "has_auction_box": False}
+                   "can_feature": False, "has_auction_box": False, "questions": []}
     elif name == "category":
         category = await db.scalar(select(Category).where(Category.parent_id.is_(None), Category.hidden.is_(False))
                                    .order_by(Category.position, Category.id))

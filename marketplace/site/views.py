@@ -7,14 +7,12 @@ redirect would otherwise commit what the service flushed).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.site import rules
@@ -25,21 +23,10 @@ from marketplace.site.reports import STATUSES, ReportService
 from marketplace.site.templates import TEMPLATE_FILES
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
-from marketplace.web.pages import render
+from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 
-
-async def _act(request: Request[Any, Any, Any], db: AsyncSession, back: str,
-               action: Callable[[], Awaitable[str]]) -> Redirect:
-    try:
-        message = await action()
-    except DomainError as exc:
-        await db.rollback()
-        flash(request, exc.detail, category="error")
-    else:
-        flash(request, message, category="success")
-    return Redirect(back, status_code=303)
 
 
 def _block_form(form: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +82,7 @@ class SiteAdminViews(Controller):
             row = await template_service(request, db_session).save_draft(name, data.get("source"), user.id)
             return f"Saved draft v{row.version} of “{name}”."
 
-        return await _act(request, db_session, f"/admin/templates/{name}", action)
+        return await act(request, db_session, f"/admin/templates/{name}", action)
 
     @post("/templates/{name:str}/preview", request_max_body_size=1024 * 1024)
     async def preview_template(self, request: Request[Any, Any, Any], name: FromPath[str], data: Form,
@@ -112,7 +99,7 @@ class SiteAdminViews(Controller):
             await template_service(request, db_session).publish(name, version)
             return f"Published v{version} of “{name}”."
 
-        return await _act(request, db_session, f"/admin/templates/{name}", action)
+        return await act(request, db_session, f"/admin/templates/{name}", action)
 
     @post("/templates/{name:str}/revert")
     async def revert_template(self, request: Request[Any, Any, Any], name: FromPath[str],
@@ -121,7 +108,7 @@ class SiteAdminViews(Controller):
             await template_service(request, db_session).revert(name)
             return f"“{name}” is the shipped template again."
 
-        return await _act(request, db_session, f"/admin/templates/{name}", action)
+        return await act(request, db_session, f"/admin/templates/{name}", action)
 
     @get("/templates/{name:str}/versions/{version:int}/diff")
     async def template_diff(self, request: Request[Any, Any, Any], name: FromPath[str], version: FromPath[int],
@@ -144,7 +131,7 @@ class SiteAdminViews(Controller):
             block = await BlockService(db_session, settings, request.app.state.cache).create(_block_form(data))
             return f"Block “{block.title}” created."
 
-        return await _act(request, db_session, "/admin/blocks", action)
+        return await act(request, db_session, "/admin/blocks", action)
 
     @post("/blocks/{block_id:int}")
     async def update_block(self, request: Request[Any, Any, Any], block_id: FromPath[int], data: Form,
@@ -154,7 +141,7 @@ class SiteAdminViews(Controller):
                 block_id, _block_form(data))
             return f"Block “{block.title}” saved."
 
-        return await _act(request, db_session, "/admin/blocks", action)
+        return await act(request, db_session, "/admin/blocks", action)
 
     @post("/blocks/{block_id:int}/move")
     async def move_block(self, request: Request[Any, Any, Any], block_id: FromPath[int], data: Form,
@@ -164,7 +151,7 @@ class SiteAdminViews(Controller):
             block = await BlockService(db_session, settings, request.app.state.cache).move(block_id, step)
             return f"Moved “{block.title}”."
 
-        return await _act(request, db_session, "/admin/blocks", action)
+        return await act(request, db_session, "/admin/blocks", action)
 
     @post("/blocks/{block_id:int}/delete")
     async def delete_block(self, request: Request[Any, Any, Any], block_id: FromPath[int], db_session: DB,
@@ -173,7 +160,7 @@ class SiteAdminViews(Controller):
             await BlockService(db_session, settings, request.app.state.cache).delete(block_id)
             return "Block deleted."
 
-        return await _act(request, db_session, "/admin/blocks", action)
+        return await act(request, db_session, "/admin/blocks", action)
 
     @get("/blocks/preview")
     async def block_preview(self, request: Request[Any, Any, Any], db_session: DB, settings: AppSettings,
@@ -210,7 +197,7 @@ class SiteAdminViews(Controller):
                 report_id, user.id, data.get("action"), data.get("note"))
             return f"Report #{report.id}: {report.status}."
 
-        return await _act(request, db_session, "/admin/reports", action)
+        return await act(request, db_session, "/admin/reports", action)
 
     # --- cache -----------------------------------------------------------------------------------------------
 
@@ -225,7 +212,7 @@ class SiteAdminViews(Controller):
             await request.app.state.cache.purge()
             return "Cache purged."
 
-        return await _act(request, db_session, "/admin/cache", action)
+        return await act(request, db_session, "/admin/cache", action)
 
 
 @post("/listings/{listing_id:int}/report", guards=[requires_login], include_in_schema=False)
@@ -235,7 +222,7 @@ async def report_form(request: Request[Any, Any, Any], listing_id: FromPath[int]
         await ReportService(db_session).report(listing_id, user.id, data.get("reason"), data.get("text"))
         return "Thank you: the moderators will look at this listing. 已举报。"
 
-    return await _act(request, db_session, f"/listings/{listing_id}", action)
+    return await act(request, db_session, f"/listings/{listing_id}", action)
 
 
 ROUTES: list[Any] = [SiteAdminViews, report_form]

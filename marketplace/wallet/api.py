@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from marketplace import idempotency
 from marketplace.wallet import ledger
 from marketplace.wallet.schemas import (
     AdjustmentIn,
@@ -51,14 +53,23 @@ class WalletController(Controller):
             total=result.total, page=result.page, per_page=result.per_page,
         )
 
-    @post("/topups", status_code=201, summary="Start a top-up: a pending order and the gateway URL to pay it")
+    @post("/topups", status_code=201, summary="Start a top-up: a pending order and the gateway URL to pay it",
+          description="An `Idempotency-Key` header makes a resubmission answer the first top-up (docs/rules.md "
+                      "§19.3).")
     async def create_topup(self, request: Request[Any, Any, Any], data: JSONBody[TopUpIn], user: AuthUser,
-                           db_session: DB, settings: AppSettings) -> TopUpCreatedOut:
-        created = await WalletService(db_session, settings).create_topup(user.id, data.coins,
-                                                                          site_url=site_url(request))
-        t = created.topup
-        return TopUpCreatedOut(id=t.id, out_trade_no=t.out_trade_no, coins=t.coins, amount_yuan=amount_yuan(t),
-                               status=t.status, pay_url=created.pay_url)
+                           db_session: DB, settings: AppSettings) -> Response[Any]:
+        key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
+
+        async def work() -> tuple[int, dict[str, Any]]:
+            created = await WalletService(db_session, settings).create_topup(user.id, data.coins,
+                                                                              site_url=site_url(request))
+            t = created.topup
+            out = TopUpCreatedOut(id=t.id, out_trade_no=t.out_trade_no, coins=t.coins,
+                                  amount_yuan=amount_yuan(t), status=t.status, pay_url=created.pay_url)
+            return 201, msgspec.to_builtins(out)
+
+        stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint="topup", key=key, work=work)
+        return Response(stored.response, status_code=stored.status_code, media_type=MediaType.JSON)
 
     @get("/topups/{topup_id:int}", summary="A top-up's status")
     async def topup(self, topup_id: FromPath[int], user: AuthUser, db_session: DB,

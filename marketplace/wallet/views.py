@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from marketplace import idempotency
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
@@ -49,14 +50,24 @@ class WalletViews(Controller):
     async def start_topup(self, request: Request[Any, Any, Any], data: Form, user: AuthUser, db_session: DB,
                           settings: AppSettings) -> Template | Redirect:
         form = _form(data)
-        try:
+        service = WalletService(db_session, settings)
+
+        async def work() -> tuple[int, dict[str, Any]]:
             coins = parse_int(form.get("coins"), label="Coins")
-            created = await WalletService(db_session, settings).create_topup(user.id, coins,
-                                                                              site_url=site_url(request))
+            created = await service.create_topup(user.id, coins, site_url=site_url(request))
+            return 303, {"topup_id": created.topup.id}
+
+        try:
+            # docs/rules.md §19.3: a resubmitted form (same hidden key) goes on to pay the first top-up.
+            key = idempotency.clean_key(form.get(idempotency.FORM_FIELD))
+            stored, _ = await idempotency.run_once(db_session, user_id=user.id, endpoint="topup-form", key=key,
+                                                   work=work)
+            topup = await service.topup_for(user.id, int(stored.response["topup_id"]))
         except DomainError as exc:
+            await db_session.rollback()
             return await self._page(request, user.id, db_session, settings, error=exc.detail,
                                     status_code=exc.status_code, coins=form.get("coins", ""))
-        return Redirect(created.pay_url, status_code=303)
+        return Redirect(service.pay_url(topup, site_url=site_url(request)), status_code=303)
 
     async def _page(self, request: Request[Any, Any, Any], user_id: int, db_session: DB, settings: Settings, *,
                     page: int = 1, topup_id: int | None = None, error: str | None = None, status_code: int = 200,
@@ -76,7 +87,7 @@ class WalletViews(Controller):
         return await render(
             request, db_session, "wallet/index.html", status_code=status_code,
             available=available, held=held, entries=entries, topups=topups, resume=resume,
-            returned=returned, error=error, coins=coins, settings=settings,
+            returned=returned, error=error, coins=coins, settings=settings, idempotency_key=idempotency.new_key(),
             points=await _points(db_session, user_id),
         )
 

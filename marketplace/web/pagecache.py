@@ -2,7 +2,9 @@
 
 Signed-in visitors see their name, CSRF-protected forms and flashes, so their pages are rendered each time (their
 slot blocks still come from the shared cache). An anonymous page without pending flash messages is stored as
-HTML under a key made of its path and query string plus the versions of everything it shows; a page that carries
+HTML under a key made of its path and query string, the reader's time zone (times are rendered in it:
+marketplace/localtime.py, set per request by web/zone.py; the ``tz`` cookie the browser sets picks the copy) plus
+the versions of everything it shows; a page that carries
 a CSRF token is never stored (the token belongs to one visitor).
 
 Two halves with one key: the handler (:func:`cached_page`) renders and stores on a miss; the
@@ -22,6 +24,7 @@ from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEven
 
 from marketplace import i18n
 from marketplace.cache import Cache
+from marketplace.localtime import current_zone
 from marketplace.web.auth import current_user
 
 PAGE_DEPENDS = ("categories", "templates", "blocks", "shops", "listings")
@@ -45,8 +48,9 @@ def _session_is_clean(scope: Scope) -> bool:
 
 
 def page_key(path: str, query_string: bytes) -> str:
-    """The key of one page in the current request's language: a Chinese page is never served to an English visitor."""
-    return f"page:{i18n.current_locale()}:{path}?{query_string.decode('latin-1')}"
+    """The key of one page in the current request's language and zone: a Chinese page is never served to an English
+    visitor, nor a Shanghai copy to New York."""
+    return f"page:{i18n.current_locale()}:{current_zone()}:{path}?{query_string.decode('latin-1')}"
 
 
 def cacheable(request: Request[Any, Any, Any]) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from litestar import Request
-from litestar.response import Template
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
+from marketplace.errors import DomainError
 from marketplace.web.auth import current_user
 
 
@@ -49,3 +52,32 @@ async def render(
         context={"user": user, "nav_categories": nav, "unread_count": unread, **context},
         status_code=status_code,
     )
+
+
+async def act(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    back: str | Callable[[], str],
+    action: Callable[[], Awaitable[Any]],
+    *,
+    success: str | None = None,
+    refusals: tuple[int, ...] | None = None,
+) -> Redirect:
+    """Run a form's action and answer 303 to ``back`` with a flash: the one helper every HTML form action uses.
+
+    A refusal (a :class:`DomainError`, or only those whose status is in ``refusals``) **rolls the session back
+    first**, then flashes its detail as an error: the 303 would otherwise let the request's session commit
+    whatever the action wrote before it refused, a half-done change. Any other error propagates. On success the
+    flash is ``success``, else the action's own return value (a sentence). ``back`` may be a callable, read after
+    the action (e.g. a page that only exists once the action made it).
+    """
+    try:
+        result = await action()
+    except DomainError as exc:
+        if refusals is not None and exc.status_code not in refusals:
+            raise
+        await db.rollback()
+        flash(request, exc.detail, category="error")
+    else:
+        flash(request, success if success is not None else str(result), category="success")
+    return Redirect(back if isinstance(back, str) else back(), status_code=303)

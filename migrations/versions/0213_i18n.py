@@ -4,7 +4,7 @@ The three home blocks 0205 inserted with bilingual titles ("Featured · 精选")
 block template translates (docs/architecture.md "Languages"); a title an admin has changed is left alone.
 
 Revision ID: 0213_i18n
-Revises: 0207_perf
+Revises: 0215_search_cn
 Create Date: 2026-12-01 15:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0213_i18n'
-down_revision: str | None = '0207_perf'
+down_revision: str | None = '0215_search_cn'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

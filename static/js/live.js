@@ -64,7 +64,7 @@
     if (msg.ends_at) {
       state.endsAt = Date.parse(msg.ends_at);
       var t = field("ends_at");
-      if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = new Date(state.endsAt).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
+      if (t) { t.setAttribute("datetime", msg.ends_at); t.textContent = window.localTime ? window.localTime.format(msg.ends_at) : msg.ends_at; }
     }
     if ("you_lead" in msg) {
       // An older "You lead!" from our own form must not contradict the live standing.
@@ -159,6 +159,14 @@
       } else if (msg.type === "closed") {
         closed(msg);
         refreshHistory();
+      } else if (msg.type === "edited" && !document.getElementById("edited-notice")) {
+        // docs/rules.md §19.7: the seller changed the listing; the page shows the new version on reload
+        var note = document.createElement("p");
+        note.id = "edited-notice";
+        note.className = "muted";
+        note.setAttribute("role", "status");
+        note.textContent = box.getAttribute("data-edited-text") || "The seller edited this listing: reload to see the changes.";
+        box.insertBefore(note, box.firstChild);
       }
     };
     ws.onclose = function () {

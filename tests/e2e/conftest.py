@@ -170,3 +170,6 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+            # One xdist worker runs every browser test (--dist loadgroup): one live server and one Chromium for
+            # the session instead of one per worker, while the other workers run the rest of the suite.
+            item.add_marker(pytest.mark.xdist_group("e2e"))

@@ -50,4 +50,4 @@ async def test_publish_an_override_see_it_and_roll_back(live_server: LiveServer,
     await page.wait_for_load_state()
     await page.goto(live_server.url("/"))
     assert await page.locator("#e2e-footer").count() == 0
-    assert "All times UTC." in await page.inner_text("footer")
+    assert "Times are shown in your time zone." in await page.inner_text("footer")

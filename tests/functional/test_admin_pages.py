@@ -214,7 +214,8 @@ async def test_moderation_api(client: Any, sessions: Any) -> None:
     assert (await client.patch(url, json={"is_banned": True}, headers=victim["headers"])).status_code == 403
     r = await client.patch(url, json={"is_banned": True}, headers=admin["headers"])
     assert r.status_code == 200
-    assert r.json() == {"id": victim["id"], "username": victim["username"], "is_admin": False, "is_banned": True}
+    assert r.json() == {"id": victim["id"], "username": victim["username"], "is_admin": False, "is_banned": True,
+                        "ban_reason": "Banned by an administrator."}  # docs/rules.md §19.8: the default reason
     assert (await client.get("/api/v1/me", headers=victim["headers"])).status_code == 401
     r = await client.patch(url, json={"is_banned": False, "is_admin": True}, headers=admin["headers"])
     assert (r.json()["is_banned"], r.json()["is_admin"]) == (False, True)

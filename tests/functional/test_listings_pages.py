@@ -156,10 +156,13 @@ async def test_category_search_and_home_pages(client: Any, sessions: Any) -> Non
     page = await client.get(f"/c/{cat['root_slug']}", params={"min_price": "100", "sort": "price_asc"})
     assert "二手手机 九成新" in page.text
     assert "Phone case" not in page.text
-    page = await client.get("/search", params={"q": "手机"})
+    page = await client.get("/search", params={"q": "九成新"})
     assert page.status_code == 200
     assert "二手手机 九成新" in page.text
     assert "Phone case" not in page.text
+    page = await client.get("/search", params={"q": "手机"})  # both sit in 二手手机 Used phones: its name matches
+    assert "二手手机 九成新" in page.text
+    assert "Phone case" in page.text
     page = await client.get("/search", params={"q": "case", "sort": "bogus", "min_price": "x"})
     assert page.status_code == 200
     assert "Phone case" in page.text

@@ -180,7 +180,7 @@ async def test_template_override_lifecycle(client: Any, sessions: Any) -> None:
     assert (await client.delete(f"{API}/admin/templates/footer/override", headers=h)).status_code == 204
     page = (await client.get("/")).text
     assert "FOOTER-V1" not in page
-    assert "All times UTC." in page
+    assert "Times are shown in your time zone." in page
 
 
 async def test_an_override_that_fails_at_render_falls_back_to_the_shipped_template(client: Any,
@@ -195,7 +195,7 @@ async def test_an_override_that_fails_at_render_falls_back_to_the_shipped_templa
     page = await client.get("/")
     assert page.status_code == 200
     assert "BROKEN" not in page.text
-    assert "All times UTC." in page.text
+    assert "Times are shown in your time zone." in page.text
 
 
 # --- reports -----------------------------------------------------------------------------------------------------

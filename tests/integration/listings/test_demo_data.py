@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import demo
 from marketplace.categories.models import Category
-from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings import demo_data as listings_demo
+from marketplace.listings import rules
+from marketplace.listings.models import Listing, ListingEdit, ListingImage
 from marketplace.orders.models import Order
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
@@ -38,6 +40,14 @@ async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], setting
         final_value = await s.scalar(select(func.coalesce(func.sum(Order.fee), 0)))
         assert await ledger.balance(s, ledger.platform("revenue")) == fees + plans + final_value
         assert await s.scalar(select(func.count()).select_from(Listing).where(Listing.featured.is_(True))) >= 1
+        # docs/rules.md §19.7: conditions and locations, and one listing with an edit history
+        seeded = [lst for lst in listings if lst.title in {item[2]["title"] for item in listings_demo.ITEMS}]
+        assert len(seeded) >= 12
+        assert all(lst.condition in rules.CONDITIONS and lst.location for lst in seeded)
+        edited = next(lst for lst in listings if lst.title.startswith("Cast iron skillet"))
+        assert (edited.edit_count, edited.price, edited.condition) == (2, 135, "new")
+        assert await s.scalar(select(func.count()).select_from(ListingEdit)
+                              .where(ListingEdit.listing_id == edited.id)) == 2
         await assert_ledger_balances(s)
 
 
@@ -59,5 +69,21 @@ async def test_demo_members(sessions: async_sessionmaker[AsyncSession], settings
         teapot = await s.scalar(select(Listing).where(Listing.title == "铸铁茶壶 Cast-iron teapot"))
         assert teapot is not None
         assert teapot.shipping_fee == 80
+        # a newcomer signing in as wang sees a usable birthday coupon on the Yixing teapot's checkout
+        from marketplace.auctions.services import quote
+        from marketplace.db import utcnow
+        from marketplace.membership import services as membership
+
+        wang = await s.scalar(select(User.id).where(User.username == "wang"))
+        yixing = await s.scalar(select(Listing.id).where(Listing.title == "紫砂壶 Yixing clay teapot"))
+        assert wang is not None
+        assert yixing is not None
+        base = await quote(s, yixing, wang, 1, 0, utcnow(), settings)
+        choices = await membership.coupon_choices(s, wang, list_items_total=base.quantity * base.unit_price,
+                                                  points=0, now=utcnow())
+        assert [(c.value, c.refusal) for c in choices] == [(200, None)]
+        with_coupon = await quote(s, yixing, wang, 1, 0, utcnow(), settings, coupon_id=choices[0].id)
+        assert with_coupon.pricing.total == 2_200
+        assert with_coupon.balance_after >= 0
         report = await audit(s)
         assert report.ok, report.text()

@@ -1,4 +1,4 @@
-"""Search query building: terms, LIKE escaping, FTS5 expressions, and the SQL per backend."""
+"""Search query building: the SQL per backend over the token column (marketplace/listings/search.py)."""
 
 from __future__ import annotations
 
@@ -9,50 +9,36 @@ from marketplace.listings import search
 from marketplace.listings.models import Listing
 
 
-def test_terms_split_on_whitespace_dedupe_and_cap() -> None:
-    assert search.parse_terms("  二手手机   九成新 ") == ["二手手机", "九成新"]
-    assert search.parse_terms("Phone phone PHONE case") == ["Phone", "case"]
-    assert search.parse_terms(None) == []
-    assert search.parse_terms("   ") == []
-    assert len(search.parse_terms(" ".join(f"t{i}" for i in range(20)))) == search.MAX_TERMS
-
-
-def test_like_pattern_escapes_wildcards() -> None:
-    assert search.like_pattern("50%") == "%50\\%%"
-    assert search.like_pattern("a_b") == "%a\\_b%"
-    assert search.like_pattern("c:\\") == "%c:\\\\%"
-
-
-def test_fts_query_quotes_terms_and_skips_short_ones() -> None:
-    assert search.fts_query(["手机"]) is None
-    assert search.fts_query(["九成新", "iPhone"]) == '"九成新" AND "iPhone"'
-    assert search.fts_query(['say "hi"', "OR"]) == '"say ""hi"""'
-
-
-def compiled(dialect: str, q: str) -> str:
+def compiled(dialect: str, q: str) -> tuple[str, dict[str, object]]:
     condition = search.search_condition(dialect, q)
     assert condition is not None
     d = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
-    return str(select(Listing.id).where(condition).compile(dialect=d, compile_kwargs={"literal_binds": True}))
+    c = select(Listing.id).where(condition).compile(dialect=d)
+    return str(c), dict(c.params)
 
 
-def test_postgres_uses_one_ilike_on_the_indexed_text_per_term_of_3_or_more_characters() -> None:
-    sql = compiled("postgresql", "手机 case")
-    # "case" (4 characters): one ILIKE on the expression of ix_listings_text_trgm, with a literal separator.
-    assert "((listings.title || ' ') || listings.description) ILIKE '%%case%%'" in sql
-    # "手机" (2 characters, no trigram): title or description, kept off the trigram expression.
-    assert "listings.title ILIKE '%%手机%%'" in sql
-    assert "listings.description ILIKE '%%手机%%'" in sql
-    assert sql.count("ILIKE") == 3
-    assert " AND " in sql
+def test_postgres_is_one_array_containment_on_the_indexed_expression() -> None:
+    sql, params = compiled("postgresql", "二手 相机 Cameras")
+    # the expression of ix_listings_search_tokens, with a literal separator so the planner matches the index
+    # the words are spelled in the SQL, so each search is planned with their statistics (no generic plan)
+    assert "string_to_array(listings.search_text, ' ') @> ARRAY['二手', '相机', 'camera']::text[]" in sql
+    assert params == {}
+    assert sql.count("@>") == 1
+    assert search.array_literal(["it's"]) == "ARRAY['it''s']::text[]"
 
 
-def test_sqlite_uses_fts_match_for_long_terms_and_like_for_short_ones() -> None:
-    sql = compiled("sqlite", "手机 九成新")
-    assert "listings_fts MATCH" in sql
-    assert "LIKE '%手机%'" in sql
-    assert "九成新" not in sql.split("MATCH", 1)[0]
+def test_sqlite_matches_whole_tokens_with_like() -> None:
+    sql, params = compiled("sqlite", "青花花瓶")
+    assert sql.count("LIKE") == 2
+    assert "(' ' || listings.search_text) || ' '" in sql
+    assert sorted(v for v in params.values() if isinstance(v, str)) == ["% 花瓶 %", "% 青花 %"]
 
 
-def test_no_terms_no_condition() -> None:
+def test_like_pattern_escapes_wildcards() -> None:
+    assert search.like_pattern("a_b") == "% a\\_b %"
+    assert search.like_pattern("50%") == "% 50\\% %"
+
+
+def test_no_tokens_no_condition() -> None:
     assert search.search_condition("postgresql", " ") is None
+    assert search.search_condition("sqlite", "，。!") is None

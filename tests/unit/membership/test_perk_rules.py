@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from marketplace.errors import InvalidInput
+from marketplace.i18n import use_locale
 from marketplace.membership import rules
 
 TZ = "Asia/Shanghai"
@@ -101,3 +102,22 @@ def test_growth_score_parts() -> None:
                                       disputes_lost=1)
     assert parts == {"spend": 123, "active_days": 1_825, "feedback": 40, "disputes_lost": -200}
     assert total == 123 + 1_825 + 40 - 200
+
+
+def test_coupon_refusal_reasons_in_the_purchases_order() -> None:
+    start, end = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 30, 15, 59, 59, tzinfo=UTC)
+    now = datetime(2026, 6, 10, tzinfo=UTC)
+
+    def why(**kw: object) -> str | None:
+        args: dict[str, object] = {"min_items_total": 1_980, "valid_from": start, "valid_until": end, "used": False,
+                                   "items_total": 1_980, "points": 0, "now": now, **kw}
+        with use_locale("en"):  # the reason is written in the page's language
+            return rules.coupon_refusal(**args)  # type: ignore[arg-type]
+
+    assert why() is None  # exactly the minimum (198 yuan) is enough
+    assert why(items_total=1_979) == "needs an items total of at least 1,980 coins (this one is 1,979)"
+    assert why(points=50) == "not combinable with points: set the points to 0 to use it"
+    assert why(now=datetime(2026, 6, 30, 16, 0, tzinfo=UTC)) == "expired on 2026-06-30"
+    assert why(now=datetime(2026, 5, 31, tzinfo=UTC)) == "valid from 2026-06-01"
+    assert why(used=True, points=50, items_total=1) == "already used"  # the first reason wins
+    assert why(points=50, items_total=1) == "not combinable with points: set the points to 0 to use it"
