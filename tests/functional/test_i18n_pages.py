@@ -125,7 +125,7 @@ async def test_form_errors_are_translated_and_free_of_field_names(client: Any) -
     r = await html_post(client, "/register", {"username": "ab", "email": "a@example.com", "password": PASSWORD},
                         headers=ZH)
     assert r.status_code == 400
-    assert "用户名须为 3–32 个字母、数字或下划线。" in r.text
+    assert "用户名长度须为 3–32 个字符（一个汉字按两个计）。" in r.text  # "ab" is 2 wide (docs/rules.md)
 
 
 async def test_api_errors_keep_the_english_detail_and_add_a_translated_message(client: Any) -> None:
