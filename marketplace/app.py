@@ -74,6 +74,7 @@ from marketplace.web.auth import AuthMiddleware, provide_optional_user, provide_
 from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, now_utc, safe_flashes
+from marketplace.web.locale import LocaleMiddleware
 from marketplace.web.pagecache import PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from marketplace.web.security import SecurityHeadersMiddleware
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     wiring.subscribe_all()
+    i18n.load_catalogs()
 
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -230,7 +232,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[WriteTrackingMiddleware, session_config.middleware,
                     DefineMiddleware(AuthMiddleware, lookup=AccountLookup(sessions, token_cache),
                                      exclude=["/static", "/media", "/healthz", "/readyz"]),
-                    ZoneMiddleware, PageCacheMiddleware, TemplateSyncMiddleware],
+                    LocaleMiddleware, ZoneMiddleware, PageCacheMiddleware, TemplateSyncMiddleware],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "user": Provide(provide_user),

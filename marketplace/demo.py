@@ -184,6 +184,7 @@ async def seed(session: AsyncSession, settings: Settings) -> bool:
     users: dict[str, User] = {}
     for username, email, is_admin in DEMO_USERS:
         users[username] = await accounts.register(username, email, DEMO_PASSWORD, is_admin=is_admin)
+    users["bob"].language = "en"  # bob reads the site in English whatever his browser says (README "Languages")
     await seed_categories(session)
     for seeder in [*DOMAIN_SEEDERS, *SEEDERS]:
         await seeder(session, settings, users)

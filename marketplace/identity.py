@@ -14,6 +14,7 @@ class _UserRow(Protocol):
     username: str
     email: str
     is_admin: bool
+    language: str | None
     time_zone: str
 
 
@@ -25,9 +26,12 @@ class CurrentUser:
     username: str
     email: str
     is_admin: bool
+    # The user's interface language (None: the lang cookie or the browser decides; marketplace/i18n.py).
+    language: str | None = None
     time_zone: str = DEFAULT_ZONE  # IANA name: times on their pages are shown in it (marketplace/localtime.py)
 
     @classmethod
     def of(cls, user: _UserRow) -> CurrentUser:
         return cls(id=user.id, username=user.username, email=user.email, is_admin=user.is_admin,
+                   language=user.language,
                    time_zone=user.time_zone or DEFAULT_ZONE)

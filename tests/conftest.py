@@ -190,6 +190,19 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
+# Most tests read English text: every test client asks for English unless a test sets its own Accept-Language
+# (Chinese is the site's default locale; tests about Chinese say so, tests/functional/test_i18n_pages.py).
+_client_init = AsyncTestClient.__init__
+
+
+def _english_by_default(self: AsyncTestClient[Any], *args: Any, **kwargs: Any) -> None:
+    _client_init(self, *args, **kwargs)
+    self.headers.setdefault("Accept-Language", "en")
+
+
+AsyncTestClient.__init__ = _english_by_default  # type: ignore[method-assign]
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as c:

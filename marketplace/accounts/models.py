@@ -31,6 +31,8 @@ class User(Base):
     # docs/rules.md §19.8: why an admin banned the account (shown on the refused login)
     ban_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The interface language the user chose (marketplace/i18n.py LOCALES); None: the browser decides.
+    language: Mapped[str | None] = mapped_column(String(8))
     # IANA name; the times on this user's pages are shown in it (marketplace/localtime.py).
     time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE)
 

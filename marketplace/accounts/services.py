@@ -158,6 +158,12 @@ class AccountService:
             await cache.forget_hash(self.session, token_hash)
         return True
 
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        """The user's interface language (``zh_CN``, ``en``; None: follow the cookie and the browser)."""
+        user = await self.get(user_id)
+        user.language = language
+        await self.session.flush()
+
     async def active_user(self, user_id: int) -> User | None:
         user: User | None = await self.session.scalar(
             select(User).where(User.id == user_id, User.is_banned.is_(False)))

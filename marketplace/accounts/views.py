@@ -9,14 +9,16 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from marketplace import i18n
 from marketplace.accounts.api import client_ip, login_throttle
 from marketplace.accounts.services import AccountService
 from marketplace.db import utcnow
-from marketplace.errors import DomainError, NotFound, RateLimited
-from marketplace.i18n import _
+from marketplace.errors import DomainError, InvalidInput, NotFound, RateLimited
+from marketplace.i18n import N_, _
 from marketplace.localtime import zone_names
 from marketplace.web.auth import SESSION_USER_KEY, requires_login
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
+from marketplace.web.locale import LANG_COOKIE, LANG_COOKIE_MAX_AGE
 from marketplace.web.pages import render
 from marketplace.web.sessions import logged_in_session
 
@@ -51,7 +53,7 @@ class AccountViews(Controller):
                                 status_code=exc.status_code)
         request.clear_session()
         request.set_session(logged_in_session(user.id, SESSION_USER_KEY))
-        flash(request, f"Welcome, {user.username}! 欢迎加入。", category="success")
+        flash(request, _("Welcome, %(name)s!", name=user.username), category="success")
         return Redirect("/", status_code=303)
 
     @get("/login")
@@ -77,13 +79,51 @@ class AccountViews(Controller):
             return page
         request.clear_session()
         request.set_session(logged_in_session(user.id, SESSION_USER_KEY))
-        flash(request, f"Logged in as {user.username}.", category="success")
+        flash(request, _("Logged in as %(name)s.", name=user.username), category="success")
         return Redirect(_safe_next(form.get("next")), status_code=303)
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect("/", status_code=303)
+
+
+def _language_redirect(language: str | None, next_path: Any) -> Redirect:
+    redirect = Redirect(_safe_next(next_path), status_code=303)
+    if language is None:
+        redirect.delete_cookie(LANG_COOKIE)
+    else:
+        redirect.set_cookie(LANG_COOKIE, language, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=True)
+    return redirect
+
+
+class LanguageViews(Controller):
+    """The header's zh / EN switch and the language setting (docs/architecture.md "Languages").
+
+    ``GET /language?to=en&next=/`` only sets the ``lang`` cookie (no server state: the worst a forged link can do
+    is switch a visitor's language), so anonymous pages keep no CSRF token and stay in the page cache. ``POST
+    /language`` (CSRF-checked) also saves the signed-in user's setting, which wins over the cookie.
+    """
+
+    path = "/language"
+    include_in_schema = False
+
+    @get("/")
+    async def switch(self, to: FromQuery[str] = "", next: FromQuery[str] = "/") -> Redirect:
+        return _language_redirect(i18n.parse_locale(to) or i18n.DEFAULT_LOCALE, next)
+
+    @post("/")
+    async def save(self, request: Request[Any, Any, Any], data: Form, db_session: DB,
+                   optional_user: MaybeUser) -> Redirect:
+        choice = str(data.get("language", ""))
+        language = i18n.parse_locale(choice)
+        if choice and language is None:
+            raise InvalidInput(N_("Choose Chinese or English."))
+        if optional_user is not None:
+            await AccountService(db_session).set_language(optional_user.id, language)
+            flash(request, _("Language saved.") if language else _("The language now follows your browser."),
+                  category="success")
+        return _language_redirect(language, data.get("next"))
 
 
 class TokenViews(Controller):
@@ -104,8 +144,8 @@ class TokenViews(Controller):
         done = await AccountService(db_session).revoke_token(user.id, token_id=token_id,
                                                              cache=request.app.state.get("token_cache"))
         if not done:
-            raise NotFound("Token not found.")
-        flash(request, "Token revoked.", category="success")
+            raise NotFound(N_("Token not found."))
+        flash(request, _("Token revoked."), category="success")
         return Redirect(TokenViews.path, status_code=303)
 
 
@@ -135,4 +175,4 @@ class SettingsViews(Controller):
         return Redirect(SettingsViews.path, status_code=303)
 
 
-ROUTES = [AccountViews, TokenViews, SettingsViews]
+ROUTES = [AccountViews, LanguageViews, TokenViews, SettingsViews]

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.addresses.services import AddressBook
 from marketplace.errors import DomainError
+from marketplace.i18n import N_
 from marketplace.web.auth import requires_login
 from marketplace.web.deps import DB, AuthUser
 from marketplace.web.pages import render
@@ -46,7 +47,7 @@ class AddressViews(Controller):
             return await render(request, db_session, "addresses/list.html", status_code=400,
                                 addresses=await AddressBook(db_session, user.id).list(), form=data,
                                 error=exc.detail, next=str(data.get("next") or ""))
-        flash(request, "Address saved. 地址已保存。", category="success")
+        flash(request, N_("Address saved."), category="success")
         return Redirect(_next(data), status_code=303)
 
     @post("/my/addresses/{address_id:int}/default")
@@ -54,14 +55,14 @@ class AddressViews(Controller):
                            user: AuthUser, db_session: DB) -> Redirect:
         book = AddressBook(db_session, user.id)
         await book.set_default((await book.get(address_id)).id)
-        flash(request, "Default address changed.", category="success")
+        flash(request, N_("Default address changed."), category="success")
         return Redirect("/my/addresses", status_code=303)
 
     @post("/my/addresses/{address_id:int}/delete")
     async def remove(self, request: Request[Any, Any, Any], address_id: FromPath[int], data: Form, user: AuthUser,
                      db_session: DB) -> Redirect:
         await AddressBook(db_session, user.id).delete(address_id)
-        flash(request, "Address deleted.", category="success")
+        flash(request, N_("Address deleted."), category="success")
         return Redirect("/my/addresses", status_code=303)
 
 

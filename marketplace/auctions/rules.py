@@ -171,7 +171,7 @@ def place_bid(
         and new.current_price > state.current_price
         and state.ends_at - now < extension_window
     ):
-        # 自動延長: added to the scheduled end, not to the bid time, so repeated extensions stack.
+        # 自动延长 (automatic extension): added to the scheduled end, not to the bid time, so repeated extensions stack.
         new = replace(new, ends_at=state.ends_at + extension)
         extended = True
     return BidOutcome(state=new, accepted=True, holds=holds, extended=extended)

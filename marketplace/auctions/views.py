@@ -28,6 +28,7 @@ from marketplace.auctions.services import my_bids, price_points, price_steps, pu
 from marketplace.auctions.services import quote as checkout_quote
 from marketplace.db import iso, utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import N_, _
 from marketplace.listings.models import Listing
 from marketplace.listings.serializers import auction_fields
 from marketplace.listings.services import ensure_visible
@@ -149,11 +150,11 @@ class AuctionViews(Controller):
                                       status_code=exc.status_code)
         order_id, total = stored.response["order_id"], stored.response["total"]
         if replayed:
-            flash(request, f"This purchase was already made: order #{order_id}. Nothing was charged twice.",
-                  category="success")
+            flash(request, _("This purchase was already made: order #%(order)s. Nothing was charged twice.",
+                             order=order_id), category="success")
         else:
-            flash(request, f"Bought! Order #{order_id}: {total} coins are held in escrow until you confirm "
-                           f"receipt. 购买成功。", category="success")
+            flash(request, _("Bought! Order #%(order)s: %(total)s coins are held in escrow until you confirm receipt.",
+                             order=order_id, total=total), category="success")
         return Redirect(f"/orders/{order_id}", status_code=303)
 
     @post("/listings/{listing_id:int}/bid", guards=[requires_login])
@@ -171,13 +172,13 @@ class AuctionViews(Controller):
             if exc.status_code == 404 and not _wants_json(request):
                 raise  # a listing the bidder may not see (docs/rules.md §10): 404, not a redirect to it
             if _wants_json(request):
-                return Response({"ok": False, "status_code": exc.status_code, "detail": exc.detail},
+                return Response({"ok": False, "status_code": exc.status_code, "detail": _(exc.detail)},
                                 status_code=exc.status_code, media_type=MediaType.JSON)
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect(back, status_code=303)
         fields = auction_fields(result.listing, user.id)
-        message = ("You lead! 您是最高出价者。" if fields["you_lead"]
-                   else "Bid accepted, but another bidder's maximum is higher: you were outbid.")
+        message = (_("You lead!") if fields["you_lead"]
+                   else _("Bid accepted, but another bidder's maximum is higher: you were outbid."))
         if _wants_json(request):
             return Response({"ok": True, "detail": message, **fields}, status_code=201, media_type=MediaType.JSON)
         flash(request, message, category="success" if fields["you_lead"] else "error")
@@ -224,7 +225,7 @@ class AuctionViews(Controller):
             await db_session.rollback()
             flash(request, exc.detail, category="error")
             return Redirect(f"/orders/{order_id}", status_code=303)
-        flash(request, "Relisted as a new auction, free of charge. 已重新上架。", category="success")
+        flash(request, N_("Relisted as a new auction, free of charge."), category="success")
         return Redirect(f"/listings/{listing.id}", status_code=303)
 
     @post("/second-chance-offers/{offer_id:int}/accept", guards=[requires_login])
@@ -245,7 +246,7 @@ class AuctionViews(Controller):
             await db_session.rollback()
             flash(request, exc.detail, category="error")
             return Redirect("/my/bids", status_code=303)
-        flash(request, "Offer accepted: your order is paid into escrow. 已接受。", category="success")
+        flash(request, N_("Offer accepted: your order is paid into escrow."), category="success")
         return Redirect(f"/orders/{stored.response['order_id']}", status_code=303)
 
     @post("/second-chance-offers/{offer_id:int}/decline", guards=[requires_login])

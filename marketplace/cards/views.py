@@ -20,6 +20,7 @@ from marketplace.cards import rules
 from marketplace.cards.deps import Cards
 from marketplace.cards.exceptions import InvalidCard, InvalidCardInput
 from marketplace.errors import DomainError, NotFound, RateLimited
+from marketplace.i18n import _
 from marketplace.web.auth import requires_admin, requires_login
 from marketplace.web.deps import DB, AuthUser
 from marketplace.web.pages import act, render
@@ -75,8 +76,9 @@ class RedeemViews(Controller):
             if isinstance(exc, RateLimited):
                 template.headers["Retry-After"] = str(exc.retry_after)
             return template
-        flash(request, f"{done.coins:,} coins were added to your wallet (card …{done.card.number[-4:]}). "
-                       f"Available: {done.available:,} coins. 充值成功。", category="success")
+        flash(request, _("%(coins)s coins were added to your wallet (card …%(card)s). Available: %(available)s coins.",
+                         coins=f"{done.coins:,}", card=done.card.number[-4:], available=f"{done.available:,}"),
+              category="success")
         return Redirect(REDEEM_PAGE, status_code=303)
 
 
@@ -116,8 +118,8 @@ class CardAdminViews(Controller):
                 user.id, face_value=_int(form.get("face_value", ""), "face value"),
                 count=_int(form.get("count", ""), "count"), expires_on=_date(form.get("expires_on", "")),
                 note=form.get("note", ""))
-            return (f"Batch #{b.id} created: {b.count:,} cards of {b.face_value:,} coins. Another admin must "
-                    "activate it. 已开户，待复核。")
+            return _("Batch #%(id)s created: %(count)s cards of %(face_value)s coins. Another admin must activate it.",
+                     id=b.id, count=f"{b.count:,}", face_value=f"{b.face_value:,}")
 
         return await act(request, db_session, ADMIN_PAGE, create, refusals=CARD_REFUSALS)
 
@@ -126,7 +128,7 @@ class CardAdminViews(Controller):
                        db_session: DB, card_service: Cards) -> Redirect:
         async def activate() -> str:
             await card_service.activate(batch_id, user.id)
-            return f"Batch #{batch_id} activated. 已开通。"
+            return f"Batch #{batch_id} activated."
 
         return await act(request, db_session, ADMIN_PAGE, activate, refusals=CARD_REFUSALS)
 
@@ -155,7 +157,7 @@ class CardAdminViews(Controller):
         async def sell() -> str:
             card = await card_service.sell(number, user.id, form.get("buyer", ""),
                                            _int(form.get("price", ""), "price"))
-            return f"Card {card.number} sold to {card.sold_to}. 已售卡。"
+            return _("Card %(number)s sold to %(buyer)s.", number=card.number, buyer=card.sold_to)
 
         return await act(request, db_session, _card_page(number), sell, refusals=CARD_REFUSALS)
 
@@ -164,7 +166,7 @@ class CardAdminViews(Controller):
                    card_service: Cards) -> Redirect:
         async def void() -> str:
             card = await card_service.void(number, user.id)
-            return f"Card {card.number} voided. 已注销。"
+            return _("Card %(number)s voided.", number=card.number)
 
         return await act(request, db_session, _card_page(number), void, refusals=CARD_REFUSALS)
 
@@ -173,7 +175,7 @@ class CardAdminViews(Controller):
                      card_service: Cards) -> Redirect:
         async def refund() -> str:
             card = await card_service.refund(number, user.id)
-            return f"Card {card.number} refunded and retired. 已退卡。"
+            return _("Card %(number)s refunded and retired.", number=card.number)
 
         return await act(request, db_session, _card_page(number), refund, refusals=CARD_REFUSALS)
 
@@ -187,8 +189,8 @@ class CardAdminViews(Controller):
             done = await card_service.exchange(number, user.id)
             back = _card_page(done.new.number)
             # Shown this once (the flash lives in the server-side session until this page displays it).
-            return (f"Card {done.old.number} exchanged for {done.new.number} — secret {done.secret} "
-                    "(shown only now; hand it to the customer). 已调换。")
+            return _("Card %(old)s exchanged for %(new)s — secret %(secret)s (shown only now; hand it to the "
+                     "customer).", old=done.old.number, new=done.new.number, secret=done.secret)
 
         return await act(request, db_session, lambda: back, exchange, refusals=CARD_REFUSALS)
 

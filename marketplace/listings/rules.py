@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from marketplace import paging
 from marketplace.errors import Conflict, InvalidInput, PermissionDenied
+from marketplace.i18n import N_
 
 MODES = ("fixed", "auction")
 STATUSES = ("active", "sold", "unsold", "ended", "removed")
@@ -155,21 +156,21 @@ def validate_new_listing(
         )
 
     if start_price is None:
-        raise InvalidInput("An auction needs a start_price.")
+        raise InvalidInput("An auction needs a start price.")
     start = _int("start_price", start_price, minimum=1)
     reserve = None if reserve_price is None else _int("reserve_price", reserve_price, minimum=1)
     buy_now = None if buy_now_price is None else _int("buy_now_price", buy_now_price, minimum=1)
     if reserve is not None and reserve < start:
-        raise InvalidInput("reserve_price must be at least the start_price.")
+        raise InvalidInput("The reserve price must be at least the start price.")
     if buy_now is not None and buy_now <= start:
-        raise InvalidInput("buy_now_price must be above the start_price.")
+        raise InvalidInput("The Buy Now price must be above the start price.")
     if buy_now is not None and reserve is not None and buy_now < reserve:
-        raise InvalidInput("buy_now_price must be at least the reserve_price.")
+        raise InvalidInput("The Buy Now price must be at least the reserve price.")
     if duration_seconds is None:
         raise InvalidInput("An auction needs duration_seconds.")
     duration = _int("duration_seconds", duration_seconds, minimum=min_auction_seconds, maximum=max_auction_seconds)
     if auto_extend is not None and not isinstance(auto_extend, bool):
-        raise InvalidInput("auto_extend must be true or false.")
+        raise InvalidInput("Automatic extension must be on or off.")
     return NewListing(
         title=clean_title, description=clean_description, category_id=cat, mode="auction", featured=featured,
         start_price=start, reserve_price=reserve, buy_now_price=buy_now, duration_seconds=duration,
@@ -269,7 +270,7 @@ def reserve_met(reserve_price: int | None, leader_max: int | None) -> bool | Non
 # --- condition, location and editing (docs/rules.md §19.7) -----------------------------------------------------
 
 CONDITIONS = ("new", "like_new", "used", "for_parts")
-CONDITION_LABELS = {"new": "New", "like_new": "Like new", "used": "Used", "for_parts": "For parts"}
+CONDITION_LABELS = {"new": N_("New"), "like_new": N_("Like new"), "used": N_("Used"), "for_parts": N_("For parts")}
 LOCATION_MAX = 60
 
 

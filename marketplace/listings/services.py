@@ -59,7 +59,7 @@ def _member_prices(member_day: object, plus_price: object, mode: object, price: 
     if member_day is None:
         member_day = False
     if not isinstance(member_day, bool):
-        raise InvalidInput("member_day must be true or false.")
+        raise InvalidInput("The member-day flag must be on or off.")
     checked = check_plus_price(plus_price, price)
     return (False, None) if mode == "auction" else (member_day, checked)
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.categories.services import CategoryService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.i18n import _
+from marketplace.i18n import N_, _
 from marketplace.listings import ports, question_rules, questions, rules
 from marketplace.listings.deps import ListingPagePanel, ListingPanel, ListingPublished
 from marketplace.listings.services import BrowseQuery, ListingService
@@ -251,7 +251,7 @@ class ListingViews(Controller):
             return await render(request, db_session, "catalog/sell.html", form=form, error=exc.detail,
                                 status_code=exc.status_code, **context)
         fee = listing.insertion_fee + (settings.fee_featured if listing.featured else 0)
-        flash(request, f"Your listing is live. Fee charged: {fee} coins. 已发布。", category="success")
+        flash(request, _("Your listing is live. Fee charged: %(fee)s coins.", fee=fee), category="success")
         return Redirect(f"/listings/{listing.id}", status_code=303)
 
     # --- listing page ----------------------------------------------------------------------------------------
@@ -274,7 +274,7 @@ class ListingViews(Controller):
             await db_session.rollback()
             return await listing_page(request, db_session, settings, listing_id, listing_panel, error=exc.detail,
                                       status_code=exc.status_code)
-        flash(request, f"Featured! {settings.fee_featured} coins charged. 已设为精选。", category="success")
+        flash(request, _("Featured! %(fee)s coins charged.", fee=settings.fee_featured), category="success")
         return Redirect(f"/listings/{listing_id}", status_code=303)
 
     @post("/listings/{listing_id:int}/edit", guards=[requires_login], request_max_body_size=SELL_BODY_LIMIT)
@@ -309,7 +309,7 @@ class ListingViews(Controller):
             await db_session.rollback()
             flash(request, exc.detail, category="error")
             return Redirect("/my/listings", status_code=303)
-        flash(request, "Listing ended. 已下架。", category="success")
+        flash(request, N_("Listing ended."), category="success")
         return Redirect("/my/listings", status_code=303)
 
     # --- browse ----------------------------------------------------------------------------------------------

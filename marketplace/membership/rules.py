@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from marketplace.errors import Conflict, InvalidInput
+from marketplace.i18n import _
 
 COINS_PER_YUAN = 10
 
@@ -203,9 +204,9 @@ def check_plus_price(value: object, price: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput("plus_price must be a whole number of coins, 1 or more.")
+        raise InvalidInput("The PLUS price must be a whole number of coins, 1 or more.")
     if isinstance(price, int) and value >= price:
-        raise InvalidInput("plus_price must be lower than the price.")
+        raise InvalidInput("The PLUS price must be lower than the price.")
     return value
 
 
@@ -253,17 +254,19 @@ def local_month_year(now: datetime, tz_name: str) -> tuple[int, int]:
 def coupon_refusal(*, min_items_total: int, valid_from: datetime, valid_until: datetime, used: bool,
                    items_total: int, points: int, now: datetime) -> str | None:
     """Why a coupon cannot go on this purchase (docs/rules.md §15), or None when it can. ``items_total`` is at the
-    **list** price (a coupon replaces member-day and PLUS prices). The same order of checks as the purchase."""
+    **list** price (a coupon replaces member-day and PLUS prices). The same order of checks as the purchase. The
+    reason is in the current locale (it is shown on the checkout page only)."""
     if used:
-        return "already used"
+        return _("already used")
     if now < valid_from:
-        return f"valid from {valid_from:%Y-%m-%d}"
+        return _("valid from %(date)s", date=f"{valid_from:%Y-%m-%d}")
     if now > valid_until:
-        return f"expired on {valid_until:%Y-%m-%d}"
+        return _("expired on %(date)s", date=f"{valid_until:%Y-%m-%d}")
     if points:
-        return "not combinable with points: set the points to 0 to use it"
+        return _("not combinable with points: set the points to 0 to use it")
     if items_total < min_items_total:
-        return f"needs an items total of at least {min_items_total:,} coins (this one is {items_total:,})"
+        return _("needs an items total of at least %(min)s coins (this one is %(total)s)",
+                 min=f"{min_items_total:,}", total=f"{items_total:,}")
     return None
 
 
@@ -349,5 +352,5 @@ def check_shipping_fee(value: object) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
-        raise InvalidInput("shipping_fee must be a whole number of coins between 0 and 100,000.")
+        raise InvalidInput("The shipping fee must be a whole number of coins between 0 and 100,000.")
     return value

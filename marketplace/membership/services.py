@@ -526,7 +526,7 @@ class CouponNotUsable(Conflict):
 async def _usable_coupon(session: AsyncSession, buyer_id: int, coupon_id: object, *, items_total: int,
                          now: datetime) -> Coupon:
     if isinstance(coupon_id, bool) or not isinstance(coupon_id, int):
-        raise InvalidInput("coupon_id must be a coupon id.")
+        raise InvalidInput("Choose one of your coupons.")
     coupon = await session.scalar(select(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == buyer_id)
                                   .with_for_update().execution_options(populate_existing=True))
     if coupon is None:

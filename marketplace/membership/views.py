@@ -116,7 +116,7 @@ class MembershipViews(Controller):
             flash(request, exc.detail, category="error")
         else:
             assert state.until is not None
-            flash(request, f"Welcome to PLUS until {state.until:%Y-%m-%d}. 欢迎加入PLUS。", category="success")
+            flash(request, _("Welcome to PLUS until %(date)s.", date=f"{state.until:%Y-%m-%d}"), category="success")
         return Redirect("/me/membership", status_code=303)
 
     @get("/help/membership")

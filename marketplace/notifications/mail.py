@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace.i18n import _
 from marketplace.notifications.models import EmailOutbox
 from marketplace.settings import Settings
 
@@ -30,7 +31,8 @@ def email_text(title: str, body: str, url: str) -> str:
         lines += [body, ""]
     if url:
         lines.append("{base_url}" + url)
-    lines += ["", "—", "Coin Market · 币集. Choose which e-mails you get: {base_url}/me/notification-settings"]
+    lines += ["", "—", _("Coin Market. Choose which e-mails you get: %(url)s",
+                         url="{base_url}/me/notification-settings")]
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from marketplace.i18n import N_
+
 MAX_WATCHED = 500
 MAX_SAVED_SEARCHES = 50
 SAVED_SEARCH_EVERY = timedelta(hours=1)
@@ -23,18 +25,18 @@ KINDS: tuple[str, ...] = (
     "second_chance_offer", "question_asked", "question_answered", "order_message",
 )
 KIND_LABELS: dict[str, str] = {
-    "outbid": "Outbid · 被超越", "won": "Auction won · 得标", "lost": "Auction lost · 未得标",
-    "sold": "Item sold · 已售出", "unsold": "Auction unsold · 流拍", "ending_soon": "Ending soon · 即将结束",
-    "order_shipped": "Order shipped · 已发货", "order_completed": "Order completed · 已完成",
-    "order_cancelled": "Order cancelled · 已取消", "dispute_opened": "Dispute opened · 纠纷",
-    "dispute_resolved": "Dispute resolved · 纠纷处理", "feedback_received": "Feedback received · 收到评价",
-    "topup_paid": "Top-up credited · 充值到账", "shop_renewed": "Shop renewed · 店铺续费",
-    "shop_renewal_failed": "Shop renewal failed · 续费失败", "shop_suspended": "Shop suspended · 店铺暂停",
-    "saved_search": "Saved search matches · 搜索订阅", "points_unfrozen": "Points unfrozen · 积分解冻",
-    "coupon_issued": "Coupon issued · 优惠券", "level_changed": "Level changed · 等级变化",
-    "second_chance_offer": "Second-chance offer · 次高出价邀请",
-    "question_asked": "Question on your listing · 买家提问", "question_answered": "Your question answered · 卖家回答",
-    "order_message": "Order message · 订单消息",
+    "outbid": N_("Outbid"), "won": N_("Auction won"), "lost": N_("Auction lost"),
+    "sold": N_("Item sold"), "unsold": N_("Auction unsold"), "ending_soon": N_("Ending soon"),
+    "order_shipped": N_("Order shipped"), "order_completed": N_("Order completed"),
+    "order_cancelled": N_("Order cancelled"), "dispute_opened": N_("Dispute opened"),
+    "dispute_resolved": N_("Dispute resolved"), "feedback_received": N_("Feedback received"),
+    "topup_paid": N_("Top-up credited"), "shop_renewed": N_("Shop renewed"),
+    "shop_renewal_failed": N_("Shop renewal failed"), "shop_suspended": N_("Shop suspended"),
+    "saved_search": N_("Saved search matches"), "points_unfrozen": N_("Points unfrozen"),
+    "coupon_issued": N_("Coupon issued"), "level_changed": N_("Level changed"),
+    "second_chance_offer": N_("Second-chance offer"),
+    "question_asked": N_("Question on your listing"), "question_answered": N_("Your question answered"),
+    "order_message": N_("Order message"),
 }
 
 

@@ -19,8 +19,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import i18n
 from marketplace.accounts.models import User
 from marketplace.db import after_commit, iso, utcnow
+from marketplace.i18n import _
 from marketplace.jobs import RUNTIME
 from marketplace.notifications import rules
 from marketplace.notifications.exceptions import (
@@ -172,7 +174,7 @@ async def _queue_email(session: AsyncSession, user_id: int, kind: str, title: st
                        notification_id: int, now: datetime) -> int | None:
     # One query for the address and the user's choice for this kind (no row = on).
     row = (await session.execute(
-        select(User.email, NotificationSetting.email)
+        select(User.email, NotificationSetting.email, User.language)
         .outerjoin(NotificationSetting, (NotificationSetting.user_id == User.id) & (NotificationSetting.kind == kind))
         .where(User.id == user_id))).one_or_none()
     if row is None or not row[0] or row[1] is False:
@@ -180,9 +182,12 @@ async def _queue_email(session: AsyncSession, user_id: int, kind: str, title: st
     address = str(row[0])
     from marketplace.notifications.mail import email_text
 
-    outbox = EmailOutbox(notification_id=notification_id, to_address=address, subject=title[:200],
-                         body=email_text(title, body, url), status="pending", attempts=0, created_at=now,
-                         next_attempt_at=now)
+    # The e-mail is written in the recipient's language, not in the language of whoever caused it.
+    with i18n.use_locale(row[2] or i18n.DEFAULT_LOCALE):
+        subject = _(title)
+        text = email_text(subject, _(body) if body else body, url)
+    outbox = EmailOutbox(notification_id=notification_id, to_address=address, subject=subject[:200],
+                         body=text, status="pending", attempts=0, created_at=now, next_attempt_at=now)
     session.add(outbox)
     await session.flush()
     return int(outbox.id)

@@ -16,6 +16,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError
+from marketplace.i18n import N_, _
 from marketplace.notifications import rules
 from marketplace.notifications.listings_port import serialize_raw
 from marketplace.notifications.services import (
@@ -94,13 +95,13 @@ class NotificationViews(Controller):
                 await svc.remove(user.id, listing_id)
         except DomainError as exc:
             if _wants_json(request):
-                return Response({"detail": exc.detail}, status_code=exc.status_code)
+                return Response({"detail": _(exc.detail)}, status_code=exc.status_code)
             flash(request, exc.detail, category="error")
             return Redirect(back, status_code=303)
         watched = op == "add"
         if _wants_json(request):
             return Response({"listing_id": listing_id, "watched": watched}, status_code=200)
-        flash(request, "Added to your watchlist. 已关注。" if watched else "Removed from your watchlist. 已取消关注。",
+        flash(request, N_("Added to your watchlist.") if watched else "Removed from your watchlist.",
               category="success")
         return Redirect(back, status_code=303)
 
@@ -145,7 +146,7 @@ class NotificationViews(Controller):
         # Unchecked boxes are not sent: every kind the form showed and did not send is off.
         changes = {kind: f"email_{kind}" in data for kind in rules.KINDS}
         await NotificationService(db_session).set_email_settings(user.id, changes)
-        flash(request, "E-mail settings saved. 已保存。", category="success")
+        flash(request, N_("E-mail settings saved."), category="success")
         return Redirect("/me/notification-settings", status_code=303)
 
     @post("/saved-searches")
@@ -157,7 +158,7 @@ class NotificationViews(Controller):
         except DomainError as exc:
             flash(request, exc.detail, category="error")
             return Redirect(_local(data.get("next"), "/search"), status_code=303)
-        flash(request, "Search saved: we will tell you about new matches. 已保存搜索。", category="success")
+        flash(request, N_("Search saved: we will tell you about new matches."), category="success")
         return Redirect(rules.search_url(query_of(saved)), status_code=303)
 
     @post("/saved-searches/{search_id:int}/delete")
@@ -168,7 +169,7 @@ class NotificationViews(Controller):
         except DomainError as exc:
             flash(request, exc.detail, category="error")
         else:
-            flash(request, "Saved search deleted.", category="success")
+            flash(request, N_("Saved search deleted."), category="success")
         return Redirect("/me/notification-settings", status_code=303)
 
 

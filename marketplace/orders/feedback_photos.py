@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.i18n import N_
 from marketplace.media.images import ImageStorage, LocalStorage, process_image
 from marketplace.membership.services import earn_on_feedback_photo
 from marketplace.orders.exceptions import FeedbackNotAllowed, OrderNotFound
@@ -114,6 +115,6 @@ class FeedbackPhotoViews(Controller):
             await db_session.rollback()
             flash(request, exc.detail, category="error")
         else:
-            flash(request, "Photo added." + (f" +{points} points." if points else ""), category="success")
+            flash(request, N_("Photo added.") + (f" +{points} points." if points else ""), category="success")
         return Redirect(f"/orders/{order_id}", status_code=303)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
+from marketplace.i18n import N_
 from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import message_rules, messages, rules
@@ -35,9 +36,9 @@ from marketplace.web.pages import act, render
 
 Form = URLEncodedBody[dict[str, Any]]
 PER_PAGE = 20
-STATUS_LABELS = {
-    "paid": "Paid · 已付款", "shipped": "Shipped · 已发货", "completed": "Completed · 已完成",
-    "cancelled": "Cancelled · 已取消", "disputed": "Disputed · 纠纷中", "refunded": "Refunded · 已退款",
+STATUS_LABELS = {  # English ids, translated where shown (templates call translate())
+    "paid": N_("Paid"), "shipped": N_("Shipped"), "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"), "disputed": N_("Disputed"), "refunded": N_("Refunded"),
 }
 
 
@@ -120,7 +121,7 @@ class OrderViews(Controller):
         svc = OrderService(db_session, settings)
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.ship(order_id, user.id, str(data.get("tracking") or ""), is_admin=user.is_admin),
-                         success="Marked as shipped. 已发货。",
+                         success=N_("Marked as shipped."),
                          refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/confirm")
@@ -129,7 +130,7 @@ class OrderViews(Controller):
         svc = OrderService(db_session, settings)
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.confirm(order_id, user.id, is_admin=user.is_admin),
-                         success="Receipt confirmed; the seller has been paid. 已确认收货。",
+                         success=N_("Receipt confirmed; the seller has been paid."),
                          refusals=ORDER_REFUSALS)
 
     @get("/orders/{order_id:int}/cancel")
@@ -149,7 +150,7 @@ class OrderViews(Controller):
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.cancel(order_id, user.id, is_admin=user.is_admin, reason=reason,
                                              confirm=confirm),
-                         success="Order cancelled; the buyer has been refunded in full. 订单已取消。",
+                         success=N_("Order cancelled; the buyer has been refunded in full."),
                          refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/address")
@@ -162,7 +163,7 @@ class OrderViews(Controller):
         address = await AddressBook(db_session, user.id).get(data.get("address_id"))
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.set_address(order_id, user.id, address.snapshot()),
-                         success="Shipping address saved; the seller can see it now. 收货地址已保存。",
+                         success=N_("Shipping address saved; the seller can see it now."),
                          refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/dispute")
@@ -172,7 +173,7 @@ class OrderViews(Controller):
         reason = str(data.get("reason") or "")
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.dispute(order_id, user.id, reason, is_admin=user.is_admin),
-                         success="Dispute opened; an administrator will look into it. 已提交纠纷。",
+                         success=N_("Dispute opened; an administrator will look into it."),
                          refusals=ORDER_REFUSALS)
 
     @post("/orders/{order_id:int}/feedback")
@@ -182,7 +183,7 @@ class OrderViews(Controller):
         rating, comment = str(data.get("rating") or ""), str(data.get("comment") or "")
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.leave(order_id, user.id, rating, comment),
-                         success="Thank you for your feedback. 感谢评价。",
+                         success=N_("Thank you for your feedback."),
                          refusals=ORDER_REFUSALS)
 
 

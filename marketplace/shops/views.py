@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
+from marketplace.i18n import N_, _
 from marketplace.identity import CurrentUser
 from marketplace.media.images import in_decoder
 from marketplace.shops import images, rules
@@ -96,7 +97,7 @@ class ShopViews(Controller):
                 auto_renew=_checked(form, "auto_renew"), description=form.get("description", ""), now=utcnow())
         except DomainError as exc:
             return _fail(request, exc)
-        flash(request, f"Your shop “{shop.name}” is open. 店铺已开通！", category="success")
+        flash(request, _("Your shop “%(name)s” is open.", name=shop.name), category="success")
         return Redirect(MANAGE, status_code=303)
 
     @post(MANAGE, guards=[requires_login])
@@ -117,7 +118,7 @@ class ShopViews(Controller):
                       **changes: Any) -> Redirect:
         shop = await service.for_owner(user.id)
         if shop is None:
-            flash(request, "Open a shop first.", category="error")
+            flash(request, N_("Open a shop first."), category="error")
             return Redirect(MANAGE, status_code=303)
         try:
             await service.update(shop.slug, user, now=utcnow(), **changes)
@@ -132,13 +133,14 @@ class ShopViews(Controller):
         service = shop_service
         shop = await service.for_owner(user.id)
         if shop is None:
-            flash(request, "Open a shop first.", category="error")
+            flash(request, N_("Open a shop first."), category="error")
             return Redirect(MANAGE, status_code=303)
         try:
             shop = await service.renew(shop.slug, user, now=utcnow())
         except DomainError as exc:
             return _fail(request, exc)
-        flash(request, f"Renewed: paid until {shop.paid_until:%Y-%m-%d %H:%M} UTC.", category="success")
+        flash(request, _("Renewed: paid until %(until)s UTC.", until=f"{shop.paid_until:%Y-%m-%d %H:%M}"),
+              category="success")
         return Redirect(MANAGE, status_code=303)
 
     @post(f"{MANAGE}/images", guards=[requires_login])
@@ -147,7 +149,7 @@ class ShopViews(Controller):
         service = shop_service
         shop = await service.for_owner(user.id)
         if shop is None:
-            flash(request, "Open a shop first.", category="error")
+            flash(request, N_("Open a shop first."), category="error")
             return Redirect(MANAGE, status_code=303)
         kind = str(data.get("kind", ""))
         upload = data.get("file")
@@ -164,7 +166,7 @@ class ShopViews(Controller):
             return _fail(request, exc)
         key = await asyncio.to_thread(images.save_shop_image, settings.media_dir, shop.id, kind, clean)
         await service.set_image(shop, kind, key)
-        flash(request, f"{kind.capitalize()} updated.", category="success")
+        flash(request, _("Logo updated.") if kind == "logo" else _("Banner updated."), category="success")
         return Redirect(MANAGE, status_code=303)
 
 

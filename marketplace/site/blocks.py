@@ -18,6 +18,7 @@ from marketplace.cache import Cache
 from marketplace.categories.models import Category
 from marketplace.db import after_commit
 from marketplace.errors import DomainError, InvalidInput, NotFound
+from marketplace.i18n import N_
 from marketplace.settings import Settings
 from marketplace.site import rules
 from marketplace.site.browse import BrowseQuery, ListingService
@@ -26,11 +27,11 @@ from marketplace.site.models import Block
 log = logging.getLogger(__name__)
 
 # The home page as it was hard-coded before blocks (the 0205 migration inserts the same rows); shown while the
-# home slot has no block at all.
+# home slot has no block at all. English ids: the block template shows a title through translate().
 DEFAULT_HOME_BLOCKS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("Featured · 精选", {"featured": True, "sort": "newest"}),
-    ("Ending soon · 即将结束", {"mode": "auction", "sort": "ending_soon"}),
-    ("Newest · 最新上架", {"sort": "newest", "featured_first": True}),
+    (N_("Featured"), {"featured": True, "sort": "newest"}),
+    (N_("Ending soon"), {"mode": "auction", "sort": "ending_soon"}),
+    (N_("Newest"), {"sort": "newest", "featured_first": True}),
 )
 SLOT_DEPENDS = ("blocks", "listings", "categories", "shops")
 

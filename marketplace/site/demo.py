@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.categories.models import Category
+from marketplace.i18n import N_
 from marketplace.listings.models import Listing
 from marketplace.settings import Settings
 from marketplace.site.models import Block, Report
@@ -15,14 +16,14 @@ from marketplace.site.models import Block, Report
 async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]) -> None:
     home_count = int(await session.scalar(select(func.count()).select_from(Block)
                                           .where(Block.slot == "home")) or 0)
-    session.add(Block(title="Bargains under 100 · 百币以下", slot="home", position=home_count, display="list",
+    session.add(Block(title=N_("Bargains under 100"), slot="home", position=home_count, display="list",
                       item_limit=6, active=True, query={"max_price": 100, "sort": "price_asc"}))
     electronics = await session.scalar(select(Category).where(Category.slug == "electronics"))
     if electronics is not None:
-        session.add(Block(title="Live auctions in electronics · 数码拍卖", slot=f"category:{electronics.id}",
+        session.add(Block(title=N_("Live auctions in electronics"), slot=f"category:{electronics.id}",
                           position=0, display="carousel", item_limit=8, active=True,
                           query={"category_id": electronics.id, "mode": "auction", "sort": "ending_soon"}))
-    session.add(Block(title="Member day picks · 会员日精选", slot="member_day", position=0, display="grid",
+    session.add(Block(title=N_("Member day picks"), slot="member_day", position=0, display="grid",
                       item_limit=12, active=True, query={"featured": True, "sort": "price_desc"}))
     reporter = users.get("bob")
     listing = await session.scalar(select(Listing).where(Listing.status == "active",

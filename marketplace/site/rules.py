@@ -84,7 +84,7 @@ def check_query(raw: Any) -> dict[str, Any]:
             if value.strip():
                 out[key] = value.strip()
     if "min_price" in out and "max_price" in out and out["min_price"] > out["max_price"]:
-        raise InvalidInput("query.min_price cannot be above query.max_price.")
+        raise InvalidInput("The minimum price cannot be above the maximum price.")
     return out
 
 

@@ -26,7 +26,7 @@ ALLOWED_NAMES = frozenset({
     # every page
     "user", "nav_categories", "q", "csrf_input", "safe_flashes", "site_slots",
     # translations (marketplace/i18n.py)
-    "_", "gettext", "ngettext",
+    "_", "gettext", "ngettext", "html_lang", "current_locale", "translate",
     # home and slots
     "blocks",
     # category, search

@@ -15,6 +15,7 @@ from marketplace import idempotency
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, NotFound
+from marketplace.i18n import _
 from marketplace.numbers import BIGINT_MAX, parse_int
 from marketplace.settings import Settings
 from marketplace.wallet import alipay, ledger, rules, sandbox
@@ -205,8 +206,8 @@ class AdminLedgerViews(Controller):
         except DomainError as exc:
             flash(request, exc.detail, category="error")
         else:
-            flash(request, f"Adjusted by {coins:+,} coins; available is now "
-                           f"{result.available:,}.", category="success")
+            flash(request, _("Adjusted by %(coins)s coins; available is now %(available)s.",
+                             coins=f"{coins:+,}", available=f"{result.available:,}"), category="success")
         return Redirect(f"/admin/users/{user_id}/ledger", status_code=303)
 
 

@@ -75,6 +75,8 @@ def document_errors(app: Litestar) -> None:
         type=OpenAPIType.OBJECT,
         required=["status_code", "detail"],
         properties={"status_code": Schema(type=OpenAPIType.INTEGER), "detail": Schema(type=OpenAPIType.STRING),
+                    "message": Schema(type=OpenAPIType.STRING,
+                                      description="The detail in the request's language (Accept-Language)."),
                     "extra": Schema()},
     )
     content = {"application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorResponse"))}

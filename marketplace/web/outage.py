@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from marketplace.i18n import _
 from marketplace.web.errors import data_error_handler
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,11 @@ def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
 
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _wants_json(request) or request.url.path in ("/healthz", "/readyz"):
-        return Response({"status_code": 503, "detail": DETAIL}, status_code=503, headers=headers,
+        return Response({"status_code": 503, "detail": DETAIL, "message": _(DETAIL)}, status_code=503, headers=headers,
                         media_type=MediaType.JSON)
     return Template(
         template_name="errors/error.html",
-        context={"status": 503, "title": "Back in a moment · 请稍候", "detail": DETAIL},
+        context={"status": 503, "title": _("Back in a moment"), "detail": _(DETAIL)},
         status_code=503, headers=headers,
     )
 

@@ -22,12 +22,15 @@ from litestar.enums import ScopeType
 from litestar.response import Template
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
+from marketplace import i18n
 from marketplace.cache import Cache
 from marketplace.localtime import current_zone
 from marketplace.web.auth import current_user
 
 PAGE_DEPENDS = ("categories", "templates", "blocks", "shops", "listings")
 PAGE_TTL = 120
+# The language is chosen from these (marketplace/web/locale.py); shared caches must not mix languages.
+VARY = "Accept-Language, Cookie"
 HTML = "text/html; charset=utf-8"
 _LISTING = re.compile(r"^/listings/(\d+)$")
 # The pages cached whole (home, category, listing, search result and shop pages).
@@ -45,7 +48,9 @@ def _session_is_clean(scope: Scope) -> bool:
 
 
 def page_key(path: str, query_string: bytes) -> str:
-    return f"page:{current_zone()}:{path}?{query_string.decode('latin-1')}"
+    """The key of one page in the current request's language and zone: a Chinese page is never served to an English
+    visitor, nor a Shanghai copy to New York."""
+    return f"page:{i18n.current_locale()}:{current_zone()}:{path}?{query_string.decode('latin-1')}"
 
 
 def cacheable(request: Request[Any, Any, Any]) -> bool:
@@ -77,7 +82,7 @@ async def cached_page(request: Request[Any, Any, Any], produce: Callable[[], Awa
         raw = html.encode()
         if 'name="_csrf_token"' not in html:
             await cache.set_raw(full_key, raw, PAGE_TTL)
-    return Response(raw, media_type=HTML)
+    return Response(raw, media_type=HTML, headers={"Vary": VARY})
 
 
 class PageCacheMiddleware:
@@ -98,7 +103,7 @@ class PageCacheMiddleware:
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", HTML.encode()), (b"content-length", str(len(raw)).encode()),
-                                (b"x-page-cache", b"hit")]}
+                                (b"x-page-cache", b"hit"), (b"vary", VARY.encode())]}
                 body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": raw, "more_body": False}
                 await send(start)
                 await send(body)

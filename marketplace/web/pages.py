@@ -10,6 +10,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import i18n
 from marketplace.errors import DomainError
 from marketplace.web.auth import current_user
 
@@ -44,6 +45,8 @@ async def render(
         inbox: Inbox | None = request.app.state.get("inbox")
         if inbox is not None:
             unread = await inbox.unread_count(db, user.id)
+    if isinstance(context.get("error"), str):  # a form error: a domain error's English detail, shown translated
+        context["error"] = i18n.gettext(context["error"])
     return Template(
         template_name=template_name,
         context={"user": user, "nav_categories": nav, "unread_count": unread, **context},

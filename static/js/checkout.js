@@ -6,6 +6,6 @@
   if (!form) { return; }
   form.addEventListener("submit", function () {
     var button = document.getElementById("confirm-pay");
-    window.setTimeout(function () { button.disabled = true; button.textContent = "Paying…"; }, 0);
+    window.setTimeout(function () { button.disabled = true; button.textContent = button.dataset.paying || "Paying…"; }, 0);
   });
 }());

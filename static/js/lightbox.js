@@ -18,11 +18,16 @@
   box.setAttribute("aria-modal", "true");
   box.setAttribute("aria-label", gallery.getAttribute("data-label") || "Photo");
   box.hidden = true;
-  box.innerHTML = '<button type="button" class="lightbox-close" aria-label="Close">×</button>' +
-    '<button type="button" class="lightbox-prev" aria-label="Previous photo">‹</button>' +
+  box.innerHTML = '<button type="button" class="lightbox-close">×</button>' +
+    '<button type="button" class="lightbox-prev">‹</button>' +
     '<img class="lightbox-img" alt="">' +
-    '<button type="button" class="lightbox-next" aria-label="Next photo">›</button>' +
+    '<button type="button" class="lightbox-next">›</button>' +
     '<span class="lightbox-count"></span>';
+  // The buttons' labels come translated from the page (data-*-text, templates/catalog/listing.html).
+  [["close", "Close"], ["prev", "Previous photo"], ["next", "Next photo"]].forEach(function (pair) {
+    box.querySelector(".lightbox-" + pair[0]).setAttribute(
+      "aria-label", gallery.getAttribute("data-" + pair[0] + "-text") || pair[1]);
+  });
   document.body.appendChild(box);
   var img = box.querySelector(".lightbox-img");
   var count = box.querySelector(".lightbox-count");

@@ -17,6 +17,13 @@
     offset: box.dataset.serverTime ? Date.parse(box.dataset.serverTime) - Date.now() : null,
   };
   var fmt = new Intl.NumberFormat();
+  // The page's language: messages rendered by the server (templates/auctions/_auction_box.html), English fallback.
+  var messages = {};
+  var holder = document.getElementById("live-messages");
+  try { messages = JSON.parse((holder && holder.dataset.messages) || "{}"); } catch (e) {}
+  function tr(key, fallback, value) {
+    return String(messages[key] || fallback).replace("%(value)s", value === undefined ? "" : value);
+  }
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   function set(name, text) { var el = field(name); if (el) el.textContent = text; }
   function coins(v) { return v === null || v === undefined ? "—" : fmt.format(v) + " 🪙"; }
@@ -27,10 +34,15 @@
     var el = field("standing");
     if (!el || me === null) return;
     var html = "";
-    if (state.status === "active" && state.youLead) html = '<span class="badge badge-ok">You lead · 您领先</span>';
-    else if (state.status === "active" && state.youBid) html = '<span class="badge badge-err">You were outbid · 已被超过</span>';
-    else if (state.status === "sold" && state.youLead) html = '<span class="badge badge-ok">You won · 您已拍得</span>';
+    if (state.status === "active" && state.youLead) html = '<span class="badge badge-ok"></span>';
+    else if (state.status === "active" && state.youBid) html = '<span class="badge badge-err"></span>';
+    else if (state.status === "sold" && state.youLead) html = '<span class="badge badge-ok"></span>';
     el.innerHTML = html;
+    var badge = el.querySelector(".badge");
+    if (badge) {
+      badge.textContent = state.status === "sold" ? tr("you_won", "You won")
+        : (state.youLead ? tr("you_lead", "You lead") : tr("outbid", "You were outbid"));
+    }
   }
 
   function apply(msg) {
@@ -39,10 +51,11 @@
     if (msg.min_next_bid !== undefined) {
       set("min_next_bid", coins(msg.min_next_bid));
       var input = box.querySelector('input[name="max_amount"]');
-      if (input) input.placeholder = msg.min_next_bid + " or more";
+      if (input) input.placeholder = tr("or_more", "%(value)s or more", msg.min_next_bid);
     }
     if (msg.reserve_met !== undefined) {
-      set("reserve_met", msg.reserve_met === null ? "no reserve" : (msg.reserve_met ? "reserve met" : "reserve not met"));
+      set("reserve_met", msg.reserve_met === null ? tr("no_reserve", "no reserve")
+        : (msg.reserve_met ? tr("reserve_met", "reserve met") : tr("reserve_not_met", "reserve not met")));
     }
     if ("buy_now_price" in msg) {
       box.querySelectorAll("[data-buy-now]").forEach(function (el) { el.hidden = msg.buy_now_price === null; });
@@ -71,7 +84,8 @@
     var el = field("closed");
     if (el) {
       el.hidden = false;
-      el.textContent = msg.status === "sold" ? "Sold for " + coins(msg.final_price) + "." : "Ended without a sale.";
+      el.textContent = msg.status === "sold" ? tr("sold_for", "Sold for %(value)s.", coins(msg.final_price))
+        : tr("unsold", "Ended without a sale.");
     }
     set("current_price", coins(msg.final_price));
     var form = box.querySelector("[data-bid-form]");
@@ -86,7 +100,7 @@
       var link = document.createElement("a");
       link.href = "/my/purchases";
       link.className = "btn btn-primary winner-order-link";
-      link.textContent = "You won: go to your order · 查看订单";
+      link.textContent = tr("go_to_order", "You won: go to your order");
       el.appendChild(document.createTextNode(" "));
       el.appendChild(link);
     }
@@ -97,10 +111,10 @@
   function tick() {
     var el = field("time_left");
     if (!el) return;
-    if (state.status !== "active") { el.textContent = "ended"; return; }
+    if (state.status !== "active") { el.textContent = tr("ended", "ended"); return; }
     if (state.offset === null) return;
     var ms = state.endsAt - serverNow();
-    if (ms <= 0) { el.textContent = "closing…"; return; }
+    if (ms <= 0) { el.textContent = tr("closing", "closing…"); return; }
     var s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
     var m = Math.floor(s % 3600 / 60), sec = s % 60;
     el.textContent = (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (sec < 10 ? "0" : "") + sec + "s";
@@ -176,7 +190,15 @@
       fetch(form.action, {
         method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRFToken": csrf() },
-      }).then(function (r) { return r.json().catch(function () { return { ok: false, detail: "Bid failed (" + r.status + ")." }; }); })
+      }).then(function (r) {
+        return r.json().catch(function () {
+          // Not our JSON: a login page or a CSRF refusal (the session expired), or a server error page.
+          var text = r.status === 401 || r.status === 403
+            ? tr("session_expired", "Your session has expired. Please log in again, then place your bid.")
+            : tr("bid_failed", "Your bid could not be placed (error %(value)s). Please try again.", r.status);
+          return { ok: false, detail: text };
+        });
+      })
         .then(function (body) {
           if (out) { out.textContent = body.detail || ""; out.className = "bid-result " + (body.ok ? "ok" : "err"); }
           if (body.ok) {
@@ -186,7 +208,7 @@
             standing();
           }
         })
-        .catch(function () { if (out) out.textContent = "Network error; your bid may not have been placed."; })
+        .catch(function () { if (out) out.textContent = tr("network", "Network error; your bid may not have been placed."); })
         .then(function () { if (button) button.disabled = false; });
     });
   }

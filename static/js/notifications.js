@@ -47,7 +47,8 @@
     form.dataset.watched = watched ? "1" : "0";
     if (!button) return;
     button.setAttribute("aria-pressed", watched ? "true" : "false");
-    button.textContent = watched ? "★ Watching · 已关注" : "☆ Watch · 关注";
+    // the labels come from the page, in its language (templates/notifications/_watch.html)
+    button.textContent = watched ? (button.dataset.watching || "★ Watching") : (button.dataset.watch || "☆ Watch");
   }
   if (forms.length) {
     fetch("/watchlist/ids", { headers: { "Accept": "application/json" }, credentials: "same-origin" })

@@ -136,6 +136,14 @@ async def browser() -> AsyncIterator[Any]:
 
     async with async_playwright() as pw:
         b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        new_context = b.new_context
+
+        async def english_by_default(**options: Any) -> Any:
+            # Tests read English text; Chinese is the site's default (a test about Chinese passes its own locale).
+            options.setdefault("locale", "en-US")
+            return await new_context(**options)
+
+        b.new_context = english_by_default
         yield b
         await b.close()
 

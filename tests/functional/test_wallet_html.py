@@ -50,7 +50,7 @@ async def test_topup_through_the_sandbox_page(client: Any, sessions: async_sessi
     user = await login_new_user(client, sessions)
     r = await client.get("/wallet")
     assert r.status_code == 200
-    assert "充值 / Top up" in r.text
+    assert "<h2>Top up</h2>" in r.text
     assert 'id="wallet-available" data-coins="0"' in r.text
 
     page, _ = await start_topup(client, 100)
@@ -64,7 +64,7 @@ async def test_topup_through_the_sandbox_page(client: Any, sessions: async_sessi
     assert r.status_code == 200
     assert 'id="wallet-available" data-coins="100"' in r.text
     assert "100 🪙" in r.text
-    assert "paid · 已支付" in r.text
+    assert ">paid<" in r.text
     assert re.search(r"topup:\d+", r.text)  # the entry and its reference
 
     # Paying again (the back button) is a replayed notify: still 100.
@@ -80,7 +80,7 @@ async def test_cancel_closes_the_topup(client: Any, sessions: async_sessionmaker
     r = await html_post(client, "/payments/sandbox/pay", sandbox_form(page, "cancel"))
     assert r.status_code == 303
     r = await client.get(r.headers["location"])
-    assert "closed · 已关闭" in r.text
+    assert ">closed<" in r.text
     # A closed top-up cannot be paid afterwards.
     r = await html_post(client, "/payments/sandbox/pay", sandbox_form(page, "pay"))
     assert r.status_code == 303
@@ -100,7 +100,7 @@ async def test_tampered_sandbox_request_is_refused(client: Any, sessions: async_
     assert r.status_code == 400
     # Still pending: the wallet page offers to resume paying, with a freshly signed URL.
     r = await client.get("/wallet")
-    assert "pending · 待支付" in r.text
+    assert ">pending<" in r.text
     resume = re.search(r'href="(http[^"]*/payments/sandbox/pay\?[^"]+)"', r.text)
     assert resume
     assert (await client.get(html.unescape(resume.group(1)))).status_code == 200

@@ -22,6 +22,7 @@ def test_english_is_the_fallback_and_values_are_interpolated() -> None:
 
 
 def test_the_current_locale_picks_the_catalog_and_unknown_locales_fall_back() -> None:
+    shipped = i18n._catalogs.get("zh_CN")
     i18n.register_catalog("zh_CN", _Upper())
     try:
         with i18n.use_locale("zh_CN"):
@@ -32,6 +33,8 @@ def test_the_current_locale_picks_the_catalog_and_unknown_locales_fall_back() ->
             assert i18n._("hello") == "hello"
     finally:
         i18n._catalogs.pop("zh_CN", None)
+        if shipped is not None:
+            i18n.register_catalog("zh_CN", shipped)
 
 
 def test_templates_translate_and_still_escape() -> None:

@@ -1,5 +1,6 @@
 """Local time (docs/architecture.md "Local time"): the ``when``/``time_left`` filters and the zone context."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,6 +46,13 @@ def test_when_accepts_api_iso_strings_and_nothing() -> None:
         assert str(when(None)) == ""
         assert str(when("")) == ""
         assert str(when("garbage")) == ""
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The English texts (Chinese is the default locale once another test has loaded the real catalogs)."""
+    with i18n.use_locale("en"):
+        yield
 
 
 @pytest.mark.parametrize(("delta", "text"), [

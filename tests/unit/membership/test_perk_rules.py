@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from marketplace.errors import InvalidInput
+from marketplace.i18n import use_locale
 from marketplace.membership import rules
 
 TZ = "Asia/Shanghai"
@@ -110,7 +111,8 @@ def test_coupon_refusal_reasons_in_the_purchases_order() -> None:
     def why(**kw: object) -> str | None:
         args: dict[str, object] = {"min_items_total": 1_980, "valid_from": start, "valid_until": end, "used": False,
                                    "items_total": 1_980, "points": 0, "now": now, **kw}
-        return rules.coupon_refusal(**args)  # type: ignore[arg-type]
+        with use_locale("en"):  # the reason is written in the page's language
+            return rules.coupon_refusal(**args)  # type: ignore[arg-type]
 
     assert why() is None  # exactly the minimum (198 yuan) is enough
     assert why(items_total=1_979) == "needs an items total of at least 1,980 coins (this one is 1,979)"
