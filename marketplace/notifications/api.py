@@ -106,7 +106,7 @@ class SettingsController(Controller):
         try:
             changes = rules.parse_email_settings(data)
         except rules.SettingsError as exc:
-            raise InvalidNotificationInput(str(exc)) from exc
+            raise InvalidNotificationInput(exc.msgid, **exc.values) from exc
         return {"email": await NotificationService(db_session).set_email_settings(user.id, changes)}
 
 
