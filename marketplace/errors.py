@@ -7,14 +7,22 @@ a form error or an error page for HTML. Nothing here imports Litestar.
 
 from __future__ import annotations
 
+from typing import Any
+
+from marketplace.i18n import Text
+
 
 class DomainError(Exception):
     status_code: int = 400
     default_detail: str = "The request cannot be carried out."
 
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+    def __init__(self, detail: str | None = None, /, **values: Any) -> None:
+        """``detail`` is the English message id; named ``values`` fill its ``%(name)s`` placeholders. The
+        ``detail`` then reads as the formatted English text (the API's stable ``detail``) and translates as
+        ``gettext(msgid) % values`` (``marketplace.i18n.Text``) wherever it is shown."""
+        message = detail or self.default_detail
+        self.detail: str = Text(message, values) if values else message
+        super().__init__(str(self.detail))
 
 
 class InvalidInput(DomainError):
@@ -51,6 +59,6 @@ class RateLimited(DomainError):
     status_code = 429
     default_detail = "Too many requests; try again later."
 
-    def __init__(self, detail: str | None = None, retry_after: int = 60) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None, retry_after: int = 60, **values: Any) -> None:
+        super().__init__(detail, **values)
         self.retry_after = retry_after

@@ -124,7 +124,23 @@ def _catalog() -> Catalog:
     return _catalogs.get(_current.get(), _ENGLISH)
 
 
+class Text(str):
+    """A message with named values: reads as the English text formatted (``msgid % values``) and translates as
+    ``gettext(msgid) % values`` — what a domain error with values carries as its ``detail`` (marketplace/errors.py)."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, values: dict[str, Any]) -> Text:
+        text = super().__new__(cls, msgid % values)
+        text.msgid = msgid
+        text.values = dict(values)
+        return text
+
+
 def gettext(message: str, **values: Any) -> str:
+    if isinstance(message, Text):
+        return _catalog().gettext(message.msgid) % message.values
     text = _catalog().gettext(message)
     return text % values if values else text
 
@@ -140,6 +156,8 @@ _ = gettext
 
 def translate(message: object) -> str:
     """The translation of a message held in a variable (English when the catalog lacks it)."""
+    if isinstance(message, Text):
+        return _catalog().gettext(message.msgid) % message.values
     return _catalog().gettext(str(message))
 
 

@@ -58,7 +58,7 @@ def clean_key(raw: object) -> str | None:
         return None
     key = str(raw).strip()
     if not _KEY_RE.match(key):
-        raise InvalidInput(f"{HEADER} must be 8–100 characters of letters, digits, '-', '_', '.', ':'.")
+        raise InvalidInput("%(header)s must be 8–100 characters of letters, digits, '-', '_', '.', ':'.", header=HEADER)
     return key
 
 

@@ -28,12 +28,12 @@ def parse_int(raw: Any, *, label: str = "The number", minimum: int = 0, maximum:
     text = str(raw[0] if isinstance(raw, list) and raw else raw).strip() if raw is not None else ""
     digits = text[1:] if text[:1] in ("-", "+") else text
     if not digits or len(digits) > MAX_DIGITS or not set(digits) <= _DIGITS:
-        raise BadNumber(f"{label} must be a number: a whole number in digits 0-9.")
+        raise BadNumber("%(label)s must be a number: a whole number in digits 0-9.", label=label)
     value = int(text)
     if value < minimum:
-        raise BadNumber(f"{label} must be at least {minimum:,}.")
+        raise BadNumber("%(label)s must be at least %(minimum)s.", label=label, minimum=f"{minimum:,}")
     if value > maximum:
-        raise BadNumber(f"{label} must be at most {maximum:,}.")
+        raise BadNumber("%(label)s must be at most %(maximum)s.", label=label, maximum=f"{maximum:,}")
     return value
 
 

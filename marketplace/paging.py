@@ -15,7 +15,7 @@ MAX_PER_PAGE = 100
 def page_window(page: int, per_page: int, *, max_per_page: int = MAX_PER_PAGE) -> tuple[int, int]:
     """``(offset, limit)`` of a 1-based page; 400 unless ``page ≥ 1`` and ``1 ≤ per_page ≤ max_per_page``."""
     if page < 1 or not 1 <= per_page <= max_per_page:
-        raise InvalidInput(f"page ≥ 1 and 1 ≤ per_page ≤ {max_per_page}.")
+        raise InvalidInput("page ≥ 1 and 1 ≤ per_page ≤ %(max_per_page)s.", max_per_page=max_per_page)
     return (page - 1) * per_page, per_page
 
 

@@ -109,7 +109,9 @@ class AccountService:
         if user is None or not ok:
             raise InvalidCredentials()
         if user.is_banned:  # docs/rules.md §19.8: the refusal says why
-            raise AccountBanned(f"This account is suspended: {user.ban_reason}" if user.ban_reason else None)
+            if user.ban_reason:
+                raise AccountBanned("This account is suspended: %(reason)s", reason=user.ban_reason)
+            raise AccountBanned()
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, password)
         await events.emit(self.session, UserLoggedIn(user_id=user.id, at=utcnow()))

@@ -34,9 +34,9 @@ def clean(raw: dict[str, object]) -> AddressInput:
         value = raw.get(field)
         text = value.strip() if isinstance(value, str) else ""
         if not text:
-            raise InvalidAddress(f"{field} is required.")
+            raise InvalidAddress("%(field)s is required.", field=field)
         if len(text) > limit:
-            raise InvalidAddress(f"{field} is at most {limit} characters.")
+            raise InvalidAddress("%(field)s is at most %(limit)s characters.", field=field, limit=limit)
         values[field] = text
     phone = raw.get("phone")
     digits = re.sub(r"[\s-]", "", phone) if isinstance(phone, str) else ""

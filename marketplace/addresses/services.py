@@ -45,7 +45,7 @@ class AddressBook:
         count = await self.session.scalar(select(func.count()).select_from(Address)
                                           .where(Address.user_id == self.user_id))
         if (count or 0) >= rules.MAX_ADDRESSES:
-            raise rules.InvalidAddress(f"An address book holds at most {rules.MAX_ADDRESSES} addresses.")
+            raise rules.InvalidAddress("An address book holds at most %(n)s addresses.", n=rules.MAX_ADDRESSES)
         address = Address(user_id=self.user_id, name=data.name, phone=data.phone, province=data.province,
                           city=data.city, district=data.district, detail=data.detail, is_default=False)
         self.session.add(address)

@@ -29,7 +29,7 @@ class ListingModeration:
     async def search(self, q: str, status: str, page: int, per_page: int = 50) -> tuple[list[tuple[Listing, str]],
                                                                                            int]:
         if status and status not in STATUSES:
-            raise InvalidInput(f"Unknown status {status!r}.")
+            raise InvalidInput("Unknown status %(status)s.", status=f"{status!r}")
         stmt = select(Listing, User.username).join(User, User.id == Listing.seller_id)
         if q.strip():
             like = f"%{q.strip()}%"
@@ -47,7 +47,7 @@ class ListingModeration:
         if listing is None:
             raise NotFound("Listing not found.")
         if listing.status != "active":
-            raise Conflict(f"Only an active listing can be removed (this one is {listing.status}).")
+            raise Conflict("Only an active listing can be removed (this one is %(status)s).", status=listing.status)
         if listing.mode == "auction":
             return await BidService(self.session, publisher=self.publisher).end_without_sale(listing_id, now)
         return await ListingService(self.session, publisher=self.publisher).remove(listing_id, now)

@@ -79,7 +79,7 @@ class AdminService:
         now = now or utcnow()
         clean = " ".join((reason or "").split())
         if len(clean) > BAN_REASON_MAX:
-            raise InvalidInput(f"The reason is limited to {BAN_REASON_MAX} characters.")
+            raise InvalidInput("The reason is limited to %(ban_reason_max)s characters.", ban_reason_max=BAN_REASON_MAX)
         user = await self._locked(user_id)
         if user.id == actor_id and banned:
             raise CannotChangeSelf()

@@ -20,6 +20,7 @@ from marketplace.admin.services import AdminService
 from marketplace.categories.api import category_service
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.i18n import N_, _
 from marketplace.numbers import parse_int, parse_optional_int
 from marketplace.web.auth import requires_admin
 from marketplace.web.deps import DB, AppSettings, AuthUser, MaybeUser  # noqa: F401
@@ -29,6 +30,10 @@ Form = URLEncodedBody[dict[str, Any]]
 CATEGORIES_PAGE = "/admin/categories"
 USERS_PAGE = "/admin/users"
 LISTINGS_PAGE = "/admin/listings"
+
+# The flash after a user action (English ids; %(name)s is the username).
+DONE = {"ban": N_("%(name)s: ban done."), "unban": N_("%(name)s: unban done."),
+        "make-admin": N_("%(name)s: make admin done."), "revoke-admin": N_("%(name)s: revoke admin done.")}
 
 
 def local_back(value: Any, page: str) -> str:
@@ -83,7 +88,7 @@ class AdminViews(Controller):
         async def action() -> str:
             cat = await category_service(request, db_session).create(
                 str(data.get("name", "")), _int(data, "parent_id", optional=True))
-            return f"Created “{cat.name}” (/c/{cat.slug})."
+            return _("Created “%(name)s” (/c/%(slug)s).", name=cat.name, slug=cat.slug)
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -92,7 +97,7 @@ class AdminViews(Controller):
                               db_session: DB) -> Redirect:
         async def action() -> str:
             cat = await category_service(request, db_session).rename(category_id, str(data.get("name", "")))
-            return f"Renamed to “{cat.name}”."
+            return _("Renamed to “%(name)s”.", name=cat.name)
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -102,7 +107,7 @@ class AdminViews(Controller):
         async def action() -> str:
             cat = await category_service(request, db_session).move(
                 category_id, _int(data, "parent_id", optional=True))
-            return f"Moved “{cat.name}”."
+            return _("Moved “%(name)s”.", name=cat.name)
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -112,7 +117,7 @@ class AdminViews(Controller):
         async def action() -> str:
             cat = await category_service(request, db_session).reorder(category_id,
                                                                        max(0, _int(data, "position") or 0))
-            return f"Reordered “{cat.name}”."
+            return _("Reordered “%(name)s”.", name=cat.name)
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -122,7 +127,8 @@ class AdminViews(Controller):
         async def action() -> str:
             hidden = str(data.get("hidden", "1")) == "1"
             cat = await category_service(request, db_session).set_hidden(category_id, hidden)
-            return f"“{cat.name}” is now {'hidden' if cat.hidden else 'visible'}."
+            return (_("“%(name)s” is now hidden.", name=cat.name) if cat.hidden
+                    else _("“%(name)s” is now visible.", name=cat.name))
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -131,7 +137,7 @@ class AdminViews(Controller):
                              db_session: DB) -> Redirect:
         async def action() -> str:
             target = await category_service(request, db_session).merge(category_id, _int(data, "into_id") or 0)
-            return f"Merged into “{target.name}”."
+            return _("Merged into “%(name)s”.", name=target.name)
 
         return await act(request, db_session, CATEGORIES_PAGE, action)
 
@@ -172,7 +178,7 @@ class AdminViews(Controller):
             if action_name not in actions:
                 raise InvalidInput("Unknown action.")
             target = await actions[action_name]()
-            return f"{target.username}: {action_name.replace('-', ' ')} done."
+            return _(DONE[action_name], name=target.username)
 
         return await act(request, db_session, USERS_PAGE, action)
 
@@ -186,7 +192,7 @@ class AdminViews(Controller):
         try:
             rows, total = await ListingModeration(db_session).search(q, status, page)
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             rows, total = [], 0
         return await render(request, db_session, "admin/listings.html", rows=rows, total=total, q=q,
                             status=status, statuses=STATUSES, page=page, per_page=50)
@@ -197,7 +203,7 @@ class AdminViews(Controller):
         async def action() -> str:
             moderation = ListingModeration(db_session, request.app.state.publisher)
             listing = await moderation.remove(listing_id, utcnow())
-            return f"Listing #{listing.id} “{listing.title}” removed."
+            return _("Listing #%(id)s “%(title)s” removed.", id=listing.id, title=listing.title)
 
         # Back to the moderation list (with its filters) named by the form, never to the Referer header.
         return await act(request, db_session, local_back(data.get("back"), LISTINGS_PAGE), action)

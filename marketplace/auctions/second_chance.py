@@ -76,7 +76,7 @@ async def _lock_offer(session: AsyncSession, offer_id: int, user_id: int) -> Sec
     if sco is None or sco.buyer_id != user_id:
         raise OfferNotFound()
     if sco.status != "offered":
-        raise Conflict(f"This offer was {sco.status}.")
+        raise Conflict("This offer was %(status)s.", status=sco.status)
     return sco
 
 

@@ -39,6 +39,7 @@ from marketplace.auctions.scheduling import schedule_close
 from marketplace.auctions.schemas import BidStep, bid_message, channel_name, closed_message, state_of
 from marketplace.db import after_commit
 from marketplace.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from marketplace.i18n import N_
 from marketplace.jobs import JobQueue, Publisher
 from marketplace.listings import rules as listing_rules
 from marketplace.listings.models import Listing
@@ -64,15 +65,16 @@ def _refusal_error(outcome: rules.BidOutcome, state: rules.AuctionState) -> Doma
     if reason is rules.Refusal.OWN_ITEM:
         return OwnAuction()
     if reason is rules.Refusal.TOO_LOW:
-        return BidTooLow(f"The minimum next bid is {state.min_next_bid} coins.")
+        return BidTooLow(N_("The minimum next bid is %(amount)s coins."), amount=state.min_next_bid)
     if reason is rules.Refusal.NOT_ABOVE_OWN_MAX:
-        return BidTooLow(f"You already lead with a maximum of {state.leader_max} coins; raise it above that.")
+        return BidTooLow(N_("You already lead with a maximum of %(amount)s coins; raise it above that."),
+                         amount=state.leader_max)
     return InsufficientCoins(outcome.shortfall)
 
 
 def blocked_error(until: datetime) -> BiddingBlocked:
-    return BiddingBlocked(f"You cannot bid until {until:%Y-%m-%d %H:%M} UTC: you cancelled 3 won auctions "
-                          "within 365 days (non-paying winner policy, 30 days).")
+    return BiddingBlocked(N_("You cannot bid until %(until)s UTC: you cancelled 3 won auctions within 365 days "
+                             "(non-paying winner policy, 30 days)."), until=f"{until:%Y-%m-%d %H:%M}")
 
 
 def _hold_legs(changes: tuple[rules.HoldChange, ...]) -> list[ledger.Leg]:
@@ -370,7 +372,7 @@ async def quote(session: AsyncSession, listing_id: int, buyer_id: int, quantity:
         if listing.status != "active":
             raise Conflict("This listing is not on sale.")
         if quantity > listing.quantity_available:
-            raise Conflict(f"Only {listing.quantity_available} left.")
+            raise Conflict("Only %(quantity_available)s left.", quantity_available=listing.quantity_available)
         assert listing.price is not None
         kind, units, unit_price = "fixed", quantity, listing.price
     fixed = kind == "fixed"  # member day / PLUS price: fixed price only, priced as the purchase will be

@@ -74,7 +74,7 @@ async def _flash_act(request: Request[Any, Any, Any], db: AsyncSession, act: Any
         if exc.status_code == 404:
             raise
         await db.rollback()
-        flash(request, exc.detail, category="error")
+        flash(request, _(exc.detail), category="error")
     else:
         flash(request, message, category="success")
     return Redirect(back, status_code=303)
@@ -210,7 +210,7 @@ class AuctionViews(Controller):
                                   user: AuthUser, db_session: DB) -> Redirect:
         async def act() -> str:
             sco = await second_chance.offer(db_session, order_id, user.id, utcnow())
-            return f"Offered to the runner-up at {sco.price} coins for 48 hours. 已发出次高出价邀请。"
+            return _("Offered to the runner-up at %(price)s coins for 48 hours.", price=sco.price)
         return await _flash_act(request, db_session, act, f"/orders/{order_id}")
 
     @post("/orders/{order_id:int}/relist", guards=[requires_login])
@@ -223,7 +223,7 @@ class AuctionViews(Controller):
             if exc.status_code == 404:
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect(f"/orders/{order_id}", status_code=303)
         flash(request, N_("Relisted as a new auction, free of charge."), category="success")
         return Redirect(f"/listings/{listing.id}", status_code=303)
@@ -244,7 +244,7 @@ class AuctionViews(Controller):
             if exc.status_code == 404:
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect("/my/bids", status_code=303)
         flash(request, N_("Offer accepted: your order is paid into escrow."), category="success")
         return Redirect(f"/orders/{stored.response['order_id']}", status_code=303)

@@ -31,7 +31,7 @@ async def _strict_int(request: Request[Any, Any, Any], name: str) -> int:
     raw = await request.json()
     value = raw.get(name) if isinstance(raw, dict) else None
     if type(value) is not int:
-        raise InvalidCardInput(f"“{name}” must be a whole number.")
+        raise InvalidCardInput("“%(name)s” must be a whole number.", name=name)
     return value
 
 

@@ -61,8 +61,8 @@ def transition(status: str, action: CardAction) -> CardStatus:
     sources, target = TRANSITIONS[action]
     if status not in sources:
         if status == "redeemed":
-            raise CardStateConflict(f"Cannot {action} a card that was already redeemed.")
-        raise CardStateConflict(f"Cannot {action} a card that is {status}.")
+            raise CardStateConflict("Cannot %(action)s a card that was already redeemed.", action=action)
+        raise CardStateConflict("Cannot %(action)s a card that is %(status)s.", action=action, status=status)
     return target
 
 
@@ -168,15 +168,16 @@ def validate_batch(face_value: object, count: object, expires_on: date, note: st
     """docs/rules.md §17: face value 10–100,000 coins, 1–10,000 cards, an expiry date not in the past."""
     if not isinstance(face_value, int) or isinstance(face_value, bool) or \
             not MIN_FACE_VALUE <= face_value <= MAX_FACE_VALUE:
-        raise InvalidCardInput(f"Face value must be a whole number of coins from {MIN_FACE_VALUE:,} to "
-                               f"{MAX_FACE_VALUE:,}.")
+        raise InvalidCardInput("Face value must be a whole number of coins from %(minimum)s to %(maximum)s.",
+                               minimum=f"{MIN_FACE_VALUE:,}", maximum=f"{MAX_FACE_VALUE:,}")
     if not isinstance(count, int) or isinstance(count, bool) or not MIN_COUNT <= count <= MAX_COUNT:
-        raise InvalidCardInput(f"Count must be from {MIN_COUNT} to {MAX_COUNT:,} cards.")
+        raise InvalidCardInput("Count must be from %(min_count)s to %(max_count)s cards.",
+                               min_count=MIN_COUNT, max_count=f"{MAX_COUNT:,}")
     if expires_on < today:
         raise InvalidCardInput("The expiry date is in the past.")
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise InvalidCardInput(f"The note is at most {MAX_NOTE} characters.")
+        raise InvalidCardInput("The note is at most %(max_note)s characters.", max_note=MAX_NOTE)
     return BatchSpec(face_value, count, expires_on, note)
 
 
@@ -185,7 +186,7 @@ def check_activation(status: str, maker_id: int | None, checker_id: int) -> None
     if maker_id == checker_id:
         raise MakerCannotCheck()
     if status != "created":
-        raise BatchStateConflict(f"The batch is already {status}.")
+        raise BatchStateConflict("The batch is already %(status)s.", status=status)
 
 
 def is_expired(expires_on: date, today: date) -> bool:
@@ -196,7 +197,7 @@ def is_expired(expires_on: date, today: date) -> bool:
 def validate_sale(buyer: str, price: object) -> tuple[str, int]:
     buyer = " ".join(buyer.split())
     if not 1 <= len(buyer) <= MAX_BUYER:
-        raise InvalidCardInput(f"The buyer is 1–{MAX_BUYER} characters.")
+        raise InvalidCardInput("The buyer is 1–%(max_buyer)s characters.", max_buyer=MAX_BUYER)
     if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= MAX_SALE_PRICE:
         raise InvalidCardInput("The price is a whole number of coins, 0 or more.")
     return buyer, price

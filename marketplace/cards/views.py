@@ -39,7 +39,7 @@ def _int(value: str, name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise InvalidCardInput(f"“{name}” must be a whole number.") from None
+        raise InvalidCardInput("“%(name)s” must be a whole number.", name=name) from None
 
 
 def _date(value: str) -> date:
@@ -142,7 +142,7 @@ class CardAdminViews(Controller):
             if exc.status_code not in (404, 409):
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect(ADMIN_PAGE, status_code=303)
         return Response(body, status_code=200, media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="card-batch-{batch_id}.csv"',

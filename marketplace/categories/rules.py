@@ -22,6 +22,7 @@ from marketplace.categories.exceptions import (
     InvalidSlug,
     UnknownParent,
 )
+from marketplace.i18n import N_
 
 NAME_MAX = 60
 SLUG_MAX = 80
@@ -117,7 +118,8 @@ def clean_name(raw: str) -> str:
     if not name:
         raise InvalidCategoryName("A category name cannot be blank.")
     if len(name) > NAME_MAX:
-        raise InvalidCategoryName(f"A category name is at most {NAME_MAX} characters (got {len(name)}).")
+        raise InvalidCategoryName("A category name is at most %(name_max)s characters (got %(length)s).",
+                                  name_max=NAME_MAX, length=len(name))
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise InvalidCategoryName("A category name cannot contain control characters.")
     return name
@@ -133,16 +135,16 @@ def check_sibling_name(tree: Tree, parent_id: int | None, name: str, *, ignore: 
     key = name_key(name)
     for sibling in tree.children(parent_id):
         if sibling.id not in ignore and name_key(sibling.name) == key:
-            raise DuplicateCategoryName(f"“{sibling.name}” already exists at that level.")
+            raise DuplicateCategoryName("“%(name)s” already exists at that level.", name=sibling.name)
 
 
 def _check_parent(tree: Tree, parent_id: int | None) -> None:
     if parent_id is not None and parent_id not in tree:
-        raise UnknownParent(f"Parent category {parent_id} does not exist.")
+        raise UnknownParent("Parent category %(parent_id)s does not exist.", parent_id=parent_id)
 
 
 def _too_deep(max_depth: int) -> CategoryTooDeep:
-    return CategoryTooDeep(f"The category tree is limited to {max_depth} levels.")
+    return CategoryTooDeep(N_("The category tree is limited to %(max_depth)s levels."), max_depth=max_depth)
 
 
 def check_create(tree: Tree, parent_id: int | None, raw_name: str, max_depth: int) -> str:
@@ -167,7 +169,7 @@ def check_move(tree: Tree, node_id: int, new_parent_id: int | None, max_depth: i
     node = tree.node(node_id)
     _check_parent(tree, new_parent_id)
     if new_parent_id is not None and (new_parent_id == node_id or new_parent_id in tree.descendants(node_id)):
-        raise CategoryCycle(f"“{node.name}” cannot be moved under itself or one of its own sub-categories.")
+        raise CategoryCycle("“%(name)s” cannot be moved under itself or one of its own sub-categories.", name=node.name)
     parent_depth = tree.depth(new_parent_id) if new_parent_id is not None else 0
     if parent_depth + tree.height(node_id) > max_depth:
         raise _too_deep(max_depth)
@@ -205,15 +207,15 @@ def check_merge(
     if source_id == target_id:
         raise InvalidMerge("A category cannot be merged into itself.")
     if target_id in tree.descendants(source_id):
-        raise InvalidMerge(f"“{source.name}” cannot be merged into one of its own sub-categories.")
+        raise InvalidMerge("“%(name)s” cannot be merged into one of its own sub-categories.", name=source.name)
     moving = tree.children(source_id)
     if moving and tree.depth(target_id) + tree.height(source_id) - 1 > max_depth:
         raise _too_deep(max_depth)
     existing = {name_key(c.name): c.name for c in tree.children(target_id) if c.id != source_id}
     for child in moving:
         if name_key(child.name) in existing:
-            raise DuplicateCategoryName(
-                f"“{target.name}” already has a sub-category named “{existing[name_key(child.name)]}”.")
+            raise DuplicateCategoryName("“%(target)s” already has a sub-category named “%(name)s”.",
+                                        target=target.name, name=existing[name_key(child.name)])
     target_keeps_children = any(c.id != source_id for c in tree.children(target_id))
     if (source_listings + target_listings) and (moving or target_keeps_children):
         raise InvalidMerge(
@@ -226,9 +228,10 @@ def check_delete(tree: Tree, node_id: int, listing_count: int) -> None:
     """Only an empty category is deleted: no sub-categories and no listings of any status."""
     node = tree.node(node_id)
     if not tree.is_leaf(node_id):
-        raise CategoryNotEmpty(f"“{node.name}” still has sub-categories; move, merge or delete them first.")
+        raise CategoryNotEmpty("“%(name)s” still has sub-categories; move, merge or delete them first.", name=node.name)
     if listing_count:
-        raise CategoryNotEmpty(f"“{node.name}” still has {listing_count} listing(s); merge it instead.")
+        raise CategoryNotEmpty("“%(name)s” still has %(listing_count)s listing(s); merge it instead.",
+                               name=node.name, listing_count=listing_count)
 
 
 # --- slugs -------------------------------------------------------------------------------------------------------

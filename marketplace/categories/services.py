@@ -283,7 +283,7 @@ class CategoryService:
             select(Category).where(Category.id == category_id).with_for_update()
             .execution_options(populate_existing=True))
         if cat is None:
-            raise CategoryNotFound(f"Category {category_id} not found.")
+            raise CategoryNotFound("Category %(category_id)s not found.", category_id=category_id)
         return cat
 
     async def _active_listings(self, category_id: int) -> int:

@@ -17,9 +17,9 @@ def clean_text(raw: object, *, max_len: int, label: str) -> str:
     """The text stripped; empty or longer than ``max_len`` characters → 400."""
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
-        raise InvalidInput(f"{label} cannot be empty.")
+        raise InvalidInput("%(label)s cannot be empty.", label=label)
     if len(text) > max_len:
-        raise InvalidInput(f"{label} is too long (at most {max_len} characters).")
+        raise InvalidInput("%(label)s is too long (at most %(max_len)s characters).", label=label, max_len=max_len)
     return text
 
 

@@ -198,7 +198,7 @@ async def _form_act(request: Request[Any, Any, Any], db_session: AsyncSession, l
         if exc.status_code in (403, 404) or listing_id is None:
             raise
         await db_session.rollback()
-        flash(request, exc.detail, category="error")
+        flash(request, _(exc.detail), category="error")
     else:
         flash(request, success, category="success")
     return Redirect(f"/listings/{listing_id}#questions", status_code=303)

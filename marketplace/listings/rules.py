@@ -36,7 +36,7 @@ class IllegalTransition(Conflict):
 def next_status(current: str, new: str) -> str:
     """``new`` when a listing in ``current`` may move to it, else :class:`IllegalTransition` (409)."""
     if new not in TRANSITIONS.get(current, frozenset()):
-        raise IllegalTransition(f"A listing cannot go from {current} to {new}.")
+        raise IllegalTransition("A listing cannot go from %(current)s to %(new)s.", current=current, new=new)
     return new
 def public(*, status: str, category_hidden: bool, shop_suspended: bool) -> bool:
     """The one visibility rule (docs/rules.md §6 decision 10, §10 decision 7, §18): a listing that was removed,
@@ -105,9 +105,10 @@ class FeeQuote:
 def _int(name: str, value: object, *, minimum: int, maximum: int = PRICE_MAX) -> int:
     # bool is an int subclass: `"price": true` must not list an item for 1 coin.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} must be a whole number.")
+        raise InvalidInput("%(name)s must be a whole number.", name=name)
     if value < minimum or value > maximum:
-        raise InvalidInput(f"{name} must be between {minimum} and {maximum}.")
+        raise InvalidInput("%(name)s must be between %(minimum)s and %(maximum)s.",
+                           name=name, minimum=minimum, maximum=maximum)
     return value
 
 
@@ -138,10 +139,11 @@ def validate_new_listing(
     if not clean_title:
         raise InvalidInput("A title is required.")
     if len(clean_title) > TITLE_MAX:
-        raise InvalidInput(f"The title is limited to {TITLE_MAX} characters.")
+        raise InvalidInput("The title is limited to %(title_max)s characters.", title_max=TITLE_MAX)
     clean_description = str(description or "").replace("\r\n", "\n").strip()
     if len(clean_description) > DESCRIPTION_MAX:
-        raise InvalidInput(f"The description is limited to {DESCRIPTION_MAX} characters.")
+        raise InvalidInput("The description is limited to %(description_max)s characters.",
+                           description_max=DESCRIPTION_MAX)
     cat = _int("category_id", category_id, minimum=1, maximum=2**62)
     if not isinstance(featured, bool):
         raise InvalidInput("featured must be true or false.")
@@ -202,7 +204,7 @@ def check_purchase(*, mode: str, status: str, seller_id: int, buyer_id: int, qua
     if status != "active":
         raise Conflict("This listing is not active.")
     if q > quantity_available:
-        raise Conflict(f"Only {quantity_available} left.")
+        raise Conflict("Only %(quantity_available)s left.", quantity_available=quantity_available)
     return q
 
 
@@ -222,7 +224,7 @@ def parse_sort(value: str | None) -> str:
     if value is None or value == "":
         return "newest"
     if value not in SORTS:
-        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}.")
+        raise InvalidInput("sort must be one of %(choices)s.", choices=', '.join(SORTS))
     return value
 
 
@@ -291,7 +293,7 @@ def check_location(value: object) -> str | None:
         raise InvalidInput("location must be text.")
     clean = " ".join(value.split())
     if len(clean) > LOCATION_MAX:
-        raise InvalidInput(f"location is limited to {LOCATION_MAX} characters.")
+        raise InvalidInput("location is limited to %(location_max)s characters.", location_max=LOCATION_MAX)
     return clean or None
 
 
@@ -302,6 +304,11 @@ FIXED_PRICE_FIELDS = ("price", "plus_price", "member_day", "shipping_fee")
 AUCTION_PRICE_FIELDS = ("start_price", "buy_now_price")
 PRICE_FIELDS = FIXED_PRICE_FIELDS + AUCTION_PRICE_FIELDS
 EDITABLE = FREE_FIELDS + PRICE_FIELDS
+# How the edit history names a field (English ids, translated where shown).
+FIELD_LABELS = {"title": N_("Title"), "description": N_("Description"), "category_id": N_("Category"),
+                "condition": N_("Condition"), "location": N_("Location"), "price": N_("Price"),
+                "plus_price": N_("PLUS price"), "member_day": N_("Member day"), "shipping_fee": N_("Shipping fee"),
+                "start_price": N_("Starting price"), "buy_now_price": N_("Buy now price"), "photos": N_("Photos")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,12 +346,12 @@ def plan_edit(state: EditState, user_id: int, patch: dict[str, object]) -> list[
         raise Conflict("Only an active listing can be edited.")
     unknown = sorted(set(patch) - set(EDITABLE))
     if unknown:
-        raise InvalidInput(f"These fields cannot be edited: {', '.join(unknown)}.")
+        raise InvalidInput("These fields cannot be edited: %(choices)s.", choices=', '.join(unknown))
     other = AUCTION_PRICE_FIELDS if state.mode == "fixed" else FIXED_PRICE_FIELDS
     wrong = [f for f in other if f in patch]
     if wrong:
         kind = "auctions" if state.mode == "fixed" else "fixed-price listings"
-        raise InvalidInput(f"{', '.join(wrong)} apply only to {kind}.")
+        raise InvalidInput("%(choices)s apply only to %(kind)s.", choices=', '.join(wrong), kind=kind)
 
     new: dict[str, object] = {}
     if "title" in patch:
@@ -352,14 +359,15 @@ def plan_edit(state: EditState, user_id: int, patch: dict[str, object]) -> list[
         if not title:
             raise InvalidInput("A title is required.")
         if len(title) > TITLE_MAX:
-            raise InvalidInput(f"The title is limited to {TITLE_MAX} characters.")
+            raise InvalidInput("The title is limited to %(title_max)s characters.", title_max=TITLE_MAX)
         new["title"] = title
     if "description" in patch:
         if not isinstance(patch["description"], str):
             raise InvalidInput("description must be text.")
         description = patch["description"].replace("\r\n", "\n").strip()
         if len(description) > DESCRIPTION_MAX:
-            raise InvalidInput(f"The description is limited to {DESCRIPTION_MAX} characters.")
+            raise InvalidInput("The description is limited to %(description_max)s characters.",
+                               description_max=DESCRIPTION_MAX)
         new["description"] = description
     if "category_id" in patch:
         new["category_id"] = _int("category_id", patch["category_id"], minimum=1, maximum=2**62)

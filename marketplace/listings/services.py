@@ -643,7 +643,7 @@ class ListingService:
         count = int(await self.session.scalar(
             select(func.count()).select_from(ListingImage).where(ListingImage.listing_id == listing.id)) or 0)
         if count >= terms.max_images:
-            raise Conflict(f"A listing may have at most {terms.max_images} photos.")
+            raise Conflict("A listing may have at most %(max_images)s photos.", max_images=terms.max_images)
         processed = await in_decoder(process_image, data, max_bytes=self.settings.max_image_bytes,
                                             max_pixels=self.settings.max_image_pixels)
         full_key, thumb_key = new_keys(listing.id, processed.extension)
@@ -677,7 +677,7 @@ class ListingService:
         if image is None:
             raise NotFound("Image not found.")
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(images):
-            raise InvalidInput(f"position must be between 0 and {len(images) - 1}.")
+            raise InvalidInput("position must be between 0 and %(last)s.", last=len(images) - 1)
         old = [i.id for i in images]
         images.remove(image)
         images.insert(position, image)

@@ -187,6 +187,7 @@ async def listing_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     extra["question_max"], extra["answer_max"] = question_rules.QUESTION_MAX, question_rules.ANSWER_MAX
     extra["seller_rating"] = await ports.trust().seller_rating(db, listing.seller_id)
     extra["edits"] = await svc.edits(listing.id) if listing.edit_count else []
+    extra["field_labels"] = rules.FIELD_LABELS
     is_seller = viewer_id == listing.seller_id
     if is_seller and listing.status == "active":
         extra["edit_form"] = {
@@ -307,7 +308,7 @@ class ListingViews(Controller):
             if exc.status_code in (403, 404):
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect("/my/listings", status_code=303)
         flash(request, N_("Listing ended."), category="success")
         return Redirect("/my/listings", status_code=303)

@@ -95,7 +95,7 @@ def open_upload(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int =
     scale) plus the shrunk copy; no full-size copies.
     """
     if len(data) > max_bytes:
-        raise ImageTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.")
+        raise ImageTooLarge("The image is larger than %(mb)s MB.", mb=max_bytes // (1024 * 1024))
     if not data:
         raise NotAnImage("The file is empty.")
     try:
@@ -112,8 +112,8 @@ def open_upload(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int =
                 if fmt == "JPEG":
                     img.draft("RGB", (max_side, max_side))  # decode at the smallest DCT scale still >= max_side
                 if img.width * img.height > decode_pixels:
-                    raise NotAnImage(f"The image has too many pixels: at most {decode_pixels // 1_000_000} "
-                                     "million for PNG and WebP.")
+                    raise NotAnImage("The image has too many pixels: at most %(millions)s million for PNG and WebP.",
+                                     millions=decode_pixels // 1_000_000)
                 img.load()
                 ImageOps.exif_transpose(img, in_place=True)  # phone photos: stored sideways plus an EXIF hint
                 if img.mode not in _FLAT_MODES:  # palette, 16-bit, CMYK…: bounded by decode_pixels above

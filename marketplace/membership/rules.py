@@ -113,13 +113,14 @@ def check_redemption(points: object, *, items_total: int, available: int) -> int
     if points == 0:
         return 0
     if points % POINTS_STEP:
-        raise InvalidPoints(f"points are redeemed in multiples of {POINTS_STEP}.")
+        raise InvalidPoints("points are redeemed in multiples of %(points_step)s.", points_step=POINTS_STEP)
     if points > POINTS_MAX_PER_ORDER:
-        raise InvalidPoints(f"At most {POINTS_MAX_PER_ORDER:,} points per order.")
+        raise InvalidPoints("At most %(points_max_per_order)s points per order.",
+                            points_max_per_order=f"{POINTS_MAX_PER_ORDER:,}")
     if points > items_total * POINTS_PER_COIN:
         raise InvalidPoints("Points cannot be worth more than the items total.")
     if points > available:
-        raise NotEnoughPoints(f"Not enough points: you have {available:,} available.")
+        raise NotEnoughPoints("Not enough points: you have %(available)s available.", available=f"{available:,}")
     return points
 
 
@@ -158,7 +159,7 @@ def consume_oldest_first(lots: Sequence[LotBalance], points: int) -> list[tuple[
             taken.append((lot.lot_id, take))
             left -= take
     if left > 0:
-        raise NotEnoughPoints(f"Not enough points: {left:,} more needed.")
+        raise NotEnoughPoints("Not enough points: %(left)s more needed.", left=f"{left:,}")
     return taken
 
 
@@ -228,7 +229,7 @@ def check_birthday(month: object, day: object) -> tuple[int, int]:
         raise InvalidInput("month must be between 1 and 12.")
     days = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
     if not 1 <= day <= days:
-        raise InvalidInput(f"That month has {days} days.")
+        raise InvalidInput("That month has %(days)s days.", days=days)
     return month, day
 
 

@@ -459,7 +459,7 @@ async def buy_plus(session: AsyncSession, user_id: int, *, auto_renew: bool, now
     row = await _lock_plus(session, user_id)
     assert row is not None
     if row.until > now:
-        raise PlusAlreadyActive(f"PLUS is already active until {row.until:%Y-%m-%d}.")
+        raise PlusAlreadyActive("PLUS is already active until %(date)s.", date=f"{row.until:%Y-%m-%d}")
     period = row.periods + 1
     await ledger.post(session, kind="plus", ref_type="user", ref_id=user_id,
                       idempotency_key=f"plus:{user_id}:{period}", memo=f"PLUS membership, period {period}",
@@ -536,7 +536,8 @@ async def _usable_coupon(session: AsyncSession, buyer_id: int, coupon_id: object
     if not coupon.valid_from <= now <= coupon.valid_until:
         raise CouponNotUsable("That coupon is not valid now.")
     if items_total < coupon.min_items_total:
-        raise InvalidInput(f"That coupon needs an items total of at least {coupon.min_items_total:,} coins.")
+        raise InvalidInput("That coupon needs an items total of at least %(min_items_total)s coins.",
+                           min_items_total=f"{coupon.min_items_total:,}")
     return coupon
 
 

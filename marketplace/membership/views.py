@@ -113,7 +113,7 @@ class MembershipViews(Controller):
             if exc.status_code not in (400, 402, 409):
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         else:
             assert state.until is not None
             flash(request, _("Welcome to PLUS until %(date)s.", date=f"{state.until:%Y-%m-%d}"), category="success")

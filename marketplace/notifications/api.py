@@ -25,7 +25,7 @@ from marketplace.web.deps import DB, AppSettings, AuthUser
 
 def _int_id(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
-        raise InvalidNotificationInput(f"{name} must be a positive integer.")
+        raise InvalidNotificationInput("%(name)s must be a positive integer.", name=name)
     return value
 
 
@@ -106,7 +106,7 @@ class SettingsController(Controller):
         try:
             changes = rules.parse_email_settings(data)
         except rules.SettingsError as exc:
-            raise InvalidNotificationInput(str(exc)) from exc
+            raise InvalidNotificationInput(exc.msgid, **exc.values) from exc
         return {"email": await NotificationService(db_session).set_email_settings(user.id, changes)}
 
 

@@ -40,7 +40,15 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
-class SettingsError(ValueError):
+class _Refusal(ValueError):
+    """A refusal with an English message id and named values (raised again as a domain error with both)."""
+
+    def __init__(self, msgid: str, **values: Any) -> None:
+        self.msgid, self.values = msgid, values
+        super().__init__(msgid % values if values else msgid)
+
+
+class SettingsError(_Refusal):
     """An e-mail settings document that names an unknown kind or a value that is not a boolean."""
 
 
@@ -51,9 +59,9 @@ def parse_email_settings(document: Any) -> dict[str, bool]:
     result: dict[str, bool] = {}
     for kind, value in document["email"].items():
         if kind not in KINDS:
-            raise SettingsError(f"Unknown notification kind: {kind!r}.")
+            raise SettingsError("Unknown notification kind: %(kind)s.", kind=repr(kind))
         if not isinstance(value, bool):
-            raise SettingsError(f"email.{kind} must be true or false.")
+            raise SettingsError("email.%(kind)s must be true or false.", kind=kind)
         result[kind] = value
     return result
 
@@ -106,7 +114,7 @@ class SearchQuery:
     max_price: int | None = None
 
 
-class SearchError(ValueError):
+class SearchError(_Refusal):
     pass
 
 
@@ -114,15 +122,15 @@ def _int_or_none(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise SearchError(f"{name} must be an integer.")
+        raise SearchError("%(name)s must be an integer.", name=name)
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise SearchError(f"{name} must be an integer.") from exc
+        raise SearchError("%(name)s must be an integer.", name=name) from exc
     if isinstance(value, float) and value != number:
-        raise SearchError(f"{name} must be an integer.")
+        raise SearchError("%(name)s must be an integer.", name=name)
     if number < 0 or number > 2**62:
-        raise SearchError(f"{name} is out of range.")
+        raise SearchError("%(name)s is out of range.", name=name)
     return number
 
 

@@ -348,7 +348,7 @@ class SavedSearchService:
         try:
             query = rules.parse_search(data)
         except rules.SearchError as exc:
-            raise InvalidNotificationInput(str(exc)) from exc
+            raise InvalidNotificationInput(exc.msgid, **exc.values) from exc
         if query.category_id is not None and await self.session.get(Category, query.category_id) is None:
             raise InvalidNotificationInput("Unknown category.")
         await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())

@@ -96,7 +96,7 @@ class NotificationViews(Controller):
         except DomainError as exc:
             if _wants_json(request):
                 return Response({"detail": _(exc.detail)}, status_code=exc.status_code)
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect(back, status_code=303)
         watched = op == "add"
         if _wants_json(request):
@@ -127,7 +127,7 @@ class NotificationViews(Controller):
                     raise DomainError("Choose a notification.")
                 await svc.mark_read(user.id, [nid])
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         return Redirect(_local(data.get("next"), "/notifications"), status_code=303)
 
     # --- settings and saved searches ----------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class NotificationViews(Controller):
         try:
             saved = await SavedSearchService(db_session).create(user.id, fields)
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             return Redirect(_local(data.get("next"), "/search"), status_code=303)
         flash(request, N_("Search saved: we will tell you about new matches."), category="success")
         return Redirect(rules.search_url(query_of(saved)), status_code=303)
@@ -167,7 +167,7 @@ class NotificationViews(Controller):
         try:
             await SavedSearchService(db_session).delete(user.id, search_id)
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         else:
             flash(request, N_("Saved search deleted."), category="success")
         return Redirect("/me/notification-settings", status_code=303)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, InvalidInput
-from marketplace.i18n import N_
+from marketplace.i18n import N_, _
 from marketplace.media.images import ImageStorage, LocalStorage, process_image
 from marketplace.membership.services import earn_on_feedback_photo
 from marketplace.orders.exceptions import FeedbackNotAllowed, OrderNotFound
@@ -113,8 +113,9 @@ class FeedbackPhotoViews(Controller):
             if exc.status_code == 404:
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         else:
-            flash(request, N_("Photo added.") + (f" +{points} points." if points else ""), category="success")
+            flash(request, _("Photo added. +%(points)s points.", points=points) if points else N_("Photo added."),
+                  category="success")
         return Redirect(f"/orders/{order_id}", status_code=303)
 

@@ -44,7 +44,7 @@ def clean_body(raw: object, *, has_photo: bool) -> str:
     if not text and not has_photo:
         raise InvalidInput("Write a message or attach a photo.")
     if len(text) > MESSAGE_MAX:
-        raise InvalidInput(f"The message is too long (at most {MESSAGE_MAX} characters).")
+        raise InvalidInput("The message is too long (at most %(message_max)s characters).", message_max=MESSAGE_MAX)
     return text
 
 

@@ -202,7 +202,7 @@ class OrderMessageViews(Controller):
             if exc.status_code in (403, 404):
                 raise
             await db_session.rollback()
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         else:
             flash(request, _("Message sent."), category="success")
         return Redirect(f"/orders/{order_id}#messages", status_code=303)

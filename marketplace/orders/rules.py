@@ -55,9 +55,11 @@ def transition(status: str, action: Action, actor: Actor) -> Status:
     """
     t = TRANSITIONS[action]
     if actor not in t.actors:
-        raise WrongParty(f"Only the {' or '.join(sorted(t.actors))} may {action.replace('_', ' ')} an order.")
+        raise WrongParty("Only the %(actors)s may %(action)s an order.",
+                         actors=' or '.join(sorted(t.actors)), action=action.replace('_', ' '))
     if status != t.source:
-        raise InvalidTransition(f"Cannot {action.replace('_', ' ')} an order that is {status}.")
+        raise InvalidTransition("Cannot %(action)s an order that is %(status)s.",
+                                action=action.replace('_', ' '), status=status)
     return t.target
 
 
@@ -92,7 +94,7 @@ def check_feedback(status: str, actor: Actor, already_left: bool, rating: str) -
     if actor not in ("buyer", "seller"):
         raise WrongParty("Only the buyer or the seller may leave feedback.")
     if rating not in RATINGS:
-        raise InvalidOrderInput(f"rating must be one of {', '.join(RATINGS)}.")
+        raise InvalidOrderInput("rating must be one of %(choices)s.", choices=', '.join(RATINGS))
     if status not in ("completed", "cancelled"):  # docs/rules.md §19.1: a cancelled order can be rated too
         raise FeedbackNotAllowed("Feedback can be left only on a completed or cancelled order.")
     if already_left:
@@ -153,7 +155,8 @@ def check_cancel(source: str, actor: Actor, reason: str, confirmed: bool) -> str
     seller's cancellation of any order records a seller strike. Returns the strike's role, or None."""
     reason = reason.strip()
     if len(reason) > CANCEL_REASON_MAX:
-        raise InvalidOrderInput(f"reason is at most {CANCEL_REASON_MAX} characters.")
+        raise InvalidOrderInput("reason is at most %(cancel_reason_max)s characters.",
+                                cancel_reason_max=CANCEL_REASON_MAX)
     if actor == "buyer" and source == "auction":
         if not reason:
             raise InvalidOrderInput("Cancelling a won auction needs a reason.")

@@ -473,7 +473,7 @@ class OrderService:
                 raise WrongParty("Only the buyer chooses the shipping address.")
             raise OrderNotFound()
         if order.status != "paid":
-            raise InvalidTransition(f"The address cannot change on an order that is {order.status}.")
+            raise InvalidTransition("The address cannot change on an order that is %(status)s.", status=order.status)
         order.shipping_address = dict(address)
         self._record(order, user_id, order.status, "shipping address set", utcnow())
         await self.session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from marketplace.accounts.services import AccountService
 from marketplace.addresses.services import AddressBook
 from marketplace.db import utcnow
-from marketplace.i18n import N_
+from marketplace.i18n import N_, _
 from marketplace.listings.services import BrowseQuery, ListingService
 from marketplace.membership.services import badges_of, current_level, growth, levels_of
 from marketplace.orders import message_rules, messages, rules
@@ -205,10 +205,11 @@ class DisputeAdminViews(Controller):
         svc = OrderService(db_session, settings)
         outcome = str(data.get("outcome") or "")
         data = {"next": "/admin/disputes", **data}
-        done = "refunded to the buyer" if outcome == "refund" else "released to the seller"
+        done = (_("Order #%(id)s resolved: refunded to the buyer.", id=order_id) if outcome == "refund"
+                else _("Order #%(id)s resolved: released to the seller.", id=order_id))
         return await act(request, db_session, _back(data, order_id),
                          lambda: svc.resolve(order_id, user.id, outcome),
-                         success=f"Order #{order_id} resolved: {done}.",
+                         success=done,
                          refusals=ORDER_REFUSALS)
 
 

@@ -183,8 +183,8 @@ class ShopService:
     def plan(self, code: str) -> ShopPlan:
         plan = self.settings.plan(code)
         if plan is None:
-            raise UnknownPlan(f"Unknown plan {code!r}: choose one of "
-                              + ", ".join(p.code for p in self.settings.plans) + ".")
+            raise UnknownPlan("Unknown plan %(code)s: choose one of %(choices)s.", code=repr(code),
+                              choices=", ".join(p.code for p in self.settings.plans))
         return plan
 
     async def by_slug(self, slug: str, *, lock: bool = False) -> Shop:
@@ -247,9 +247,9 @@ class ShopService:
         """The shop's active listings for its page: ``(cards, total)``, from the one browse query (hidden
         categories left out, the same sorts and tie-breakers as search)."""
         if sort not in SORTS:
-            raise InvalidShop(f"Unknown sort {sort!r}.")
+            raise InvalidShop("Unknown sort %(sort)s.", sort=f"{sort!r}")
         if mode is not None and mode not in MODES:
-            raise InvalidShop(f"Unknown mode {mode!r}.")
+            raise InvalidShop("Unknown mode %(mode)s.", mode=f"{mode!r}")
         listings = ListingService(self.session, self.settings)
         result = await listings.browse(BrowseQuery(shop_id=shop.id, mode=mode, sort=sort, page=max(1, page),
                                                    per_page=max(1, min(per_page, 100))))
@@ -267,7 +267,7 @@ class ShopService:
         chosen = self.plan(plan)
         clean = rules.clean_name(name)
         if clean is None:
-            raise InvalidShop(f"A shop name is 1–{rules.NAME_MAX} characters.")
+            raise InvalidShop("A shop name is 1–%(name_max)s characters.", name_max=rules.NAME_MAX)
         description = self._clean_description(description)
         wanted_slug = (slug or "").strip()
         if wanted_slug and not rules.is_valid_slug(wanted_slug):
@@ -323,7 +323,8 @@ class ShopService:
     def _clean_description(description: str) -> str:
         description = (description or "").strip()
         if len(description) > rules.DESCRIPTION_MAX:
-            raise InvalidShop(f"The description is at most {rules.DESCRIPTION_MAX} characters.")
+            raise InvalidShop("The description is at most %(description_max)s characters.",
+                              description_max=rules.DESCRIPTION_MAX)
         return description
 
     async def _charge(self, shop: Shop, owner_id: int, amount: int, *, memo: str,
@@ -348,7 +349,7 @@ class ShopService:
             if name is not None:
                 clean = rules.clean_name(name)
                 if clean is None:
-                    raise InvalidShop(f"A shop name is 1–{rules.NAME_MAX} characters.")
+                    raise InvalidShop("A shop name is 1–%(name_max)s characters.", name_max=rules.NAME_MAX)
                 shop.name = clean
             if description is not None:
                 shop.description = self._clean_description(description)

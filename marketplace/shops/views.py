@@ -37,7 +37,7 @@ def _checked(form: dict[str, Any], name: str) -> bool:
 
 def _fail(request: Request[Any, Any, Any], exc: DomainError) -> Redirect:
     # The service rolled its own savepoint back, so answering 303 (which commits) keeps nothing of the failure.
-    flash(request, exc.detail, category="error")
+    flash(request, _(exc.detail), category="error")
     return Redirect(MANAGE, status_code=303)
 
 

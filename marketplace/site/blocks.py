@@ -70,7 +70,7 @@ class BlockService:
     async def _check_refs(self, spec: rules.BlockSpec) -> None:
         for category_id in (rules.slot_category(spec.slot), spec.query.get("category_id")):
             if category_id is not None and await self.session.get(Category, category_id) is None:
-                raise InvalidInput(f"Unknown category {category_id}.")
+                raise InvalidInput("Unknown category %(category_id)s.", category_id=category_id)
 
     async def create(self, data: dict[str, Any]) -> Block:
         spec = rules.check_block(data)

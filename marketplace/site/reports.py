@@ -71,11 +71,11 @@ class ReportService:
                 .join(seller, seller.id == Listing.seller_id))
         if status:
             if status not in STATUSES:
-                raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.")
+                raise InvalidInput("status must be one of %(choices)s.", choices=', '.join(STATUSES))
             stmt = stmt.where(Report.status == status)
         if reason:
             if reason not in rules.REPORT_REASONS:
-                raise InvalidInput(f"reason must be one of {', '.join(rules.REPORT_REASONS)}.")
+                raise InvalidInput("reason must be one of %(choices)s.", choices=', '.join(rules.REPORT_REASONS))
             stmt = stmt.where(Report.reason == reason)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = (await self.session.execute(stmt.order_by(Report.created_at, Report.id)
@@ -106,7 +106,7 @@ class ReportService:
         if report is None:
             raise NotFound("Report not found.")
         if report.status != "open":
-            raise Conflict(f"This report is already resolved ({report.status}).")
+            raise Conflict("This report is already resolved (%(status)s).", status=report.status)
         if action == "dismiss":
             report.status = "dismissed"
         else:

@@ -31,13 +31,13 @@ class BlockSpec:
 
 def _int(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}.")
+        raise InvalidInput("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=low, high=high)
     return value
 
 
 def _bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(f"{name} must be true or false.")
+        raise InvalidInput("%(name)s must be true or false.", name=name)
     return value
 
 
@@ -59,7 +59,7 @@ def check_query(raw: Any) -> dict[str, Any]:
         raise InvalidInput("query must be an object.")
     unknown = set(raw) - set(QUERY_FIELDS)
     if unknown:
-        raise InvalidInput(f"query has unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput("query has unknown fields: %(choices)s.", choices=', '.join(sorted(unknown)))
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if value is None or value == "":
@@ -76,11 +76,11 @@ def check_query(raw: Any) -> dict[str, Any]:
             out[key] = value
         elif key == "sort":
             if value not in SORTS:
-                raise InvalidInput(f"query.sort must be one of {', '.join(SORTS)}.")
+                raise InvalidInput("query.sort must be one of %(choices)s.", choices=', '.join(SORTS))
             out[key] = value
         elif key in ("q", "shop"):
             if not isinstance(value, str) or len(value) > 100:
-                raise InvalidInput(f"query.{key} must be text of at most 100 characters.")
+                raise InvalidInput("query.%(key)s must be text of at most 100 characters.", key=key)
             if value.strip():
                 out[key] = value.strip()
     if "min_price" in out and "max_price" in out and out["min_price"] > out["max_price"]:
@@ -93,7 +93,7 @@ def check_block(data: dict[str, Any], current: BlockSpec | None = None) -> Block
     if current is None:
         for required in ("title", "slot"):
             if required not in data:
-                raise InvalidInput(f"{required} is required.")
+                raise InvalidInput("%(required)s is required.", required=required)
     base = current or BlockSpec(title="", slot="home", position=0, display="grid", limit=8, active=True, query={})
     title = data.get("title", base.title)
     if not isinstance(title, str) or not 1 <= len(title.strip()) <= 80:
@@ -114,7 +114,7 @@ def check_block(data: dict[str, Any], current: BlockSpec | None = None) -> Block
 
 def check_report(reason: Any, text: Any) -> tuple[str, str]:
     if reason not in REPORT_REASONS:
-        raise InvalidInput(f"reason must be one of {', '.join(REPORT_REASONS)}.")
+        raise InvalidInput("reason must be one of %(choices)s.", choices=', '.join(REPORT_REASONS))
     if text is None:
         text = ""
     if not isinstance(text, str) or len(text) > 2000:

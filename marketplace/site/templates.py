@@ -56,7 +56,7 @@ VERSION_KEY = "templates"
 
 def file_for(name: str) -> str:
     if name not in TEMPLATE_FILES:
-        raise NotFound(f"No template named “{name}”.")
+        raise NotFound("No template named “%(name)s”.", name=name)
     return TEMPLATE_FILES[name]
 
 
@@ -238,7 +238,7 @@ class TemplateService:
         row = await self.session.scalar(select(TemplateVersion).where(TemplateVersion.name == name,
                                                                      TemplateVersion.version == version))
         if row is None:
-            raise NotFound(f"“{name}” has no version {version}.")
+            raise NotFound("“%(name)s” has no version %(version)s.", name=name, version=version)
         return row
 
     def check(self, name: str, source: object) -> str:

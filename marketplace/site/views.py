@@ -15,6 +15,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError, InvalidInput
+from marketplace.i18n import _
 from marketplace.site import rules
 from marketplace.site.api import template_service
 from marketplace.site.blocks import BlockService, block_out
@@ -38,7 +39,7 @@ def _block_form(form: dict[str, Any]) -> dict[str, Any]:
         try:
             return int(raw)
         except ValueError:
-            raise InvalidInput(f"“{key}” must be a number.") from None
+            raise InvalidInput("“%(key)s” must be a number.", key=key) from None
 
     query = {"category_id": number("category_id"), "mode": form.get("mode") or None, "q": form.get("q") or None,
              "sort": form.get("sort") or None, "min_price": number("min_price"),
@@ -183,7 +184,7 @@ class SiteAdminViews(Controller):
         try:
             items, total = await service.queue(status or None, reason or None)
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
             items, total = [], 0
         history = {i["seller"]: await service.seller_history(i["seller"]) for i in items}
         return await render(request, db_session, "site/reports.html", items=items, total=total, status=status,

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from marketplace.errors import Conflict, InvalidInput, NotFound, PaymentRequired
+from marketplace.i18n import N_
 
 
 class InsufficientCoins(PaymentRequired):
     def __init__(self, shortfall: int, detail: str | None = None) -> None:
         self.shortfall = shortfall
-        super().__init__(detail or f"Not enough coins: {shortfall} more needed.")
+        if detail:
+            super().__init__(detail)
+        else:
+            super().__init__(N_("Not enough coins: %(shortfall)s more needed."), shortfall=shortfall)
 
 
 class InsufficientPoints(Conflict):
@@ -14,7 +18,10 @@ class InsufficientPoints(Conflict):
 
     def __init__(self, shortfall: int, detail: str | None = None) -> None:
         self.shortfall = shortfall
-        super().__init__(detail or f"Not enough points: {shortfall} more needed.")
+        if detail:
+            super().__init__(detail)
+        else:
+            super().__init__(N_("Not enough points: %(shortfall)s more needed."), shortfall=shortfall)
 
 
 class UnbalancedTransaction(ValueError):

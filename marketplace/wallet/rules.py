@@ -54,7 +54,8 @@ def yuan_text_to_fen(text: str) -> int:
 def check_topup_coins(coins: int, minimum: int, maximum: int) -> None:
     """docs/rules.md §1: a top-up buys between ``minimum`` and ``maximum`` whole coins (inclusive)."""
     if isinstance(coins, bool) or not isinstance(coins, int) or not minimum <= coins <= maximum:
-        raise TopUpOutOfBounds(f"A top-up is between {minimum:,} and {maximum:,} coins.")
+        raise TopUpOutOfBounds("A top-up is between %(minimum)s and %(maximum)s coins.",
+                               minimum=f"{minimum:,}", maximum=f"{maximum:,}")
 
 
 def check_adjustment(coins: int, reason: str) -> str:

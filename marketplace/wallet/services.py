@@ -240,7 +240,8 @@ class WalletService:
                 created_by_id=admin_id,
             )
         except InsufficientCoins as exc:
-            raise WouldGoNegative(f"That would take the balance below zero (short by {exc.shortfall}).") from exc
+            raise WouldGoNegative("That would take the balance below zero (short by %(shortfall)s).",
+                                  shortfall=exc.shortfall) from exc
         entry_id = await self.session.scalar(
             select(LedgerEntry.id).join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(LedgerEntry.transaction_id == txn.id, LedgerAccount.key == ledger.available(user_id).key)

@@ -204,7 +204,7 @@ class AdminLedgerViews(Controller):
             result = await WalletService(db_session, settings).adjust(
                 user_id, coins, form.get("reason", ""), admin_id=user.id)
         except DomainError as exc:
-            flash(request, exc.detail, category="error")
+            flash(request, _(exc.detail), category="error")
         else:
             flash(request, _("Adjusted by %(coins)s coins; available is now %(available)s.",
                              coins=f"{coins:+,}", available=f"{result.available:,}"), category="success")

@@ -39,7 +39,7 @@ TITLES = {
 
 
 def _json(status: int, detail: str, headers: dict[str, str] | None = None, extra: Any = None) -> Response[Any]:
-    body: dict[str, Any] = {"status_code": status, "detail": detail, "message": _(detail)}
+    body: dict[str, Any] = {"status_code": status, "detail": str(detail), "message": _(detail)}
     if extra:
         body["extra"] = extra
     return Response(body, status_code=status, headers=headers, media_type=MediaType.JSON)

@@ -77,7 +77,7 @@ async def act(
         if refusals is not None and exc.status_code not in refusals:
             raise
         await db.rollback()
-        flash(request, exc.detail, category="error")
+        flash(request, i18n.gettext(exc.detail), category="error")
     else:
         flash(request, success if success is not None else str(result), category="success")
     return Redirect(back if isinstance(back, str) else back(), status_code=303)

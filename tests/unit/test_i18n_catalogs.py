@@ -136,3 +136,36 @@ def test_template_ngettext_takes_named_values_besides_the_count() -> None:
     with i18n.use_locale("zh_CN"):
         assert env.from_string(source).render(n=1234, c="1,234") == "1,234+ 条结果"
         assert env.from_string('{{ ngettext("%(num)s bid", "%(num)s bids", 2) }}').render() == "2 次出价"
+
+
+def test_a_domain_error_with_values_keeps_english_detail_and_translates_with_its_values() -> None:
+    from marketplace.errors import InvalidInput
+    from marketplace.orders.message_rules import MESSAGE_MAX, clean_body
+
+    with pytest.raises(InvalidInput) as caught:
+        clean_body("x" * (MESSAGE_MAX + 1), has_photo=False)
+    exc = caught.value
+    assert exc.detail == f"The message is too long (at most {MESSAGE_MAX} characters)."
+    assert str(exc) == exc.detail
+    assert type(str(exc.detail)) is str
+    i18n.load_catalogs()
+    with i18n.use_locale("zh_CN"):
+        assert i18n._(exc.detail) == f"消息太长（最多 {MESSAGE_MAX} 个字符）。"
+        assert i18n.translate(exc.detail) == f"消息太长（最多 {MESSAGE_MAX} 个字符）。"
+    with i18n.use_locale("en"):
+        assert i18n._(exc.detail) == exc.detail
+    plain = InvalidInput("Invalid input.")
+    assert plain.detail == "Invalid input."
+    assert not isinstance(plain.detail, i18n.Text)
+
+
+def test_the_extractor_takes_the_message_id_of_a_raise_with_named_values() -> None:
+    from io import BytesIO
+
+    from marketplace.babel_extract import extract
+
+    source = (b'from marketplace.errors import InvalidInput\n'
+              b'raise InvalidInput("At most %(n)s photos.", n=N)\n'
+              b'raise InvalidInput(f"At most {N} photos.")\n')
+    found = [message for _line, _func, message, _comments in extract(BytesIO(source), ["_"], [], {})]
+    assert found == ["At most %(n)s photos."]
