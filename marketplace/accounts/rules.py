@@ -7,7 +7,6 @@ import re
 import unicodedata
 
 from marketplace.accounts.exceptions import InvalidAccountData
-from marketplace.i18n import _
 from marketplace.localtime import is_valid_zone
 
 # Deliberately loose: one @, something on both sides, a dot in the domain, no spaces. Deliverability is the
@@ -83,45 +82,44 @@ def normalize_username(username: str, *, allow_reserved: bool = False) -> str:
     """
     name = unicodedata.normalize("NFKC", username).strip()
     if not name:
-        raise InvalidAccountData(_("Choose a username."))
+        raise InvalidAccountData("Choose a username.")
     scripts: set[str] = set()
     for char in name:
         category = unicodedata.category(char)
         if char in INVISIBLE_LETTERS or category in ("Cf", "Cc", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"):
-            raise InvalidAccountData(_("A username cannot contain spaces or invisible characters."))
+            raise InvalidAccountData("A username cannot contain spaces or invisible characters.")
         if char == "_" or "0" <= char <= "9":
             continue
         script = script_of(char)
         if script is None:
-            raise InvalidAccountData(_("A username may only contain letters, digits and _."))
+            raise InvalidAccountData("A username may only contain letters, digits and _.")
         scripts.add(script)
     if len(name) > USERNAME_MAX or _width(name) < USERNAME_MIN_WIDTH:
-        raise InvalidAccountData(
-            _("A username must be 3–32 characters long (a Chinese character counts as two)."))
+        raise InvalidAccountData("A username must be 3–32 characters long (a Chinese character counts as two).")
     if scripts and not any(scripts <= allowed for allowed in ALLOWED_MIXES):
-        raise InvalidAccountData(_("A username cannot mix Latin letters with Cyrillic or Greek ones."))
+        raise InvalidAccountData("A username cannot mix Latin letters with Cyrillic or Greek ones.")
     key = username_key(name)
     letters = [c for c in key if c != "_" and not c.isdigit()]
     if scripts & {"Cyrillic", "Greek"} and letters and all(c in LATIN_LOOKALIKES for c in letters):
-        raise InvalidAccountData(_("That username looks like a Latin name spelt with other letters."))
+        raise InvalidAccountData("That username looks like a Latin name spelt with other letters.")
     if not allow_reserved and (key in RESERVED or key.strip("_0123456789") in RESERVED):
-        raise InvalidAccountData(_("That username is reserved."))
+        raise InvalidAccountData("That username is reserved.")
     return name
 
 
 def normalize_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not EMAIL_RE.fullmatch(email):
-        raise InvalidAccountData(_("Enter a valid email address."))
+        raise InvalidAccountData("Enter a valid email address.")
     local, _sep, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
 def check_password(password: str) -> str:
     if len(password) < PASSWORD_MIN:
-        raise InvalidAccountData(_("Password must be at least %(n)d characters.", n=PASSWORD_MIN))
+        raise InvalidAccountData("Password must be at least %(n)d characters.", n=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        raise InvalidAccountData(_("Password must be at most %(n)d characters.", n=PASSWORD_MAX))
+        raise InvalidAccountData("Password must be at most %(n)d characters.", n=PASSWORD_MAX)
     return password
 
 
@@ -129,7 +127,7 @@ def check_time_zone(name: str) -> str:
     """An IANA zone name this machine knows (``Asia/Shanghai``, ``Europe/Berlin``, ``UTC``)."""
     name = name.strip()
     if not is_valid_zone(name):
-        raise InvalidAccountData(_("Choose a time zone from the list (an IANA name such as Asia/Shanghai)."))
+        raise InvalidAccountData("Choose a time zone from the list (an IANA name such as Asia/Shanghai).")
     return name
 
 

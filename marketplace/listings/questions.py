@@ -109,7 +109,7 @@ async def check_rate(request: Request[Any, Any, Any], user_id: int) -> None:
     limiter = request.app.state.rate_limiter
     key = f"questions:{user_id}"
     if rules.over_limit(await limiter.hit(key, rules.QUESTION_WINDOW_SECONDS), rules.QUESTION_LIMIT):
-        raise RateLimited(_("Too many questions; try again later."), retry_after=await limiter.retry_after(key))
+        raise RateLimited("Too many questions; try again later.", retry_after=await limiter.retry_after(key))
 
 
 # --- JSON API ----------------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ async def check_rate(request: Request[Any, Any, Any], user_id: int) -> None:
     limiter = request.app.state.rate_limiter
     key = f"order-messages:{user_id}"
     if rules.over_limit(await limiter.hit(key, rules.MESSAGE_WINDOW_SECONDS), rules.MESSAGE_LIMIT):
-        raise RateLimited(_("Too many messages; try again later."), retry_after=await limiter.retry_after(key))
+        raise RateLimited("Too many messages; try again later.", retry_after=await limiter.retry_after(key))
 
 
 def can_read(order: Order, user_id: int, is_admin: bool) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace import jobs
 from marketplace.db import utcnow
 from marketplace.membership import services as membership
 from marketplace.settings import Settings
@@ -72,7 +73,14 @@ async def test_profile_shows_growth_score(client: Any, sessions: Sessions) -> No
     assert 'id="growth-score">0<' in r.text
 
 
-async def test_listing_page_shows_seller_badges(client: Any, sessions: Sessions) -> None:
+@pytest.fixture
+def no_badge_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daily badge recompute runs at the app's start-up and removes badges not earned: this test plants one
+    by hand, so the app under test starts without that job."""
+    monkeypatch.delitem(jobs.PERIODIC, "recompute_badges")
+
+
+async def test_listing_page_shows_seller_badges(no_badge_job: None, client: Any, sessions: Sessions) -> None:
     from marketplace.membership.models import MemberBadge
 
     async with sessions() as s, s.begin():
