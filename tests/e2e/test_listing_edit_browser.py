@@ -53,9 +53,10 @@ async def test_seller_edits_a_listing_history_shows_and_the_lightbox_works(live_
     assert (await summary.inner_text()).strip() == "edited 1 time"
     await summary.click()
     history = await page.inner_text("#edit-history ol")
-    assert "title" in history
+    assert "Title" in history
+    assert "Used → Like new" in history  # condition values read as their labels
     assert f"Lens {token} 50mm f/1.8" in history
-    assert "price" in history
+    assert "Price" in history
     assert "120" in history
     assert "110" in history
 
