@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import events
 from marketplace.auctions import events as auction_events
 from marketplace.db import after_commit
+from marketplace.i18n import N_, Text
 from marketplace.jobs import RUNTIME
 from marketplace.membership import events as membership_events
 from marketplace.notifications import rules
@@ -25,10 +26,17 @@ async def _title(session: AsyncSession, listing_id: int) -> str:
     return listing.title if listing is not None else f"listing {listing_id}"
 
 
+def _outbid_title(title: str) -> Text:
+    return Text(N_("You were outbid on %(title)s"), {"title": title})
+
+
+def _outbid_body(price: int) -> Text:
+    return Text(N_("The current price is %(price)s coins. Bid again to take back the lead."), {"price": price})
+
+
 async def on_lead_lost(session: AsyncSession, e: auction_events.LeadLost) -> None:
     title = await _title(session, e.listing_id)
-    await notify(session, e.user_id, "outbid", f"You were outbid on {title}",
-                 body=f"The current price is {e.price} coins. Bid again to take back the lead.",
+    await notify(session, e.user_id, "outbid", _outbid_title(title), body=_outbid_body(e.price),
                  url=f"/listings/{e.listing_id}")
 
 
@@ -38,17 +46,16 @@ async def on_leads_lost(session: AsyncSession, e: auction_events.LeadsLost) -> N
     notes = []
     for lost in e.lost:
         title = await _title(session, lost.listing_id)
-        notes.append(Note(lost.user_id, "outbid", f"You were outbid on {title}",
-                          body=f"The current price is {lost.price} coins. Bid again to take back the lead.",
+        notes.append(Note(lost.user_id, "outbid", _outbid_title(title), body=_outbid_body(lost.price),
                           url=f"/listings/{lost.listing_id}"))
     await notify_many(session, notes)
 
 
 _CLOSE_TEXT = {
-    "won": ("You won {title}", "You won the auction at {price} coins. The order is paid from your hold."),
-    "lost": ("Auction ended: {title}", "The auction ended and you did not win it."),
-    "sold": ("Sold: {title}", "Your auction sold for {price} coins. Ship the item from the order page."),
-    "unsold": ("Unsold: {title}", "Your auction ended without a sale."),
+    "won": (N_("You won %(title)s"), N_("You won the auction at %(price)s coins. The order is paid from your hold.")),
+    "lost": (N_("Auction ended: %(title)s"), N_("The auction ended and you did not win it.")),
+    "sold": (N_("Sold: %(title)s"), N_("Your auction sold for %(price)s coins. Ship the item from the order page.")),
+    "unsold": (N_("Unsold: %(title)s"), N_("Your auction ended without a sale.")),
 }
 
 
@@ -57,73 +64,96 @@ async def on_auction_closed(session: AsyncSession, e: auction_events.AuctionClos
     for r in rules.close_recipients(e.seller_id, e.winner_id, e.bidder_ids, e.status):
         head, body = _CLOSE_TEXT[r.kind]
         url = f"/orders/{e.order_id}" if e.order_id and r.kind in ("won", "sold") else f"/listings/{e.listing_id}"
-        await notify(session, r.user_id, r.kind, head.format(title=title), body=body.format(price=e.price),
+        await notify(session, r.user_id, r.kind, Text(head, {"title": title}), body=Text(body, {"price": e.price}),
                      url=url, dedupe_key=f"close:{e.listing_id}")
 
 
 async def on_listing_sold(session: AsyncSession, e: order_events.ListingSold) -> None:
     title = await _title(session, e.listing_id)
-    units = f"{e.quantity} × " if e.quantity > 1 else ""
-    await notify(session, e.seller_id, "sold", f"Sold: {units}{title}",
-                 body=f"A buyer paid {e.total} coins into escrow. Ship the item from the order page.",
+    head = (Text(N_("Sold: %(quantity)s × %(title)s"), {"quantity": e.quantity, "title": title}) if e.quantity > 1
+            else Text(N_("Sold: %(title)s"), {"title": title}))
+    await notify(session, e.seller_id, "sold", head,
+                 body=Text(N_("A buyer paid %(total)s coins into escrow. Ship the item from the order page."),
+                           {"total": e.total}),
                  url=f"/orders/{e.order_id}")
 
 
 _ORDER_TEXT: dict[type, tuple[str, str]] = {
-    order_events.OrderShipped: ("order_shipped", "Order #{id} shipped: {title}"),
-    order_events.OrderCompleted: ("order_completed", "Order #{id} completed: {title}"),
-    order_events.OrderCancelled: ("order_cancelled", "Order #{id} cancelled: {title}"),
-    order_events.DisputeOpened: ("dispute_opened", "Dispute opened on order #{id}: {title}"),
-    order_events.DisputeResolved: ("dispute_resolved", "Dispute resolved on order #{id}: {title}"),
+    order_events.OrderShipped: ("order_shipped", N_("Order #%(id)s shipped: %(title)s")),
+    order_events.OrderCompleted: ("order_completed", N_("Order #%(id)s completed: %(title)s")),
+    order_events.OrderCancelled: ("order_cancelled", N_("Order #%(id)s cancelled: %(title)s")),
+    order_events.DisputeOpened: ("dispute_opened", N_("Dispute opened on order #%(id)s: %(title)s")),
+    order_events.DisputeResolved: ("dispute_resolved", N_("Dispute resolved on order #%(id)s: %(title)s")),
 }
 
 
 async def on_order_transition(session: AsyncSession, e: order_events.OrderTransition) -> None:
     kind, head = _ORDER_TEXT[type(e)]
     title = await _title(session, e.listing_id)
-    body = ""
+    body: str = ""
     if isinstance(e, order_events.DisputeResolved):
-        body = "The coins went to the seller." if e.outcome == "release" else "The buyer was refunded."
+        body = Text(N_("The coins went to the seller.") if e.outcome == "release" else N_("The buyer was refunded."),
+                    {})
     for uid in rules.other_parties(e.buyer_id, e.seller_id, e.actor_id):
-        await notify(session, uid, kind, head.format(id=e.order_id, title=title), body=body,
+        await notify(session, uid, kind, Text(head, {"id": e.order_id, "title": title}), body=body,
                      url=f"/orders/{e.order_id}")
 
 
+_FEEDBACK_TEXT = {
+    "positive": N_("New positive feedback on order #%(order)s"),
+    "neutral": N_("New neutral feedback on order #%(order)s"),
+    "negative": N_("New negative feedback on order #%(order)s"),
+}
+
+
 async def on_feedback(session: AsyncSession, e: order_events.FeedbackReceived) -> None:
-    await notify(session, e.to_user_id, "feedback_received", f"New {e.rating} feedback on order #{e.order_id}",
+    msgid = _FEEDBACK_TEXT.get(e.rating, N_("New %(rating)s feedback on order #%(order)s"))
+    await notify(session, e.to_user_id, "feedback_received", Text(msgid, {"rating": e.rating, "order": e.order_id}),
                  url=f"/orders/{e.order_id}")
 
 
 async def on_topup_paid(session: AsyncSession, e: wallet_events.TopUpPaid) -> None:
-    await notify(session, e.user_id, "topup_paid", f"Top-up credited: {e.coins} coins", url="/wallet",
+    await notify(session, e.user_id, "topup_paid",
+                 Text(N_("Top-up credited: %(coins)s coins"), {"coins": e.coins}), url="/wallet",
                  dedupe_key=f"topup:{e.topup_id}")
 
 
+def _level(level: str) -> str:
+    # J1…J5 read the same in every language; the level below them has a name.
+    return Text(N_("registered"), {}) if level == "registered" else level
+
+
 async def on_level_changed(session: AsyncSession, e: membership_events.LevelChanged) -> None:
-    await notify(session, e.user_id, "level_changed", f"Your level is now {e.new_level} (was {e.old_level})",
+    await notify(session, e.user_id, "level_changed",
+                 Text(N_("Your level is now %(new)s (was %(old)s)"),
+                      {"new": _level(e.new_level), "old": _level(e.old_level)}),
                  url="/me/membership", dedupe_key=f"level:{e.user_id}:{e.at.isoformat()}")
 
 
 async def on_points_unfrozen(session: AsyncSession, e: membership_events.PointsUnfrozen) -> None:
-    await notify(session, e.user_id, "points_unfrozen", f"{e.points} points are now available",
+    await notify(session, e.user_id, "points_unfrozen",
+                 Text(N_("%(points)s points are now available"), {"points": e.points}),
                  url="/me/membership", dedupe_key=f"unfrozen:{e.user_id}:{e.order_id}:{e.at.isoformat()}")
 
 
 async def on_coupon_issued(session: AsyncSession, e: membership_events.CouponIssued) -> None:
     await notify(session, e.user_id, "coupon_issued",
-                 f"A {e.kind} coupon of {e.value} coins is waiting (until {e.valid_until:%Y-%m-%d})",
+                 Text(N_("A birthday coupon of %(value)s coins is waiting (until %(until)s)") if e.kind == "birthday"
+                      else N_("A %(kind)s coupon of %(value)s coins is waiting (until %(until)s)"),
+                      {"kind": e.kind, "value": e.value, "until": f"{e.valid_until:%Y-%m-%d}"}),
                  url="/me/membership", dedupe_key=f"coupon:{e.coupon_id}")
 
 
 async def on_shop_event(session: AsyncSession, e: shop_events.ShopEvent) -> None:
     if isinstance(e, shop_events.ShopRenewed):
-        kind, title, body = "shop_renewed", "Your shop was renewed", f"Plan {e.plan}: {e.price} coins charged."
+        kind, title, body = ("shop_renewed", Text(N_("Your shop was renewed"), {}),
+                             Text(N_("Plan %(plan)s: %(price)s coins charged."), {"plan": e.plan, "price": e.price}))
     elif isinstance(e, shop_events.ShopRenewalFailed):
-        kind, title, body = ("shop_renewal_failed", "Your shop could not be renewed",
-                             "Not enough coins: the shop is in its grace period. Top up and renew it.")
+        kind, title, body = ("shop_renewal_failed", Text(N_("Your shop could not be renewed"), {}),
+                             Text(N_("Not enough coins: the shop is in its grace period. Top up and renew it."), {}))
     else:
-        kind, title, body = ("shop_suspended", "Your shop is suspended",
-                             "Its listings are hidden until you renew it.")
+        kind, title, body = ("shop_suspended", Text(N_("Your shop is suspended"), {}),
+                             Text(N_("Its listings are hidden until you renew it."), {}))
     await notify(session, e.owner_id, kind, title, body=body, url="/shop/manage")
 
 
@@ -140,29 +170,38 @@ async def on_listing_published(session: AsyncSession, e: ListingPublished) -> No
 
 async def on_second_chance(session: AsyncSession, e: auction_events.SecondChanceOffered) -> None:
     title = await _title(session, e.listing_id)
-    await notify(session, e.buyer_id, "second_chance_offer", f"Second chance: {title}",
-                 body=f"The winner did not pay. Buy it at your maximum bid, {e.price} coins, within 48 hours.",
+    await notify(session, e.buyer_id, "second_chance_offer", Text(N_("Second chance: %(title)s"), {"title": title}),
+                 body=Text(N_("The winner did not pay. Buy it at your maximum bid, %(price)s coins, within 48 hours."),
+                           {"price": e.price}),
                  url="/my/bids")
 
 
 async def on_question_asked(session: AsyncSession, e: QuestionAsked) -> None:
     title = await _title(session, e.listing_id)
-    await notify(session, e.seller_id, "question_asked", f"New question on {title}",
-                 body="A buyer asked a question. Answer it on the listing page.",
+    await notify(session, e.seller_id, "question_asked", Text(N_("New question on %(title)s"), {"title": title}),
+                 body=Text(N_("A buyer asked a question. Answer it on the listing page."), {}),
                  url=f"/listings/{e.listing_id}#question-{e.question_id}", dedupe_key=f"question:{e.question_id}")
 
 
 async def on_question_answered(session: AsyncSession, e: QuestionAnswered) -> None:
     title = await _title(session, e.listing_id)
-    await notify(session, e.asker_id, "question_answered", f"The seller answered your question on {title}",
+    await notify(session, e.asker_id, "question_answered",
+                 Text(N_("The seller answered your question on %(title)s"), {"title": title}),
                  url=f"/listings/{e.listing_id}#question-{e.question_id}", dedupe_key=f"answer:{e.question_id}")
 
 
+_MESSAGE_BODY = {
+    "buyer": N_("The buyer wrote on the order."),
+    "seller": N_("The seller wrote on the order."),
+    "admin": N_("An administrator wrote on the order."),
+}
+
+
 async def on_order_message(session: AsyncSession, e: order_events.OrderMessagePosted) -> None:
-    who = {"buyer": "The buyer", "seller": "The seller", "admin": "An administrator"}.get(e.sender_role, "Someone")
+    body = Text(_MESSAGE_BODY.get(e.sender_role, N_("Someone wrote on the order.")), {})
     for uid in e.recipient_ids:
-        await notify(session, uid, "order_message", f"New message on order #{e.order_id}",
-                     body=f"{who} wrote on the order.", url=f"/orders/{e.order_id}#message-{e.message_id}",
+        await notify(session, uid, "order_message", Text(N_("New message on order #%(order)s"), {"order": e.order_id}),
+                     body=body, url=f"/orders/{e.order_id}#message-{e.message_id}",
                      dedupe_key=f"order-message:{e.message_id}")
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, BigId, Coins, UTCDateTime, utcnow
+from marketplace.notifications import rules
 
 
 class WatchlistItem(Base):
@@ -34,10 +36,20 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The message ids and values of ``title``/``body`` (``rules.message_spec``), translated where shown; NULL for
+    # older rows and plain texts, which are shown as the English ``title``/``body``.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     url: Mapped[str] = mapped_column(String(500), default="")
     dedupe_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def shown_title(self) -> str:
+        """The title in the current locale (the English ``title`` when no message id was stored)."""
+        return rules.shown(self.params, "title", self.title)
+
+    def shown_body(self) -> str:
+        return rules.shown(self.params, "body", self.body)
 
 
 class NotificationSetting(Base):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from marketplace.i18n import N_
+from marketplace.i18n import N_, Text, translate
 
 MAX_WATCHED = 500
 MAX_SAVED_SEARCHES = 50
@@ -155,15 +155,48 @@ def search_url(query: SearchQuery) -> str:
     return "/search?" + urlencode(params) if params else "/search"
 
 
-def describe_search(query: SearchQuery) -> str:
-    parts = [f"“{query.q}”" if query.q else "all items"]
+def describe_search(query: SearchQuery) -> Text:
+    """``“film camera”, fixed price, ≤ 300 coins`` as a message (each part a message id of its own)."""
+    text = Text(N_("“%(q)s”"), {"q": query.q}) if query.q else Text(N_("all items"), {})
     if query.mode:
-        parts.append("auctions" if query.mode == "auction" else "fixed price")
+        mode = N_("%(search)s, auctions") if query.mode == "auction" else N_("%(search)s, fixed price")
+        text = Text(mode, {"search": text})
     if query.max_price is not None:
-        parts.append(f"≤ {query.max_price} coins")
-    return ", ".join(parts)
+        text = Text(N_("%(search)s, ≤ %(price)s coins"), {"search": text, "price": query.max_price})
+    return text
 
 
-def saved_search_title(query: SearchQuery, count: int) -> str:
-    noun = "listing" if count == 1 else "listings"
-    return f"{count} new {noun} for your search {describe_search(query)}"
+def saved_search_title(query: SearchQuery, count: int) -> Text:
+    msgid = N_("1 new listing for your search %(search)s") if count == 1 else \
+        N_("%(count)s new listings for your search %(search)s")
+    return Text(msgid, {"count": count, "search": describe_search(query)})
+
+
+# --- translated notification texts (docs/architecture.md "Languages") ----------------------------------------------
+
+
+def message_spec(message: str) -> dict[str, Any] | None:
+    """What a notification stores of an :class:`i18n.Text` to translate it later (a value may be a message
+    itself); None for a plain string, which is shown as it is."""
+    if not isinstance(message, Text):
+        return None
+    return {"msgid": message.msgid,
+            "values": {k: message_spec(v) if isinstance(v, Text) else v for k, v in message.values.items()}}
+
+
+def render_spec(spec: Mapping[str, Any]) -> str:
+    """A stored message in the current locale (each value that is a message translated first)."""
+    values = {k: render_spec(v) if isinstance(v, Mapping) else v for k, v in dict(spec["values"]).items()}
+    return translate(Text(str(spec["msgid"]), values))
+
+
+def shown(params: Mapping[str, Any] | None, field: str, english: str) -> str:
+    """A notification's ``title``/``body`` in the current locale; the stored English text without a message id
+    (older rows) or when the stored message cannot be formatted."""
+    spec = (params or {}).get(field)
+    if not isinstance(spec, Mapping):
+        return english
+    try:
+        return render_spec(spec)
+    except (KeyError, TypeError, ValueError):
+        return english

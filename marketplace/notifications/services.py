@@ -68,25 +68,53 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
+def _params(title: str, body: str) -> dict[str, Any] | None:
+    params = {field: spec for field, spec in (("title", rules.message_spec(title)), ("body", rules.message_spec(body)))
+              if spec is not None}
+    return params or None
+
+
+def _live_message(notification_id: int, kind: str, title: str, url: str, unread: int,
+                  params: dict[str, Any] | None, language: str | None) -> dict[str, Any]:
+    """The ``user:{id}`` message: ``title`` the English text (docs/api.md), ``message`` the title in the
+    recipient's language — not the language of whoever caused it."""
+    with i18n.use_locale(language or i18n.DEFAULT_LOCALE):
+        message = rules.shown(params, "title", title)
+    return {"type": "notification", "id": notification_id, "kind": kind, "title": str(title), "message": message,
+            "url": url, "unread": unread}
+
+
 async def notify(session: AsyncSession, user_id: int, kind: str, title: str, *, body: str = "", url: str = "",
                  dedupe_key: str | None = None, now: datetime | None = None) -> int | None:
     """Create one notification in the caller's transaction; None when ``dedupe_key`` was already used.
+
+    ``title`` and ``body`` are best an :class:`i18n.Text` (a message id with values): the English text is stored
+    as ``title``/``body`` and the message id with its values as ``params``, translated for each reader.
 
     After commit: the live message on ``user:{id}`` and, if the user wants this kind by e-mail, the e-mail job
     (its outbox row is written here, in the same transaction)."""
     assert kind in rules.KINDS, kind
     now = now or utcnow()
+    params = _params(title, body)
     stmt = _insert(session)(Notification).values(
-        user_id=user_id, kind=kind, title=title[:200], body=body, url=url[:500], dedupe_key=dedupe_key,
-        created_at=now,
+        user_id=user_id, kind=kind, title=str(title)[:200], body=str(body), params=params, url=url[:500],
+        dedupe_key=dedupe_key, created_at=now,
     ).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"]).returning(Notification.id)
     notification_id = await session.scalar(stmt)
     if notification_id is None:
         return None
-    outbox_id = await _queue_email(session, user_id, kind, title, body, url, notification_id, now)
+    # One query for the address, the user's choice for this kind (no row = on) and their language.
+    row = (await session.execute(
+        select(User.email, NotificationSetting.email, User.language)
+        .outerjoin(NotificationSetting, (NotificationSetting.user_id == User.id) & (NotificationSetting.kind == kind))
+        .where(User.id == user_id))).one_or_none()
+    language = row[2] if row is not None else None
+    outbox_id = None
+    if row is not None and row[0] and row[1] is not False:
+        outbox_id = await _queue_email(session, str(row[0]), language, title, body, params, url,
+                                       notification_id, now)
     unread = await unread_count(session, user_id)
-    message = {"type": "notification", "id": notification_id, "kind": kind, "title": title, "url": url,
-               "unread": unread}
+    message = _live_message(int(notification_id), kind, title, url, unread, params, language)
     channel = user_channel(user_id)
 
     async def announce() -> None:
@@ -118,26 +146,28 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     now = now or utcnow()
     for note in notes:
         assert note.kind in rules.KINDS, note.kind
-    rows = [Notification(user_id=n.user_id, kind=n.kind, title=n.title[:200], body=n.body, url=n.url[:500],
-                         created_at=now) for n in notes]
+    params = [_params(n.title, n.body) for n in notes]
+    rows = [Notification(user_id=n.user_id, kind=n.kind, title=str(n.title)[:200], body=str(n.body),
+                         params=p, url=n.url[:500], created_at=now) for n, p in zip(notes, params, strict=True)]
     session.add_all(rows)
     await session.flush()  # one multi-row INSERT … RETURNING id
     users = sorted({n.user_id for n in notes})
     kinds = sorted({n.kind for n in notes})
     choices = (await session.execute(
-        select(User.id, User.email, NotificationSetting.kind, NotificationSetting.email)
+        select(User.id, User.email, NotificationSetting.kind, NotificationSetting.email, User.language)
         .outerjoin(NotificationSetting, (NotificationSetting.user_id == User.id)
                    & NotificationSetting.kind.in_(kinds))
         .where(User.id.in_(users)))).tuples().all()
-    address = {uid: email for uid, email, _, _ in choices}
-    refused = {(uid, kind) for uid, _, kind, wants in choices if kind is not None and wants is False}
-    from marketplace.notifications.mail import email_text
+    address = {uid: email for uid, email, _, _, _ in choices}
+    language = {uid: lang for uid, _, _, _, lang in choices}
+    refused = {(uid, kind) for uid, _, kind, wants, _ in choices if kind is not None and wants is False}
 
     outboxes: dict[int, EmailOutbox] = {}
     for i, (note, row) in enumerate(zip(notes, rows, strict=True)):
         if address.get(note.user_id) and (note.user_id, note.kind) not in refused:
+            subject, text = _email(language.get(note.user_id), note.title, note.body, params[i], note.url)
             outboxes[i] = EmailOutbox(notification_id=row.id, to_address=str(address[note.user_id]),
-                                      subject=note.title[:200], body=email_text(note.title, note.body, note.url),
+                                      subject=subject[:200], body=text,
                                       status="pending", attempts=0, created_at=now, next_attempt_at=now)
     if outboxes:
         session.add_all(outboxes.values())
@@ -155,8 +185,8 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
         counts[i] = int(unread.get(user_id, 0)) - later[user_id]
         later[user_id] += 1
     for i, (note, row) in enumerate(zip(notes, rows, strict=True)):
-        message = {"type": "notification", "id": row.id, "kind": note.kind, "title": note.title, "url": note.url,
-                   "unread": counts[i]}
+        message = _live_message(int(row.id), note.kind, note.title, note.url, counts[i], params[i],
+                                language.get(note.user_id))
         outbox_id = outboxes[i].id if i in outboxes else None
         channel = user_channel(note.user_id)
 
@@ -170,22 +200,21 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     return [int(r.id) for r in rows]
 
 
-async def _queue_email(session: AsyncSession, user_id: int, kind: str, title: str, body: str, url: str,
-                       notification_id: int, now: datetime) -> int | None:
-    # One query for the address and the user's choice for this kind (no row = on).
-    row = (await session.execute(
-        select(User.email, NotificationSetting.email, User.language)
-        .outerjoin(NotificationSetting, (NotificationSetting.user_id == User.id) & (NotificationSetting.kind == kind))
-        .where(User.id == user_id))).one_or_none()
-    if row is None or not row[0] or row[1] is False:
-        return None
-    address = str(row[0])
+def _email(language: str | None, title: str, body: str, params: dict[str, Any] | None,
+           url: str) -> tuple[str, str]:
+    """The subject and text of a notification's e-mail, in the recipient's language."""
     from marketplace.notifications.mail import email_text
 
+    with i18n.use_locale(language or i18n.DEFAULT_LOCALE):
+        subject = rules.shown(params, "title", _(title))
+        text = rules.shown(params, "body", _(body) if body else str(body))
+        return subject, email_text(subject, text, url)
+
+
+async def _queue_email(session: AsyncSession, address: str, language: str | None, title: str, body: str,
+                       params: dict[str, Any] | None, url: str, notification_id: int, now: datetime) -> int:
     # The e-mail is written in the recipient's language, not in the language of whoever caused it.
-    with i18n.use_locale(row[2] or i18n.DEFAULT_LOCALE):
-        subject = _(title)
-        text = email_text(subject, _(body) if body else body, url)
+    subject, text = _email(language, title, body, params, url)
     outbox = EmailOutbox(notification_id=notification_id, to_address=address, subject=subject[:200],
                          body=text, status="pending", attempts=0, created_at=now, next_attempt_at=now)
     session.add(outbox)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.auctions.models import Bid
+from marketplace.i18n import N_, Text
 from marketplace.jobs import JobContext, job, periodic
 from marketplace.notifications import rules
 from marketplace.notifications.listings_port import Listing, category_and_descendants, text_condition
@@ -69,8 +70,9 @@ async def notify_ending_soon(session: AsyncSession, listing: Listing, now: datet
     created = 0
     for uid in user_ids:
         ends = listing.ends_at.strftime("%Y-%m-%d %H:%M UTC") if listing.ends_at else ""
-        nid = await notify(session, uid, "ending_soon", f"Ending soon: {listing.title}",
-                           body=f"The auction ends at {ends}; the current price is {listing.current_price} coins.",
+        nid = await notify(session, uid, "ending_soon", Text(N_("Ending soon: %(title)s"), {"title": listing.title}),
+                           body=Text(N_("The auction ends at %(ends)s; the current price is %(price)s coins."),
+                                     {"ends": ends, "price": listing.current_price}),
                            url=f"/listings/{listing.id}", dedupe_key=key, now=now)
         created += nid is not None
     return created
@@ -136,7 +138,8 @@ async def match_one(session: AsyncSession, search_id: int, now: datetime) -> boo
         return False
     query = query_of(search)
     await notify(session, search.user_id, "saved_search", rules.saved_search_title(query, search.pending),
-                 body=f"New listings match your saved search {rules.describe_search(query)}.",
+                 body=Text(N_("New listings match your saved search %(search)s."),
+                           {"search": rules.describe_search(query)}),
                  url=rules.search_url(query), now=now)
     search.pending = 0
     search.last_notified_at = now

@@ -42,7 +42,11 @@ async def test_token_socket_gets_the_outbid(app: Litestar, sessions: Any) -> Non
             assert msg["kind"] == "outbid"
             assert msg["unread"] == 1
             assert msg["url"] == f"/listings/{lid}"
-            assert set(msg) == {"type", "id", "kind", "title", "url", "unread"}
+            assert set(msg) == {"type", "id", "kind", "title", "message", "url", "unread"}
+            # ``title`` stays English (docs/api.md); ``message`` is the title in the recipient's language
+            assert msg["title"].startswith("You were outbid on ")
+            assert msg["message"].startswith("您在 ")
+            assert msg["message"].endswith(" 上的出价已被超过")
             r = await http.post("/api/v1/notifications/read", json={"all": True}, headers=a["headers"])
             assert r.json() == {"unread": 0}
             assert await recv(ws) == {"type": "unread", "unread": 0}

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -174,6 +175,9 @@ async def test_outbid_over_http_is_emailed_by_the_apps_job(settings: Settings, s
                 break
             await asyncio.sleep(0.05)
     assert [m["To"] for m in inbox.messages] == [f"{a['username']}@example.com"]
-    assert inbox.messages[0]["Subject"].startswith("You were outbid on")
+    # the recipient has no language setting: Chinese, from the notification's message id
+    subject = str(make_header(decode_header(inbox.messages[0]["Subject"])))
+    assert subject.startswith("您在 ")
+    assert subject.endswith(" 上的出价已被超过")
     async with sessions() as s:
         assert list(await s.scalars(select(EmailOutbox.status))) == ["sent"]
