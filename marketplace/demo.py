@@ -99,7 +99,8 @@ async def _buy_completed(session: AsyncSession, settings: Settings, seller: User
                          title: str, price: int) -> None:
     listings = ListingService(session, settings)
     listing = await listings.create(seller.id, {"title": title, "mode": "fixed", "price": price, "quantity": 1,
-                                                "category_id": category_id,
+                                                "category_id": category_id, "condition": "used",
+                                                "location": "景德镇 珠山",
                                                 "description": "Membership demo purchase. 会员演示订单。"})
     order = await buy_fixed(session, settings, listing.id, buyer.id, 1)
     orders = OrderService(session, settings)
@@ -133,7 +134,7 @@ async def seed_members(session: AsyncSession, settings: Settings, users: dict[st
     if kitchen is not None:
         teapot = await ListingService(session, settings).create(seller.id, {
             "title": "铸铁茶壶 Cast-iron teapot", "mode": "fixed", "price": 940, "quantity": 10,
-            "category_id": kitchen, "shipping_fee": 80,
+            "category_id": kitchen, "shipping_fee": 80, "condition": "new", "location": "上海 静安",
             "description": "Shipping 80 coins; free from an items total of 188 yuan (buy two). 满188包邮。"})
         assert teapot.shipping_fee == 80
         # Membership II (docs/rules.md §15): member-day listings (one with a PLUS price) for the /member-day zone
@@ -141,7 +142,7 @@ async def seed_members(session: AsyncSession, settings: Settings, users: dict[st
                                          ("紫砂壶 Yixing clay teapot", 2_400, 2_100)):
             await ListingService(session, settings).create(seller.id, {
                 "title": title, "mode": "fixed", "price": price, "quantity": 20, "category_id": kitchen,
-                "member_day": True, "plus_price": plus_price,
+                "member_day": True, "plus_price": plus_price, "condition": "new", "location": "宜兴 丁蜀",
                 "description": f"Member day (day {settings.member_day}): J2–J5 pay 10–40 % less. 会员日特惠。"})
     zhao, wang = users.get("zhao"), users.get("wang")
     now = utcnow()

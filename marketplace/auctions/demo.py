@@ -50,7 +50,7 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
             seller_id=seller.id, category_id=category_id, title=title, description=description, mode="auction",
             status="active", start_price=start, current_price=start, reserve_price=reserve, buy_now_price=buy_now,
             duration_seconds=seconds, auto_extend=True, ends_at=now + timedelta(seconds=seconds), quantity=1,
-            quantity_available=1, created_at=now,
+            quantity_available=1, condition="used", location="北京 东城", created_at=now,
         )
         session.add(listing)
         await session.flush()

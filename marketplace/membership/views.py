@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.i18n import _
+from marketplace.i18n import N_, Text, _
 from marketplace.membership import rules, services
 from marketplace.numbers import parse_int
 from marketplace.settings import Settings
@@ -37,10 +37,11 @@ async def buy_box(db: AsyncSession, user_id: int, settings: Settings) -> dict[st
 def level_table() -> list[dict[str, Any]]:
     rows = []
     for level in rules.LEVELS:
+        spend: str  # a message the page translates
         if level.code == "registered":
-            spend = "no completed order in the window"
+            spend = N_("no completed order in the window")
         elif level.max_spend is None:
-            spend = f"over {level.min_spend - 1:,}"
+            spend = Text(N_("over %(amount)s"), {"amount": f"{level.min_spend - 1:,}"})
         else:
             spend = f"{level.min_spend:,} – {level.max_spend:,}"
         rows.append({"code": level.code, "spend": spend, "free_shipping": level.free_shipping_coins,

@@ -7,10 +7,12 @@ they call :func:`transition`, so the state it sees is the state they write over.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from marketplace.i18n import N_, Text
 from marketplace.orders.exceptions import FeedbackNotAllowed, InvalidOrderInput, InvalidTransition, WrongParty
 
 Status = Literal["paid", "shipped", "completed", "cancelled", "disputed", "refunded"]
@@ -167,3 +169,44 @@ def check_cancel(source: str, actor: Actor, reason: str, confirmed: bool) -> str
     if actor == "seller":
         return "seller"
     return None
+
+
+# The notes the order service writes on the timeline (stored in English, as the API shows them), as message ids:
+# a page reads a stored note back into its message id and values and shows it translated. Longer forms first.
+TIMELINE_NOTES = (
+    N_("paid into escrow"),
+    N_("shipped, tracking %(tracking)s"),
+    N_("shipped"),
+    N_("receipt confirmed; paid out %(payout)s, fee %(fee)s"),
+    N_("shipping address set"),
+    N_("dispute opened: %(reason)s"),
+    N_("cancelled by the buyer; %(total)s refunded — %(reason)s"),
+    N_("cancelled by the buyer; %(total)s refunded"),
+    N_("cancelled by the seller; %(total)s refunded — %(reason)s"),
+    N_("cancelled by the seller; %(total)s refunded"),
+    N_("cancelled by an admin: the seller was banned; %(total)s refunded — %(reason)s"),
+    N_("cancelled by an admin: the seller was banned; %(total)s refunded"),
+    N_("dispute resolved: released to the seller (%(payout)s, fee %(fee)s)"),
+    N_("dispute resolved: %(total)s refunded to the buyer"),
+    N_("confirmed automatically %(days)s days after shipping; paid out %(payout)s, fee %(fee)s"),
+)
+
+
+def _note_pattern(msgid: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", msgid)  # literal, name, literal, name, …, literal
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.*?)" for i, part in enumerate(parts)),
+                      re.S)
+
+
+_NOTE_PATTERNS = tuple((_note_pattern(msgid), msgid) for msgid in TIMELINE_NOTES)
+
+
+def timeline_note(note: str | None) -> str:
+    """A stored timeline note as a message (``i18n.Text``) a page translates; a note of another form as it is."""
+    if not note:
+        return ""
+    for pattern, msgid in _NOTE_PATTERNS:
+        match = pattern.fullmatch(note)
+        if match is not None:
+            return Text(msgid, match.groupdict())
+    return note

@@ -112,7 +112,8 @@ class OrderViews(Controller):
                             if user.id == o.buyer_id and o.status == "paid" else [],
                             row=_row(view, user.id, user.is_admin, rated, settings.auto_confirm_days),
                             events=await svc.timeline(order_id), feedback=await feedback.for_order(order_id),
-                            labels=STATUS_LABELS, buyer_level=await _buyer_level(db_session, view.order.buyer_id),
+                            labels=STATUS_LABELS, event_note=rules.timeline_note,
+                            buyer_level=await _buyer_level(db_session, view.order.buyer_id),
                             buyer_growth=(await growth(db_session, view.order.buyer_id, utcnow(), settings))[0])
 
     @post("/orders/{order_id:int}/ship")

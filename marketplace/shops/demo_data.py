@@ -48,7 +48,7 @@ async def seed(session: AsyncSession, settings: Settings, users: dict[str, User]
         # Within the shop's free quota: no insertion fee, flagged free_listing like the sell flow does.
         listing = Listing(seller_id=carol.id, shop_id=shop.id, category_id=category.id, title=title,
                           description=f"{title}. From {SHOP_NAME}.", status="active", free_listing=True,
-                          created_at=now)
+                          condition="used", location="上海 黄浦", created_at=now)
         if price is not None:
             listing.mode, listing.price, listing.current_price = "fixed", price, price
             listing.quantity = listing.quantity_available = 1

@@ -105,7 +105,7 @@ async def test_sell_with_three_photos_search_and_buy(live_server: LiveServer, br
     await page.wait_for_url(re.compile(r"/orders/\d+$"))
     assert "Bought! Order #" in await page.inner_text(".flashes")
     await page.goto(listing_url)
-    assert await page.inner_text("#listing-status") == "sold"
+    assert await page.inner_text("#listing-status") == "Sold"
     await buyer_ctx.close()
 
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as c:

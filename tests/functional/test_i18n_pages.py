@@ -149,3 +149,32 @@ async def test_a_stale_form_reads_as_a_sentence_not_a_csrf_error(client: Any) ->
     assert r.status_code == 403
     assert "登录已过期或表单已失效，请刷新页面后重试。" in r.text
     assert "CSRF" not in r.text
+
+
+async def test_chinese_pages_name_conditions_statuses_sorting_and_timeline_notes(client: Any, sessions: Any) -> None:
+    from tests.factories import make_listing, make_order, make_user, quick_user
+
+    async with sessions() as s, s.begin():
+        seller = await quick_user(s)
+        listing = await make_listing(s, seller, title="全新测试商品")
+        listing.condition, listing.location = "new", "上海 徐汇"
+        buyer = await make_user(s, coins=100)
+        order = await make_order(s, seller=seller, buyer=buyer)
+        listing_id, order_id, buyer_name = listing.id, order.id, buyer.username
+    page = await client.get(f"/listings/{listing_id}", headers=ZH)
+    assert page.status_code == 200
+    assert "全新" in page.text
+    assert "新建" not in page.text
+    assert 'id="listing-status">在售<' in page.text
+    search = await client.get("/search", params={"q": "全新测试商品"}, headers=ZH)
+    assert search.status_code == 200
+    for english in ("Newest", "Ending soon", "Price: low to high", "Price: high to low"):
+        assert english not in search.text
+    assert "全新" in search.text  # the result card's condition
+    await html_login(client, buyer_name)
+    detail = await client.get(f"/orders/{order_id}", headers=ZH)
+    assert detail.status_code == 200
+    assert "已付款，由平台担保" in detail.text  # the timeline note, translated
+    assert "paid into escrow" not in detail.text
+    assert "Order #" not in detail.text
+    assert "还没有地址。" in detail.text

@@ -86,7 +86,7 @@ async def test_sell_with_photos_then_another_user_buys_through_the_pages(client:
     page = await client.get(r.headers["location"])
     assert "Order #" in page.text
     page = await client.get(url)
-    assert ">sold<" in page.text
+    assert ">Sold<" in page.text  # the status label, not the raw status
     wallet = (await client.get("/api/v1/me", headers=buyer["headers"])).json()["wallet"]
     assert wallet["available"] == 260
 

@@ -34,7 +34,7 @@ async def test_membership_page_and_help(client: Any, sessions: Sessions) -> None
     await html_login(client, d["buyer"])
     r = await client.get("/me/membership")
     assert r.status_code == 200
-    assert 'id="member-level">registered<' in r.text
+    assert 'id="member-level">Registered<' in r.text
     assert 'id="points-available">1,000<' in r.text
     assert "progressbar" in r.text
     assert "points expire" in r.text

@@ -44,6 +44,9 @@ async def test_demo_listings(sessions: async_sessionmaker[AsyncSession], setting
         seeded = [lst for lst in listings if lst.title in {item[2]["title"] for item in listings_demo.ITEMS}]
         assert len(seeded) >= 12
         assert all(lst.condition in rules.CONDITIONS and lst.location for lst in seeded)
+        # every demo listing, whichever seeder made it (shops, auctions, membership), has both (README)
+        bare = [(lst.id, lst.title) for lst in listings if lst.condition not in rules.CONDITIONS or not lst.location]
+        assert bare == []
         edited = next(lst for lst in listings if lst.title.startswith("Cast iron skillet"))
         assert (edited.edit_count, edited.price, edited.condition) == (2, 135, "new")
         assert await s.scalar(select(func.count()).select_from(ListingEdit)
