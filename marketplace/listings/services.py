@@ -23,7 +23,7 @@ from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.schemas import UserRef
 from marketplace.categories.models import Category
-from marketplace.categories.services import CategoryService
+from marketplace.categories.services import CategoryService, TreeSnapshot
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
@@ -223,10 +223,11 @@ class ListingService:
             if query.mode not in rules.MODES:
                 raise InvalidInput("mode must be 'fixed' or 'auction'.")
             conditions.append(Listing.mode == query.mode)
+        tree = await self.categories.snapshot()  # one read for existence, descendants, hidden ids and facets
         if query.category_id is not None:
-            if await self.session.get(Category, query.category_id) is None:
+            if query.category_id not in tree.ids:
                 raise InvalidInput("Unknown category.")
-            category_condition = Listing.category_id.in_(await self.categories.descendant_ids(query.category_id))
+            category_condition = Listing.category_id.in_(tree.descendant_ids(query.category_id))
             conditions.append(category_condition)
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
@@ -247,7 +248,7 @@ class ListingService:
         if text_condition is not None:
             conditions.append(text_condition)
         if not query.include_hidden:
-            hidden = await self.categories.hidden_ids()
+            hidden = tree.hidden_ids()
             if hidden:
                 conditions.append(Listing.category_id.not_in(hidden))
             if query.shop_id is None:  # a shop page has already decided that its viewer may see the shop
@@ -269,7 +270,7 @@ class ListingService:
                 total = await self._count(select(func.count()).select_from(limited), search=True)
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
-            facets = await self._facets(per_category)
+            facets = self._facets(per_category, tree)
         else:
             # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
@@ -302,13 +303,11 @@ class ListingService:
             _FACET_CACHE[key] = (now + COUNT_TTL, counts)
         return counts
 
-    async def _facets(self, counts: dict[int, int]) -> list[CategoryFacet]:
+    def _facets(self, counts: dict[int, int], tree: TreeSnapshot) -> list[CategoryFacet]:
         if not counts:
             return []
-        rows = (await self.session.execute(select(Category.id, Category.parent_id, Category.name, Category.slug)))
-        categories = rows.tuples().all()
-        paths = category_paths((cid, pid, name) for cid, pid, name, _ in categories)
-        slugs = {cid: slug for cid, _, _, slug in categories}
+        paths = category_paths((cid, pid, name) for cid, pid, name, _, _ in tree.rows)
+        slugs = {cid: slug for cid, _, _, slug, _ in tree.rows}
         facets = [CategoryFacet(category_id=cid, name=paths[cid][-1], slug=slugs[cid], path=paths[cid], count=n)
                   for cid, n in counts.items() if cid in paths]
         return sorted(facets, key=lambda f: (-f.count, f.path))
