@@ -29,8 +29,9 @@ from marketplace.listings.tokens import category_paths, index_text, query_tokens
 
 FTS_TABLE = "listings_fts"
 # Created by raw SQL in migrations and deliberately absent from the models; the Alembic env ignores them so
-# `alembic check` sees no drift (the FTS5 table of 0103_search — no longer queried — and its shadow tables share
-# the prefix). 0207_perf added the trigram and partial indexes, 0215_search_cn the token index (PostgreSQL).
+# `alembic check` sees no drift (the FTS5 table of 0103_search and its shadow tables share the prefix; 0217_p3
+# dropped them, and the text and description trigram indexes, which no query read). 0207_perf added the trigram
+# and partial indexes, 0215_search_cn the token index (PostgreSQL).
 UNMANAGED_INDEXES = frozenset({"ix_listings_title_trgm", "ix_listings_description_trgm", "ix_listings_text_trgm",
                                "ix_listings_active_newest", "ix_listings_active_price", "ix_listings_active_ending",
                                "ix_listings_active_category", "ix_listings_search_tokens"})

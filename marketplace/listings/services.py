@@ -118,6 +118,7 @@ class BrowseResult:
 # listing row), not an edit for the history (docs/rules.md §19.7).
 PUBLISH_WINDOW = timedelta(minutes=10)
 SEARCH_COUNT_CAP = 1_000
+BROWSE_COUNT_CAP = 10_000  # a category browse (no q) counts exactly up to here
 COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
@@ -257,8 +258,13 @@ class ListingService:
 
         facets: list[CategoryFacet] = []
         if text_condition is None:
-            total = await self._count(select(func.count()).select_from(Listing).where(*conditions))
-            capped = False
+            # Capped too, higher: an exact count of a large category read every one of its active listings (an
+            # index-only scan of 300,000 entries for a top category at 1,000,000 listings), while the page stops
+            # after LIMIT. Beyond BROWSE_COUNT_CAP pages say "10,000+" (docs/performance.md, P3).
+            limited = select(Listing.id).where(*conditions).limit(BROWSE_COUNT_CAP + 1).subquery()
+            total = await self._count(select(func.count()).select_from(limited))
+            capped = total > BROWSE_COUNT_CAP
+            total = min(total, BROWSE_COUNT_CAP)
         elif query.facets:
             # The facet ignores the category filter (the other categories stay one click away); without a
             # filter its counts add up to the capped total, so the one grouped query is also the count.
