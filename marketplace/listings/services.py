@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
@@ -273,7 +272,7 @@ class ListingService:
                 total = sum(per_category.values())
             else:
                 limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-                total = await self._count(select(func.count()).select_from(limited), search=True)
+                total = await self._count(select(func.count()).select_from(limited))
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
             facets = self._facets(per_category, tree)
@@ -282,7 +281,7 @@ class ListingService:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
             # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
             limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-            total = await self._count(select(func.count()).select_from(limited), search=True)
+            total = await self._count(select(func.count()).select_from(limited))
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
@@ -292,8 +291,10 @@ class ListingService:
                             total_capped=capped, facets=facets)
 
     async def _facet_counts(self, conditions: list[ColumnElement[bool]]) -> dict[int, int]:
-        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (one index scan stopped by ``LIMIT``,
-        then a group-by of at most 1,001 rows); cached like a count when there are that many."""
+        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (in table order: a sequential scan for a
+        common word, a bitmap scan of ``ix_listings_search_words`` otherwise, stopped by ``LIMIT``; then a group-by
+        of at most 1,001 rows); cached like a count when there are that many. One statement, the planner's own
+        plan: the words are a stored array (migration 0217_p3), so its costs are right (docs/performance.md, P3)."""
         limited = select(Listing.category_id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
         stmt = select(limited.c.category_id, func.count()).group_by(limited.c.category_id)
         key = self._cache_key(stmt)
@@ -301,8 +302,7 @@ class ListingService:
         hit = _FACET_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self._search_plan():
-            counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
+        counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
         if sum(counts.values()) >= COUNT_CACHE_MIN:
             if len(_FACET_CACHE) >= COUNT_CACHE_SIZE:
                 _FACET_CACHE.clear()
@@ -323,32 +323,7 @@ class ListingService:
         params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
         return (f"{self.session.bind.sync_engine.url}|{compiled}", params)
 
-    @asynccontextmanager
-    async def _search_plan(self) -> AsyncIterator[None]:
-        """On PostgreSQL, read the capped count or facet of a text search through the word index, in table order.
-
-        The planner costs ``string_to_array(search_text, ' ') @> …`` like any cheap operator, so for a common
-        word it preferred reading the table until 1,001 rows matched, splitting every row's words on the way
-        (200–250 ms for "二手 相机" or "rare coin" over 100,000 listings, against 10–20 ms through the GIN index,
-        docs/performance.md, P3), or walking ``ix_listings_status_category``, whose first 1,001 matches all sit
-        in one category (a useless facet). A bitmap scan reads the matches in table order: a fair sample of
-        categories. The settings are transaction-local and restored to their previous values after the statement."""
-        if self.session.bind.dialect.name != "postgresql":
-            yield
-            return
-        # JIT off too: the disabled paths' cost penalty (e.g. the suspended-shops subquery, which only has a
-        # sequential scan) pushes the estimate past jit_above_cost, and compiling took 200 ms of a 13 ms query.
-        # The target list is evaluated left to right: the old values are read before they are replaced.
-        previous = (await self.session.execute(text(
-            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), current_setting('jit'), "
-            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
-            "set_config('jit', 'off', true)"))).one()
-        yield  # on an error the transaction is rolled back, and the local settings with it
-        await self.session.execute(
-            text("SELECT set_config('enable_seqscan', :seq, true), set_config('enable_indexscan', :idx, true), "
-                 "set_config('jit', :jit, true)"), {"seq": previous[0], "idx": previous[1], "jit": previous[2]})
-
-    async def _count(self, stmt: Select[tuple[int]], *, search: bool = False) -> int:
+    async def _count(self, stmt: Select[tuple[int]]) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
 
         Counting a large category (an index-only scan over all its active listings) or a common search term was
@@ -360,11 +335,7 @@ class ListingService:
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        if search:
-            async with self._search_plan():
-                total = int(await self.session.scalar(stmt) or 0)
-        else:
-            total = int(await self.session.scalar(stmt) or 0)
+        total = int(await self.session.scalar(stmt) or 0)
         if total >= COUNT_CACHE_MIN:
             if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
                 _COUNT_CACHE.clear()
