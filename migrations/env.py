@@ -29,7 +29,7 @@ def _url() -> str:
 
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave out the search structures made by raw SQL (migration 0103_search): they have no model on purpose."""
-    from marketplace.listings.search import UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIX
+    from marketplace.listings.search import UNMANAGED_COLUMNS, UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIX
 
     if name is None:
         return True
@@ -37,6 +37,8 @@ def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return not name.startswith(UNMANAGED_TABLE_PREFIX)
     if type_ == "index":
         return name not in UNMANAGED_INDEXES
+    if type_ == "column":
+        return name not in UNMANAGED_COLUMNS
     return True
 
 

@@ -26,6 +26,37 @@ def category_out(cat: Category) -> dict[str, Any]:
             "position": cat.position, "hidden": cat.hidden}
 
 
+class TreeSnapshot:
+    """The category tree as read at one moment: ``(id, parent_id, name, slug, hidden)`` rows."""
+
+    def __init__(self, rows: list[tuple[int, int | None, str, str, bool]]) -> None:
+        self.rows = rows
+        self.children: dict[int | None, list[int]] = {}
+        for cid, pid, _, _, _ in rows:
+            self.children.setdefault(pid, []).append(cid)
+        self.ids = {row[0] for row in rows}
+
+    def descendant_ids(self, category_id: int) -> list[int]:
+        """``category_id`` and every category below it."""
+        out, stack = [], [category_id]
+        while stack:
+            cid = stack.pop()
+            out.append(cid)
+            stack.extend(self.children.get(cid, []))
+        return out
+
+    def hidden_ids(self) -> set[int]:
+        """Every category that is hidden or lies under a hidden one."""
+        out: set[int] = set()
+        stack = [cid for cid, _, _, _, hidden in self.rows if hidden]
+        while stack:
+            cid = stack.pop()
+            if cid not in out:
+                out.add(cid)
+                stack.extend(self.children.get(cid, []))
+        return out
+
+
 class CategoryService:
     """The category tree (docs/rules.md §10).
 
@@ -91,33 +122,21 @@ class CategoryService:
         """Hidden itself or under a hidden ancestor."""
         return any(c.hidden for c in await self.ancestors(category_id))
 
+    async def snapshot(self) -> TreeSnapshot:
+        """The whole tree in one small read (id, parent, name, slug, hidden): browsing asks it for a category's
+        existence, its descendants, the hidden ids and the facets' paths, one round trip instead of three
+        (docs/performance.md, P3). Fresh on every call: a hidden category is left out at once."""
+        rows = (await self.session.execute(
+            select(Category.id, Category.parent_id, Category.name, Category.slug, Category.hidden))).tuples().all()
+        return TreeSnapshot([(int(cid), pid, name, slug, bool(hidden)) for cid, pid, name, slug, hidden in rows])
+
     async def descendant_ids(self, category_id: int) -> list[int]:
         """``category_id`` and every category below it (browsing a category includes its descendants)."""
-        rows = (await self.session.execute(select(Category.id, Category.parent_id))).all()
-        children: dict[int | None, list[int]] = {}
-        for cid, pid in rows:
-            children.setdefault(pid, []).append(cid)
-        out, stack = [], [category_id]
-        while stack:
-            cid = stack.pop()
-            out.append(cid)
-            stack.extend(children.get(cid, []))
-        return out
+        return (await self.snapshot()).descendant_ids(category_id)
 
     async def hidden_ids(self) -> set[int]:
         """Every category that is hidden or lies under a hidden one (their listings are hidden too)."""
-        rows = (await self.session.execute(select(Category.id, Category.parent_id, Category.hidden))).all()
-        children: dict[int | None, list[int]] = {}
-        for cid, pid, _ in rows:
-            children.setdefault(pid, []).append(cid)
-        out: set[int] = set()
-        stack = [cid for cid, _, hidden in rows if hidden]
-        while stack:
-            cid = stack.pop()
-            if cid not in out:
-                out.add(cid)
-                stack.extend(children.get(cid, []))
-        return out
+        return (await self.snapshot()).hidden_ids()
 
     async def is_leaf(self, category_id: int) -> bool:
         return await self.session.scalar(select(Category.id).where(Category.parent_id == category_id).limit(1)) is None

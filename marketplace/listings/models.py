@@ -95,7 +95,7 @@ class Listing(Base):
     # how many edits the seller made after publishing (ListingEdit rows); shown as "edited N times"
     edit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The distinct search tokens of the title, description and category path (marketplace/listings/search.py),
-    # written by the hooks below; PostgreSQL indexes string_to_array(search_text, ' ') with GIN (0215_search_cn).
+    # written by the hooks below; PostgreSQL stores it split as search_words, GIN-indexed (0217_p3).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 

@@ -8,9 +8,10 @@ It is written whenever a listing is inserted or its title, description or catego
 
 One function, :func:`search_condition`, hides the backend:
 
-- **PostgreSQL**: ``string_to_array(search_text, ' ') @> ARRAY[tokens]``, served by the GIN index
-  ``ix_listings_search_tokens`` over that expression (migration ``0215_search_cn``): one index scan per query,
-  whatever the number of tokens, Chinese or not.
+- **PostgreSQL**: ``search_words @> ARRAY[tokens]``, served by the GIN index ``ix_listings_search_words``
+  (``search_words`` is ``string_to_array(search_text, ' ')``, generated and stored by PostgreSQL: migration
+  ``0217_p3``; before it, ``0215_search_cn`` indexed the expression): one index scan per query, whatever the
+  number of tokens, Chinese or not.
 - **SQLite** (embedded): ``' ' || search_text || ' ' LIKE '% token %'`` per token: a scan, fine at the sizes an
   embedded install has.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, Text, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Text, and_, bindparam, literal_column, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from marketplace.categories.models import Category
@@ -29,14 +30,22 @@ from marketplace.listings.tokens import category_paths, index_text, query_tokens
 
 FTS_TABLE = "listings_fts"
 # Created by raw SQL in migrations and deliberately absent from the models; the Alembic env ignores them so
-# `alembic check` sees no drift (the FTS5 table of 0103_search — no longer queried — and its shadow tables share
-# the prefix). 0207_perf added the trigram and partial indexes, 0215_search_cn the token index (PostgreSQL).
+# `alembic check` sees no drift (the FTS5 table of 0103_search and its shadow tables share the prefix; 0217_p3
+# dropped them, and the text and description trigram indexes, which no query read). 0207_perf added the trigram
+# and partial indexes, 0215_search_cn the token index (PostgreSQL).
 UNMANAGED_INDEXES = frozenset({"ix_listings_title_trgm", "ix_listings_description_trgm", "ix_listings_text_trgm",
                                "ix_listings_active_newest", "ix_listings_active_price", "ix_listings_active_ending",
-                               "ix_listings_active_category", "ix_listings_search_tokens"})
+                               "ix_listings_active_category", "ix_listings_search_tokens",
+                               "ix_listings_search_words"})
 UNMANAGED_TABLE_PREFIX = FTS_TABLE
 INDEX_DDL = ("CREATE INDEX IF NOT EXISTS ix_listings_search_tokens ON listings "
-                   "USING gin (string_to_array(search_text, ' '))")
+                   "USING gin (string_to_array(search_text, ' '))")  # 0215_search_cn; dropped by 0217_p3
+# 0217_p3 (PostgreSQL only): the words as a stored array, so no row is split again when a query reads it.
+WORDS_COLUMN_DDL = ("ALTER TABLE listings ADD COLUMN IF NOT EXISTS search_words text[] "
+                    "GENERATED ALWAYS AS (string_to_array(search_text, ' ')) STORED")
+WORDS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS ix_listings_search_words ON listings USING gin (search_words)"
+# Not in the models (SQLite has no arrays; only PostgreSQL writes it): the Alembic env leaves it out of `check`.
+UNMANAGED_COLUMNS = frozenset({"search_words"})
 REINDEX_BATCH = 1_000
 LISTINGS = cast(Table, Listing.__table__)
 
@@ -56,10 +65,12 @@ def array_literal(tokens: list[str]) -> str:
     return "ARRAY[" + ", ".join("'" + t.replace("'", "''") + "'" for t in tokens) + "]::text[]"
 
 
-def token_array() -> ColumnElement[Any]:
-    """``string_to_array(search_text, ' ')``, spelled exactly like the expression of the GIN index (a literal
-    separator, not a bound parameter, so the planner can match the index)."""
-    return func.string_to_array(Listing.search_text, literal_column("' '"), type_=ARRAY(Text))
+def words_column() -> ColumnElement[Any]:
+    """``listings.search_words`` (PostgreSQL): ``string_to_array(search_text, ' ')`` stored by PostgreSQL itself
+    (a generated column, migration 0217_p3) and indexed by ``ix_listings_search_words``. Reading it costs no
+    split per row, which the planner's costs assume: before, re-splitting ``search_text`` for every row read
+    (8–20 µs each) made its limit-aware plans wrong by 10× and the app forced them (docs/performance.md, P3)."""
+    return literal_column("listings.search_words", ARRAY(Text))
 
 
 def search_condition(dialect: str, q: str | None) -> ColumnElement[bool] | None:
@@ -68,7 +79,7 @@ def search_condition(dialect: str, q: str | None) -> ColumnElement[bool] | None:
     if not tokens:
         return None
     if dialect == "postgresql":
-        return token_array().op("@>")(literal_column(array_literal(tokens), ARRAY(Text)))
+        return words_column().op("@>")(literal_column(array_literal(tokens), ARRAY(Text)))
     padded = literal_column("' '").op("||")(Listing.search_text).op("||")(literal_column("' '"))
     return and_(*[padded.like(like_pattern(t), escape="\\") for t in tokens])
 

@@ -10,20 +10,19 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.accounts.schemas import UserRef
 from marketplace.categories.models import Category
-from marketplace.categories.services import CategoryService
+from marketplace.categories.services import CategoryService, TreeSnapshot
 from marketplace.db import after_commit, iso, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
@@ -118,6 +117,7 @@ class BrowseResult:
 # listing row), not an edit for the history (docs/rules.md §19.7).
 PUBLISH_WINDOW = timedelta(minutes=10)
 SEARCH_COUNT_CAP = 1_000
+BROWSE_COUNT_CAP = 10_000  # a category browse (no q) counts exactly up to here
 COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
@@ -223,10 +223,11 @@ class ListingService:
             if query.mode not in rules.MODES:
                 raise InvalidInput("mode must be 'fixed' or 'auction'.")
             conditions.append(Listing.mode == query.mode)
+        tree = await self.categories.snapshot()  # one read for existence, descendants, hidden ids and facets
         if query.category_id is not None:
-            if await self.session.get(Category, query.category_id) is None:
+            if query.category_id not in tree.ids:
                 raise InvalidInput("Unknown category.")
-            category_condition = Listing.category_id.in_(await self.categories.descendant_ids(query.category_id))
+            category_condition = Listing.category_id.in_(tree.descendant_ids(query.category_id))
             conditions.append(category_condition)
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
@@ -247,7 +248,7 @@ class ListingService:
         if text_condition is not None:
             conditions.append(text_condition)
         if not query.include_hidden:
-            hidden = await self.categories.hidden_ids()
+            hidden = tree.hidden_ids()
             if hidden:
                 conditions.append(Listing.category_id.not_in(hidden))
             if query.shop_id is None:  # a shop page has already decided that its viewer may see the shop
@@ -256,8 +257,13 @@ class ListingService:
 
         facets: list[CategoryFacet] = []
         if text_condition is None:
-            total = await self._count(select(func.count()).select_from(Listing).where(*conditions))
-            capped = False
+            # Capped too, higher: an exact count of a large category read every one of its active listings (an
+            # index-only scan of 300,000 entries for a top category at 1,000,000 listings), while the page stops
+            # after LIMIT. Beyond BROWSE_COUNT_CAP pages say "10,000+" (docs/performance.md, P3).
+            limited = select(Listing.id).where(*conditions).limit(BROWSE_COUNT_CAP + 1).subquery()
+            total = await self._count(select(func.count()).select_from(limited))
+            capped = total > BROWSE_COUNT_CAP
+            total = min(total, BROWSE_COUNT_CAP)
         elif query.facets:
             # The facet ignores the category filter (the other categories stay one click away); without a
             # filter its counts add up to the capped total, so the one grouped query is also the count.
@@ -266,16 +272,16 @@ class ListingService:
                 total = sum(per_category.values())
             else:
                 limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-                total = await self._count(select(func.count()).select_from(limited), search=True)
+                total = await self._count(select(func.count()).select_from(limited))
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
-            facets = await self._facets(per_category)
+            facets = self._facets(per_category, tree)
         else:
             # Counting every match of a common term means ILIKE over a large share of the table (bench/browse.py:
             # the exact count was most of a search's time). Counting stops at SEARCH_COUNT_CAP; the page then
             # says "1,000+" and `total_capped` tells API clients. Browsing by category counts exactly (an index).
             limited = select(Listing.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-            total = await self._count(select(func.count()).select_from(limited), search=True)
+            total = await self._count(select(func.count()).select_from(limited))
             capped = total > SEARCH_COUNT_CAP
             total = min(total, SEARCH_COUNT_CAP)
         order = (Listing.featured.desc(), *ORDERINGS[sort]) if query.featured_first else ORDERINGS[sort]
@@ -285,8 +291,10 @@ class ListingService:
                             total_capped=capped, facets=facets)
 
     async def _facet_counts(self, conditions: list[ColumnElement[bool]]) -> dict[int, int]:
-        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (one index scan stopped by ``LIMIT``,
-        then a group-by of at most 1,001 rows); cached like a count when there are that many."""
+        """Matches per category among the first ``SEARCH_COUNT_CAP + 1`` (in table order: a sequential scan for a
+        common word, a bitmap scan of ``ix_listings_search_words`` otherwise, stopped by ``LIMIT``; then a group-by
+        of at most 1,001 rows); cached like a count when there are that many. One statement, the planner's own
+        plan: the words are a stored array (migration 0217_p3), so its costs are right (docs/performance.md, P3)."""
         limited = select(Listing.category_id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
         stmt = select(limited.c.category_id, func.count()).group_by(limited.c.category_id)
         key = self._cache_key(stmt)
@@ -294,21 +302,18 @@ class ListingService:
         hit = _FACET_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self._search_plan():
-            counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
+        counts = {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).tuples()}
         if sum(counts.values()) >= COUNT_CACHE_MIN:
             if len(_FACET_CACHE) >= COUNT_CACHE_SIZE:
                 _FACET_CACHE.clear()
             _FACET_CACHE[key] = (now + COUNT_TTL, counts)
         return counts
 
-    async def _facets(self, counts: dict[int, int]) -> list[CategoryFacet]:
+    def _facets(self, counts: dict[int, int], tree: TreeSnapshot) -> list[CategoryFacet]:
         if not counts:
             return []
-        rows = (await self.session.execute(select(Category.id, Category.parent_id, Category.name, Category.slug)))
-        categories = rows.tuples().all()
-        paths = category_paths((cid, pid, name) for cid, pid, name, _ in categories)
-        slugs = {cid: slug for cid, _, _, slug in categories}
+        paths = category_paths((cid, pid, name) for cid, pid, name, _, _ in tree.rows)
+        slugs = {cid: slug for cid, _, _, slug, _ in tree.rows}
         facets = [CategoryFacet(category_id=cid, name=paths[cid][-1], slug=slugs[cid], path=paths[cid], count=n)
                   for cid, n in counts.items() if cid in paths]
         return sorted(facets, key=lambda f: (-f.count, f.path))
@@ -318,32 +323,7 @@ class ListingService:
         params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
         return (f"{self.session.bind.sync_engine.url}|{compiled}", params)
 
-    @asynccontextmanager
-    async def _search_plan(self) -> AsyncIterator[None]:
-        """On PostgreSQL, read the capped count or facet of a text search through the word index, in table order.
-
-        The planner costs ``string_to_array(search_text, ' ') @> …`` like any cheap operator, so for a common
-        word it preferred reading the table until 1,001 rows matched, splitting every row's words on the way
-        (200–250 ms for "二手 相机" or "rare coin" over 100,000 listings, against 10–20 ms through the GIN index,
-        docs/performance.md, P3), or walking ``ix_listings_status_category``, whose first 1,001 matches all sit
-        in one category (a useless facet). A bitmap scan reads the matches in table order: a fair sample of
-        categories. The settings are transaction-local and restored to their previous values after the statement."""
-        if self.session.bind.dialect.name != "postgresql":
-            yield
-            return
-        # JIT off too: the disabled paths' cost penalty (e.g. the suspended-shops subquery, which only has a
-        # sequential scan) pushes the estimate past jit_above_cost, and compiling took 200 ms of a 13 ms query.
-        # The target list is evaluated left to right: the old values are read before they are replaced.
-        previous = (await self.session.execute(text(
-            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), current_setting('jit'), "
-            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
-            "set_config('jit', 'off', true)"))).one()
-        yield  # on an error the transaction is rolled back, and the local settings with it
-        await self.session.execute(
-            text("SELECT set_config('enable_seqscan', :seq, true), set_config('enable_indexscan', :idx, true), "
-                 "set_config('jit', :jit, true)"), {"seq": previous[0], "idx": previous[1], "jit": previous[2]})
-
-    async def _count(self, stmt: Select[tuple[int]], *, search: bool = False) -> int:
+    async def _count(self, stmt: Select[tuple[int]]) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.
 
         Counting a large category (an index-only scan over all its active listings) or a common search term was
@@ -355,11 +335,7 @@ class ListingService:
         hit = _COUNT_CACHE.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        if search:
-            async with self._search_plan():
-                total = int(await self.session.scalar(stmt) or 0)
-        else:
-            total = int(await self.session.scalar(stmt) or 0)
+        total = int(await self.session.scalar(stmt) or 0)
         if total >= COUNT_CACHE_MIN:
             if len(_COUNT_CACHE) >= COUNT_CACHE_SIZE:
                 _COUNT_CACHE.clear()

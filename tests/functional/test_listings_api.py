@@ -448,6 +448,25 @@ async def test_search_count_stops_at_the_cap(client: Any, sessions: Any, monkeyp
     assert (body["total"], body["total_capped"]) == (3, False)
 
 
+async def test_browse_count_stops_at_its_cap(client: Any, sessions: Any, monkeypatch: Any) -> None:
+    from marketplace.listings import services as listings
+
+    monkeypatch.setattr(listings, "BROWSE_COUNT_CAP", 2)
+    cats = await tree(sessions)
+    seller = await api_user(client)
+    await give(sessions, seller["id"], 100)
+    for n in range(3):
+        r = await client.post(f"{API}/listings", json=fixed(cats["used"], title=f"Lamp {n}"), headers=seller["headers"])
+        assert r.status_code == 201
+    body = (await client.get(f"{API}/listings", params={"category_id": cats["used"]})).json()
+    assert (body["total"], body["total_capped"], len(body["items"])) == (2, True, 3)
+    body = (await client.get(f"{API}/listings", params={"category_id": cats["used"], "per_page": 1, "page": 3})).json()
+    assert (body["total"], body["total_capped"], len(body["items"])) == (2, True, 1)
+    monkeypatch.setattr(listings, "BROWSE_COUNT_CAP", 3)
+    body = (await client.get(f"{API}/listings", params={"category_id": cats["used"]})).json()
+    assert (body["total"], body["total_capped"]) == (3, False)
+
+
 async def test_buy_without_a_body_buys_one(client: Any, sessions: Any) -> None:
     cats = await tree(sessions)
     _, listing = await seller_with_listing(client, sessions, cats)
