@@ -27,7 +27,7 @@ from alembic import op
 from marketplace.listings import search
 
 revision: str = '0217_p3'
-down_revision: str | None = '0213_i18n'
+down_revision: str | None = '0218_notif_i18n'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
