@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.jobs import JobContext, JobQueue, job, periodic
 from marketplace.membership import services
@@ -60,34 +63,43 @@ async def sweep_points(ctx: JobContext) -> int:
     return done
 
 
+async def _each_in_its_transaction(ctx: JobContext, ids: Sequence[int],
+                                   step: Callable[[AsyncSession, int], Awaitable[int]], failure: str) -> int:
+    """Run ``step`` for every id in a transaction of its own and sum what the steps return (a bool counts 1). A
+    failing id is logged (``failure % id``) and does not stop the others; the next run retries it (every step is
+    idempotent)."""
+    done = 0
+    for item in ids:
+        try:
+            async with ctx.session_factory() as session, session.begin():
+                done += await step(session, item)
+        except Exception:
+            log.exception(failure, item)
+    return done
+
+
 @periodic(every=timedelta(hours=1))
 async def recompute_levels(ctx: JobContext) -> int:
     now = ctx.now()
     async with ctx.session_factory() as session:
         user_ids = await services.members_to_recompute(session, now, ctx.settings)
-    changed = 0
-    for user_id in user_ids:
-        try:
-            async with ctx.session_factory() as session, session.begin():
-                before = await services.current_level(session, user_id)
-                changed += before != await services.recompute_level(session, user_id, now, ctx.settings)
-        except Exception:
-            log.exception("could not recompute the level of user %s", user_id)
-    return changed
+
+    async def step(session: AsyncSession, user_id: int) -> bool:
+        before = await services.current_level(session, user_id)
+        return before != await services.recompute_level(session, user_id, now, ctx.settings)
+
+    return await _each_in_its_transaction(ctx, user_ids, step, "could not recompute the level of user %s")
 
 
 async def expire_due(ctx: JobContext) -> int:
     now = ctx.now()
     async with ctx.session_factory() as session:
         lot_ids = await services.lots_expired(session, now)
-    expired = 0
-    for lot_id in lot_ids:
-        try:
-            async with ctx.session_factory() as session, session.begin():
-                expired += await services.expire_lot(session, lot_id, now)
-        except Exception:
-            log.exception("could not expire points lot %s", lot_id)
-    return expired
+
+    async def step(session: AsyncSession, lot_id: int) -> int:
+        return await services.expire_lot(session, lot_id, now)
+
+    return await _each_in_its_transaction(ctx, lot_ids, step, "could not expire points lot %s")
 
 
 @periodic(every=timedelta(hours=1))
@@ -102,14 +114,11 @@ async def renew_plus(ctx: JobContext) -> int:
     now = ctx.now()
     async with ctx.session_factory() as session:
         due = await services.plus_due(session, now)
-    renewed = 0
-    for user_id in due:
-        try:
-            async with ctx.session_factory() as session, session.begin():
-                renewed += await services.renew_plus(session, user_id, now, ctx.settings) == "renewed"
-        except Exception:
-            log.exception("could not renew PLUS of user %s", user_id)
-    return renewed
+
+    async def step(session: AsyncSession, user_id: int) -> bool:
+        return await services.renew_plus(session, user_id, now, ctx.settings) == "renewed"
+
+    return await _each_in_its_transaction(ctx, due, step, "could not renew PLUS of user %s")
 
 
 @periodic(every=timedelta(hours=1))
@@ -120,14 +129,11 @@ async def issue_birthday_coupons(ctx: JobContext) -> int:
     now = ctx.now()
     async with ctx.session_factory() as session:
         user_ids = await services.birthdays_this_month(session, now, ctx.settings)
-    issued = 0
-    for user_id in user_ids:
-        try:
-            async with ctx.session_factory() as session, session.begin():
-                issued += await services.issue_birthday_coupon(session, user_id, now, ctx.settings) is not None
-        except Exception:
-            log.exception("could not issue the birthday coupon of user %s", user_id)
-    return issued
+
+    async def step(session: AsyncSession, user_id: int) -> bool:
+        return await services.issue_birthday_coupon(session, user_id, now, ctx.settings) is not None
+
+    return await _each_in_its_transaction(ctx, user_ids, step, "could not issue the birthday coupon of user %s")
 
 
 @periodic(every=timedelta(days=1))
