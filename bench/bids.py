@@ -32,6 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.httpload import Connection  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/5")
 
@@ -94,11 +96,11 @@ async def run_clients(base: str, listing_id: int, tokens: list[str], seconds: fl
     async def client(token: str) -> None:
         nonlocal accepted, refused
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
+        async with Connection(base, headers) as http:  # bench/httpload.py: a lean client, as pgbench is
             while time.perf_counter() < deadline:
                 amount = next(counter) * 1000  # ≥ 2 × the largest increment above any price: always a new lead
                 t0 = time.perf_counter()
-                r = await http.post(f"/api/v1/listings/{listing_id}/bids", json={"max_amount": amount})
+                r = await http.post(f"/api/v1/listings/{listing_id}/bids", {"max_amount": amount})
                 dt = time.perf_counter() - t0
                 if r.status_code == 201:
                     accepted += 1

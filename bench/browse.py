@@ -35,6 +35,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.httpload import Connection  # noqa: E402
 from marketplace import migrate  # noqa: E402
 from marketplace.demo import CATEGORY_TREE  # noqa: E402
 from marketplace.listings.tokens import index_text  # noqa: E402
@@ -181,17 +182,22 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def measure(client: httpx.AsyncClient, paths: list[str], concurrency: int) -> tuple[list[float], float]:
+    """Latencies (ms) and req/s of ``paths`` spread over ``concurrency`` clients, each one keep-alive connection
+    of the lean client (bench/httpload.py) to the server ``client`` points at (httpx would spend the CPU the
+    server under test needs: docs/performance.md)."""
     latencies: list[float] = []
     queue = list(paths)
+    base = str(client.base_url).rstrip("/")
 
     async def worker() -> None:
-        while queue:
-            path = queue.pop()
-            started = time.perf_counter()
-            r = await client.get(path)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if r.status_code != 200:
-                raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
+        async with Connection(base) as conn:
+            while queue:
+                path = queue.pop()
+                started = time.perf_counter()
+                r = await conn.get(path)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
 
     started = time.perf_counter()
     await asyncio.gather(*[worker() for _ in range(concurrency)])

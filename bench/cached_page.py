@@ -4,9 +4,9 @@
 
 Builds a fresh SQLite database with the migrations and one fixed-price listing, starts the marketplace with
 uvicorn (embedded mode, or with --redis the production cache store), starts a one-route Litestar app the same way,
-then drives both with the same async HTTP load generator for the same time: anonymous GET /listings/{id} (served
-from the page cache after the first request) and GET / on hello-world. Prints req/s of each and the ratio
-(goal: ≥ 0.4 of hello-world, docs/performance.md).
+then drives both with the same lean HTTP load generator (bench/httpload.py) for the same time: anonymous
+GET /listings/{id} (served from the page cache after the first request) and GET / on hello-world. Prints req/s
+of each and the ratio (goal: ≥ 0.4 of hello-world, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from litestar import Litestar, get
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.httpload import Connection  # noqa: E402
 
 
 @get("/", sync_to_thread=False)
@@ -62,23 +65,31 @@ def _start(target: str, port: int, env: dict[str, str], factory: bool = False) -
 
 
 async def _load(url: str, seconds: float, concurrency: int) -> float:
+    """Requests per second from ``concurrency`` keep-alive connections of the lean client (bench/httpload.py)."""
     done = 0
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+    parts = urlsplit(url)
+    base, path = f"{parts.scheme}://{parts.netloc}", parts.path + (f"?{parts.query}" if parts.query else "")
+    conns = [Connection(base) for _ in range(concurrency)]
+    try:
         for _ in range(20):  # warm-up (fills the page cache)
-            (await client.get(url)).raise_for_status()
+            r = await conns[0].get(path)
+            if r.status_code != 200:
+                raise RuntimeError(f"{url}: {r.status_code}")
         started = time.monotonic()
 
-        async def worker() -> None:
+        async def worker(conn: Connection) -> None:
             nonlocal done
             while time.monotonic() < stop:
-                r = await client.get(url)
+                r = await conn.get(path)
                 if r.status_code == 200:
                     done += 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(c) for c in conns))
         return done / (time.monotonic() - started)
+    finally:
+        for c in conns:
+            await c.close()
 
 
 async def _seed(url: str) -> int:

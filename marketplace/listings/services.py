@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -121,8 +121,8 @@ BROWSE_COUNT_CAP = 10_000  # a category browse (no q) counts exactly up to here
 COUNT_TTL = 30.0
 COUNT_CACHE_MIN = 1_000  # counts this large are cached; smaller ones are always exact and fresh
 COUNT_CACHE_SIZE = 2_048
-_COUNT_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, int]] = {}
-_FACET_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[float, dict[int, int]]] = {}
+_COUNT_CACHE: dict[Hashable, tuple[float, int]] = {}
+_FACET_CACHE: dict[Hashable, tuple[float, dict[int, int]]] = {}
 
 
 def _hashable(value: Any) -> Any:
@@ -318,10 +318,16 @@ class ListingService:
                   for cid, n in counts.items() if cid in paths]
         return sorted(facets, key=lambda f: (-f.count, f.path))
 
-    def _cache_key(self, stmt: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
-        compiled = stmt.compile(self.session.bind)
-        params = tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items()))
-        return (f"{self.session.bind.sync_engine.url}|{compiled}", params)
+    def _cache_key(self, stmt: Select[Any]) -> Hashable:
+        """The statement's identity without compiling it: SQLAlchemy's own cache key (the structure, words spelled
+        in the SQL included) plus its bound values, per database. Compiling the statement to a string for the key
+        cost a tenth of a browse request's CPU (docs/performance.md, P3)."""
+        key = stmt._generate_cache_key()  # what SQLAlchemy's compiled cache keys on; None: not cacheable
+        if key is None:
+            compiled = stmt.compile(self.session.bind)
+            return (self.session.bind.sync_engine.url, str(compiled),
+                    tuple(sorted((k, _hashable(v)) for k, v in compiled.params.items())))
+        return (self.session.bind.sync_engine.url, key.key, tuple(_hashable(b.effective_value) for b in key.bindparams))
 
     async def _count(self, stmt: Select[tuple[int]]) -> int:
         """A browse count; one of :data:`COUNT_CACHE_MIN` or more is reused for :data:`COUNT_TTL` seconds.

@@ -13,7 +13,6 @@ get a CSP that allows exactly that instead; ``/schema/openapi.json`` is data eit
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,27 +51,32 @@ def security_headers(https: bool) -> dict[str, str]:
 
 
 class SecurityHeadersMiddleware:
-    """Plain ASGI middleware (outermost), so error pages and static files get the headers too."""
+    """Plain ASGI middleware (outermost), so error pages and static files get the headers too. A header the
+    response already sets is left alone (e.g. a page's own CSP)."""
 
     def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
         self.headers = security_headers(https)
+        # Encoded once: this runs on every response, cached pages included (docs/performance.md, P5).
+        self._raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
+        self._csp = CSP.encode("latin-1")
+        self._docs_csp = DOCS_CSP.encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith("/schema") and not path.endswith(".json") else CSP
+        csp = self._docs_csp if path.startswith("/schema") and not path.endswith(".json") else self._csp
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
-                if "Content-Security-Policy" not in headers:
-                    headers["Content-Security-Policy"] = csp
+                headers = list(message.get("headers", ()))
+                present = {bytes(name).lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self._raw if name not in present]
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", csp))
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
