@@ -41,6 +41,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def _stamp(versions: list[str]) -> bytes:
+    return ("|".join(versions) + "\n").encode()
+
+
 class Cache:
     def __init__(self, store: Store, default_ttl: int = 300) -> None:
         self.store = store
@@ -93,6 +97,32 @@ class Cache:
         value = await factory()
         await self.store.set(full_key, msgspec.json.encode(value), expires_in=ttl or self.default_ttl)
         return value
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """Several raw values in one read (``MGET`` on Redis), ``None`` where missing."""
+        store = self.store
+        if isinstance(store, RedisStore):
+            return list(await store._redis.mget([store._make_key(key) for key in keys]))
+        return [await store.get(key) for key in keys]
+
+    async def get_stamped(self, key: str, depends_on: tuple[str, ...], *, count_miss: bool = True) -> bytes | None:
+        """A value stored by :meth:`set_stamped` if none of ``depends_on`` was bumped since: the value and the
+        current versions come in **one** read (one round trip to Redis instead of one for the versions and one
+        for the value: docs/performance.md, P5). Counts a hit, and a miss unless the caller will look again."""
+        raws = await self.get_many([key, *(f"v:{name}" for name in depends_on)])
+        value, versions = raws[0], raws[1:]
+        if value is not None and all(v is not None for v in versions):
+            stamp = _stamp([v.decode() if isinstance(v, bytes) else str(v) for v in versions if v is not None])
+            if value.startswith(stamp):
+                self.hits += 1
+                return value[len(stamp):]
+        self.misses += count_miss
+        return None
+
+    async def set_stamped(self, key: str, versions: list[str], value: bytes, ttl: int | None = None) -> None:
+        """Store ``value`` under ``key`` with the versions it was made from (read *before* making it, by
+        :meth:`versions`): a bump in between makes the next :meth:`get_stamped` miss, never serve it stale."""
+        await self.store.set(key, _stamp(versions) + value, expires_in=ttl or self.default_ttl)
 
     async def get_raw(self, full_key: str) -> bytes | None:
         raw = await self.store.get(full_key)

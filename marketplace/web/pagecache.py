@@ -2,9 +2,9 @@
 
 Signed-in visitors see their name, CSRF-protected forms and flashes, so their pages are rendered each time (their
 slot blocks still come from the shared cache). An anonymous page without pending flash messages is stored as
-HTML under a key made of its path and query string, the reader's time zone (times are rendered in it:
-marketplace/localtime.py, set per request by web/zone.py; the ``tz`` cookie the browser sets picks the copy) plus
-the versions of everything it shows; a page that carries
+HTML under a key made of its path and query string, the reader's language and time zone (times are rendered in
+it: marketplace/localtime.py, set per request by web/zone.py; the ``tz`` cookie the browser sets picks the copy),
+stamped with the versions of everything it shows (a bump makes it a miss); a page that carries
 a CSRF token is never stored (the token belongs to one visitor).
 
 Two halves with one key: the handler (:func:`cached_page`) renders and stores on a miss; the
@@ -66,27 +66,30 @@ def render_to_string(request: Request[Any, Any, Any], template: Template) -> str
 
 
 async def cached_page(request: Request[Any, Any, Any], produce: Callable[[], Awaitable[Template]]) -> Any:
-    """The handler's half: on a miss, render the page and store it (the middleware serves later hits)."""
+    """The handler's half: on a miss, render the page and store it with the versions it was rendered from (the
+    middleware serves later hits)."""
     if not cacheable(request):
         return await produce()
     cache: Cache = request.app.state.cache
     path = request.scope["path"]
-    full_key = await cache.key_for(page_key(path, request.scope.get("query_string", b"")),
-                                   page_dependencies(path))
-    raw = await cache.get_raw(full_key)
+    key = page_key(path, request.scope.get("query_string", b""))
+    depends = page_dependencies(path)
+    raw = await cache.get_stamped(key, depends)
     if raw is None:
+        versions = await cache.versions(depends)  # before rendering: a write meanwhile makes the copy stale
         template = await produce()
         if template.status_code not in (None, 200):
             return template
         html = render_to_string(request, template)
         raw = html.encode()
         if 'name="_csrf_token"' not in html:
-            await cache.set_raw(full_key, raw, PAGE_TTL)
+            await cache.set_stamped(key, versions, raw, PAGE_TTL)
     return Response(raw, media_type=HTML, headers={"Vary": VARY})
 
 
 class PageCacheMiddleware:
-    """Answers an anonymous GET of a cached page straight from the cache (after the session and auth middleware)."""
+    """Answers an anonymous GET of a cached page straight from the cache (after the session and auth middleware):
+    the page and the versions of what it shows in one read of the store."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -96,10 +99,9 @@ class PageCacheMiddleware:
         if (scope["type"] == ScopeType.HTTP and scope.get("method") == "GET" and _CACHED.match(path)
                 and scope.get("user") is None and _session_is_clean(scope)):
             cache: Cache = scope["litestar_app"].state.cache
-            full_key = await cache.key_for(page_key(path, scope.get("query_string", b"")), page_dependencies(path))
-            raw = await cache.store.get(full_key)
+            raw = await cache.get_stamped(page_key(path, scope.get("query_string", b"")), page_dependencies(path),
+                                          count_miss=False)  # the handler looks again and counts the miss
             if raw is not None:
-                cache.hits += 1
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", HTML.encode()), (b"content-length", str(len(raw)).encode()),
