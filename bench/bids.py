@@ -176,6 +176,45 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc; gone processes count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(dbname: str) -> list[int]:
+    """The PostgreSQL backends serving ``dbname`` (the app's pooled connections)."""
+    admin = await asyncpg.connect(f"{PG}/postgres")
+    try:
+        return [r["pid"] for r in await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", dbname)]
+    finally:
+        await admin.close()
+
+
 async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
                   batching: bool = True) -> dict[str, float]:
     """HTTP bids on one hot auction, then pgbench on the same hot row with the same connection count, in one run
@@ -203,7 +242,14 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
                 pass
             await asyncio.sleep(0.1)
         await run_clients(base, listing_id, tokens, 2.0)  # warm-up: every client's connection, pools, caches
+        # CPU per answered bid, server processes and PostgreSQL backends apart: the bound of P1 on a small box is
+        # the CPU a bid costs, not the row lock (docs/performance.md, P1).
+        server_pids, pg_pids = _tree(server.pid), await backend_pids(dbname)
+        cpu_before = cpu_seconds(server_pids), cpu_seconds(pg_pids), os.times()
         accepted, refused, lat = await run_clients(base, listing_id, tokens, seconds)
+        after = os.times()
+        server_cpu, pg_cpu = cpu_seconds(server_pids) - cpu_before[0], cpu_seconds(pg_pids) - cpu_before[1]
+        client_cpu = (after.user + after.system) - (cpu_before[2].user + cpu_before[2].system)
         if server is not None:
             server.terminate()
             server.wait(timeout=15)
@@ -220,7 +266,23 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
     return {"clients": clients, "workers": workers, "batching": int(batching), "seconds": seconds, "accepted_per_s": round(rate, 1),
             "accepted": accepted, "refused": refused, "p50_ms": round(pct(lat, 50) * 1000, 1),
             "p99_ms": round(pct(lat, 99) * 1000, 1), "pgbench_hot_row_tps": round(hot, 1),
-            "pgbench_full_bid_tps": round(full, 1), "ratio": round(rate / hot, 3), "ratio_full": round(rate / full, 3)}
+            "pgbench_full_bid_tps": round(full, 1), "ratio": round(rate / hot, 3), "ratio_full": round(rate / full, 3),
+            **cpu_figures(accepted + refused, accepted, seconds, server_cpu, pg_cpu, client_cpu, hot)}
+
+
+def cpu_figures(answers: int, accepted: int, seconds: float, server_cpu: float, pg_cpu: float, client_cpu: float,
+                hot_tps: float) -> dict[str, float]:
+    """Where the CPU of a bid goes, and the P1 ratio this box could reach at that cost: every core busy with
+    server and PostgreSQL work only (a load generator elsewhere) at the run's share of accepted answers."""
+    per = max(answers, 1)
+    cost = (server_cpu + pg_cpu) / per  # CPU seconds per answered bid
+    cores = os.cpu_count() or 1
+    ceiling = cores / cost * (accepted / per) if cost else 0.0
+    return {"server_cpu_ms_per_answer": round(server_cpu / per * 1000, 2),
+            "pg_cpu_ms_per_answer": round(pg_cpu / per * 1000, 2),
+            "client_cpu_ms_per_answer": round(client_cpu / per * 1000, 2),
+            "cpu_busy_cores": round((server_cpu + pg_cpu + client_cpu) / seconds, 2), "cores": cores,
+            "cpu_bound_accepted_per_s": round(ceiling, 1), "cpu_bound_ratio": round(ceiling / hot_tps, 3)}
 
 
 async def main() -> None:
@@ -236,6 +298,10 @@ async def main() -> None:
     print(f"  accepted bids/s: {r['accepted_per_s']:8.1f}   (accepted {r['accepted']}, refused {r['refused']} in "
           f"{args.seconds:.0f}s — a refused bid also locks the row)")
     print(f"  latency p50: {r['p50_ms']:6.1f} ms   p99: {r['p99_ms']:6.1f} ms")
+    print(f"  CPU per answered bid: server {r['server_cpu_ms_per_answer']} ms, PostgreSQL {r['pg_cpu_ms_per_answer']} ms, "
+          f"load generator {r['client_cpu_ms_per_answer']} ms ({r['cpu_busy_cores']} of {r['cores']} cores busy); "
+          f"all cores on server + PostgreSQL at that cost: {r['cpu_bound_accepted_per_s']} accepted/s = ratio "
+          f"{r['cpu_bound_ratio']:.2f}")
     print(f"pgbench, same hot row, {args.clients} connections:")
     print(f"  hot-row update only (lock + bid insert + row update): {r['pgbench_hot_row_tps']:8.1f} tps   "
           f"ratio HTTP/pgbench = {r['ratio']:.2f}")
