@@ -214,7 +214,7 @@ def _paths(categories: list[int], requests: int) -> tuple[list[str], list[str]]:
     return browse, search
 
 
-async def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+async def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="bench-browse-"))
     env = {**os.environ, "MARKETPLACE_DATABASE_URL": url, "MARKETPLACE_DATA_DIR": str(tmp),
@@ -223,7 +223,8 @@ async def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
     env.pop("MARKETPLACE_REDIS_URL", None)
     server = subprocess.Popen(  # noqa: ASYNC220 - the server runs for the whole benchmark
         [sys.executable, "-m", "uvicorn", "marketplace.app:create_app_from_env", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+         *(["--workers", str(workers)] if workers > 1 else [])],
         env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
