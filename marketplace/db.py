@@ -153,3 +153,12 @@ async def drain_after_commit() -> None:
     """Wait for pending after-commit actions (tests and graceful shutdown)."""
     while _background:
         await asyncio.gather(*list(_background), return_exceptions=True)
+
+
+async def read_only(session: AsyncSession) -> None:
+    """Run the rest of a read-only request's statements without a transaction (PostgreSQL autocommit): no BEGIN
+    and COMMIT round trips around a browse page's few SELECTs (docs/performance.md, P3). Each statement then sees
+    its own snapshot, which a page of listings and its capped count tolerate. Call it before the first statement;
+    SQLite keeps its transaction."""
+    if session.bind.dialect.name == "postgresql" and not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -10,6 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
+from marketplace.db import read_only
 from marketplace.errors import InvalidInput
 from marketplace.listings.deps import ListingPublished, Listings
 from marketplace.listings.schemas import (
@@ -49,7 +50,7 @@ class ListingsController(Controller):
 
     @get("/", summary="Browse and search listings")
     async def browse(
-        self, request: Request[Any, Any, Any], listing_service: Listings,
+        self, request: Request[Any, Any, Any], listing_service: Listings, db_session: DB,
         category_id: FromQuery[int | None] = None, q: FromQuery[str | None] = None,
         mode: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
         seller_id: FromQuery[int | None] = None, shop: FromQuery[str | None] = None,
@@ -58,6 +59,7 @@ class ListingsController(Controller):
         condition: FromQuery[str | None] = None,
     ) -> ListingPage:
         svc = listing_service
+        await read_only(db_session)
         result = await svc.browse(BrowseQuery(
             category_id=category_id, q=q, mode=mode, status=status or "active", seller_id=seller_id, shop=shop,
             sort=sort, page=page, per_page=per_page, min_price=min_price, max_price=max_price, condition=condition,
