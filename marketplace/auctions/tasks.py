@@ -57,10 +57,13 @@ async def close_auction(ctx: JobContext, listing_id: int) -> str:
 
 SWEEP_EVERY = timedelta(seconds=5)
 # Parallel closers per sweep on PostgreSQL (each holds one pooled connection; the pool has 10). SQLite has one
-# writer, so it closes one at a time.
-SWEEP_CONCURRENCY = 4
-# Due auctions one closer claims and settles per transaction (see _claim_and_close).
-SWEEP_CLAIM = 20
+# writer, so it closes one at a time. A batch is bound by its Python work, not by the database (docs/performance.md
+# P4): two closers per worker keep one computing while the other waits on PostgreSQL; more only wait on each other's
+# account locks.
+SWEEP_CONCURRENCY = 2
+# Due auctions one closer claims and settles per transaction (see _claim_and_close): the batch costs ~30
+# statements whatever its size, so larger batches cost fewer statements per auction.
+SWEEP_CLAIM = 100
 
 
 async def _close_claimed(ctx: JobContext, ids: list[int]) -> list[CloseResult]:

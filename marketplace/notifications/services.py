@@ -159,10 +159,12 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
         values = [{"user_id": n.user_id, "kind": n.kind, "title": str(n.title)[:200], "body": str(n.body),
                    "params": p, "url": n.url[:500], "dedupe_key": n.dedupe_key, "created_at": now}
                   for n, p in zip(notes, params, strict=True)]
+        # An executemany (one INSERT … VALUES (…), (…) … RETURNING per 1,000 rows, compiled once and cached), not a
+        # multi-row .values(): SQLAlchemy would compile that anew for every batch, bind by bind.
+        table = Notification.__table__
         created = {(user_id, key): int(nid) for nid, user_id, key in (await session.execute(
-            _insert(session)(Notification).values(values)
-            .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-            .returning(Notification.id, Notification.user_id, Notification.dedupe_key))).tuples()}
+            _insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+            .returning(table.c.id, table.c.user_id, table.c.dedupe_key), values)).tuples()}
         kept: list[tuple[int, int]] = []  # (index in notes, notification id)
         for i, note in enumerate(notes):
             nid = created.pop((note.user_id, note.dedupe_key), None)  # pop: a repeat in this call keeps the first

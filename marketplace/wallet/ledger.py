@@ -89,11 +89,11 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(LedgerAccount).values(
-            [{"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
-             for k in missing]
-        ).on_conflict_do_nothing(index_elements=["key"])
-        await session.execute(stmt)
+        # An executemany of one cached statement (a multi-row .values() would be compiled anew each time).
+        table = LedgerAccount.__table__
+        await session.execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), [
+            {"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
+            for k in missing])
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
             LedgerAccount.key.in_([k.key for k in missing])))).tuples().all()
         found.update(dict(rows))
