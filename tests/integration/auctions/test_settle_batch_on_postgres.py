@@ -10,17 +10,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from marketplace import jobs
+from marketplace import jobs, migrate
 from marketplace.accounts.models import User
 from marketplace.auctions import tasks
 from marketplace.auctions.services import BidService
-from marketplace.db import drain_after_commit, utcnow
+from marketplace.db import create_engine, drain_after_commit, session_factory, utcnow
 from marketplace.listings.models import Listing
 from marketplace.membership.models import PlusMembership, PointsLot
 from marketplace.notifications.models import EmailOutbox, Notification
@@ -168,6 +169,21 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession], sc: Scenario, pub
 
 async def test_close_many_leaves_the_same_rows_as_closing_one_by_one(
         sessions: async_sessionmaker[AsyncSession], runtime: Recorder) -> None:
+    await _equivalence(sessions, runtime)
+
+
+async def test_close_many_is_equivalent_on_sqlite_too(tmp_path: Path, runtime: Recorder) -> None:
+    """The default development database: one closer, the same INSERT … ON CONFLICT … RETURNING executemany."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/settle.db"
+    await migrate.upgrade_async(url)
+    engine = create_engine(url)
+    try:
+        await _equivalence(session_factory(engine), runtime)
+    finally:
+        await engine.dispose()
+
+
+async def _equivalence(sessions: async_sessionmaker[AsyncSession], runtime: Recorder) -> None:
     one = await build(sessions, "one")
     async with sessions() as s:  # the sweeper's order: by leader, then id (the unread counts depend on it)
         leaders = dict((await s.execute(select(Listing.id, Listing.leader_id)
