@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,7 +91,7 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     if missing:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # An executemany of one cached statement (a multi-row .values() would be compiled anew each time).
-        table = LedgerAccount.__table__
+        table = cast(Table, LedgerAccount.__table__)
         await session.execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), [
             {"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
             for k in missing])
