@@ -195,15 +195,17 @@ async def earn_on_orders(session: AsyncSession, orders: Sequence[OrderRef], now:
     issued = ledger.platform("points_issued")
     platform_ids = await ledger.ensure_accounts(session, [issued])
     postings: list[ledger.Posting] = []
+    lots: list[dict[str, Any]] = []
     for order, points in zip(orders, earned, strict=True):
         if points <= 0:
             continue
-        session.add(PointsLot(user_id=order.buyer_id, source="purchase", order_id=order.id, points=points,
-                              remaining=points, expired=0, state="frozen", created_at=now))
+        lots.append({"user_id": order.buyer_id, "source": "purchase", "order_id": order.id, "points": points,
+                     "remaining": points, "expired": 0, "state": "frozen", "created_at": now})
         postings.append(ledger.Posting(
             kind="points_earn", ref_type="order", ref_id=order.id, idempotency_key=f"points:order:{order.id}:earn",
             memo=f"earned on order {order.id} (frozen)",
             legs=[ledger.Leg(issued, -points), ledger.Leg(ledger.points_frozen(order.buyer_id), points)]))
+    await session.execute(ledger.insert_into(session, PointsLot), lots)  # one cached executemany, no ORM objects
     await ledger.post_locked(session, postings, locked, platform_ids)
     return earned
 

@@ -155,13 +155,13 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     if len(keyed) != 1:
         raise ValueError("notify_many: a dedupe key on every note or on none")
     params = [_params(n.title, n.body) for n in notes]
+    values = [{"user_id": n.user_id, "kind": n.kind, "title": str(n.title)[:200], "body": str(n.body),
+               "params": p, "url": n.url[:500], "dedupe_key": n.dedupe_key, "created_at": now}
+              for n, p in zip(notes, params, strict=True)]
+    table = Notification.__table__
     if keyed == {True}:
-        values = [{"user_id": n.user_id, "kind": n.kind, "title": str(n.title)[:200], "body": str(n.body),
-                   "params": p, "url": n.url[:500], "dedupe_key": n.dedupe_key, "created_at": now}
-                  for n, p in zip(notes, params, strict=True)]
         # An executemany (one INSERT … VALUES (…), (…) … RETURNING per 1,000 rows, compiled once and cached), not a
         # multi-row .values(): SQLAlchemy would compile that anew for every batch, bind by bind.
-        table = Notification.__table__
         created = {(user_id, key): int(nid) for nid, user_id, key in (await session.execute(
             _insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
             .returning(table.c.id, table.c.user_id, table.c.dedupe_key), values)).tuples()}
@@ -175,12 +175,9 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
         ids = [nid for _, nid in kept]
         if not notes:
             return []
-    else:
-        rows = [Notification(user_id=n.user_id, kind=n.kind, title=str(n.title)[:200], body=str(n.body),
-                             params=p, url=n.url[:500], created_at=now) for n, p in zip(notes, params, strict=True)]
-        session.add_all(rows)
-        await session.flush()  # one multi-row INSERT … RETURNING id
-        ids = [int(row.id) for row in rows]
+    else:  # the same executemany, ids returned in the notes' order
+        ids = [int(x) for x in (await session.execute(
+            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True), values)).scalars().all()]
     users = sorted({n.user_id for n in notes})
     kinds = sorted({n.kind for n in notes})
     choices = (await session.execute(
@@ -192,16 +189,20 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     language = {uid: lang for uid, _, _, _, lang in choices}
     refused = {(uid, kind) for uid, _, kind, wants, _ in choices if kind is not None and wants is False}
 
-    outboxes: dict[int, EmailOutbox] = {}
+    outboxes: dict[int, dict[str, Any]] = {}  # note index → its outbox row
     for i, (note, nid) in enumerate(zip(notes, ids, strict=True)):
         if address.get(note.user_id) and (note.user_id, note.kind) not in refused:
             subject, text = _email(language.get(note.user_id), note.title, note.body, params[i], note.url)
-            outboxes[i] = EmailOutbox(notification_id=nid, to_address=str(address[note.user_id]),
-                                      subject=subject[:200], body=text,
-                                      status="pending", attempts=0, created_at=now, next_attempt_at=now)
-    if outboxes:
-        session.add_all(outboxes.values())
-        await session.flush()
+            outboxes[i] = {"notification_id": nid, "to_address": str(address[note.user_id]),
+                           "subject": subject[:200], "body": text, "status": "pending", "attempts": 0,
+                           "created_at": now, "next_attempt_at": now}
+    outbox_ids: dict[int, int] = {}
+    if outboxes:  # one cached executemany, ids returned in the rows' order
+        table = EmailOutbox.__table__
+        returned = (await session.execute(
+            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True),
+            list(outboxes.values()))).scalars().all()
+        outbox_ids = dict(zip(outboxes, (int(x) for x in returned), strict=True))
     unread = dict((await session.execute(
         select(Notification.user_id, func.count()).where(Notification.user_id.in_(users),
                                                          Notification.read_at.is_(None))
@@ -217,7 +218,7 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     for i, (note, nid) in enumerate(zip(notes, ids, strict=True)):
         message = _live_message(nid, note.kind, note.title, note.url, counts[i], params[i],
                                 language.get(note.user_id))
-        outbox_id = outboxes[i].id if i in outboxes else None
+        outbox_id = outbox_ids.get(i)
         channel = user_channel(note.user_id)
 
         async def announce(channel: str = channel, message: dict[str, Any] = message,

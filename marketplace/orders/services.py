@@ -154,8 +154,9 @@ async def open_auction_orders(session: AsyncSession, wins: Sequence[AuctionWin],
               for w, p in zip(wins, pricings, strict=True)]
     session.add_all(orders)
     await session.flush()  # one multi-row INSERT … RETURNING id
-    session.add_all(OrderEvent(order_id=o.id, actor_id=o.buyer_id, from_status=None, to_status="paid",
-                               note="paid into escrow") for o in orders)
+    await session.execute(ledger.insert_into(session, OrderEvent), [
+        {"order_id": o.id, "actor_id": o.buyer_id, "from_status": None, "to_status": "paid", "note": "paid into escrow"}
+        for o in orders])
     postings: list[ledger.Posting] = []
     for w, p, order in zip(wins, pricings, orders, strict=True):
         gross = p.seller_gross

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,6 +81,13 @@ class Leg:
     amount: int
 
 
+def insert_into(session: AsyncSession, model: type[Any]) -> Any:
+    """A dialect ``INSERT`` (PostgreSQL or SQLite, for ``on_conflict_do_nothing``) into ``model``'s table, for a
+    Core executemany: one statement compiled once and cached, without an ORM object per row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(cast(Table, model.__table__))
+
+
 async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> dict[AccountKey, int]:
     """Ids of the accounts, creating missing ones. Concurrent creators are harmless (ON CONFLICT DO NOTHING)."""
     wanted = {k.key: k for k in keys}
@@ -89,10 +96,8 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     found: dict[str, int] = dict(rows)
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # An executemany of one cached statement (a multi-row .values() would be compiled anew each time).
-        table = cast(Table, LedgerAccount.__table__)
-        await session.execute(insert(table).on_conflict_do_nothing(index_elements=["key"]), [
+        await session.execute(insert_into(session, LedgerAccount).on_conflict_do_nothing(index_elements=["key"]), [
             {"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
             for k in missing])
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
@@ -305,8 +310,11 @@ async def post_locked(session: AsyncSession, postings: Sequence[Posting],
         return result
     session.add_all(txns)
     await session.flush()  # one multi-row INSERT … RETURNING id
-    session.add_all(LedgerEntry(transaction_id=txn.id, account_id=acc_id, amount=amount, balance_after=after)
-                    for txn, entries in planned for acc_id, amount, after in entries)
+    # The entries are never read back in this transaction: a Core executemany (one cached INSERT) spares the ORM
+    # bookkeeping of an object per entry.
+    await session.execute(insert_into(session, LedgerEntry), [
+        {"transaction_id": txn.id, "account_id": acc_id, "amount": amount, "balance_after": after}
+        for txn, entries in planned for acc_id, amount, after in entries])
     for account in locked.values():
         if account.balance != balances[account.id]:
             account.balance = balances[account.id]
