@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, exists, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, insert_into, utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.events import emit
 from marketplace.membership import ports, rules
@@ -205,7 +205,7 @@ async def earn_on_orders(session: AsyncSession, orders: Sequence[OrderRef], now:
             kind="points_earn", ref_type="order", ref_id=order.id, idempotency_key=f"points:order:{order.id}:earn",
             memo=f"earned on order {order.id} (frozen)",
             legs=[ledger.Leg(issued, -points), ledger.Leg(ledger.points_frozen(order.buyer_id), points)]))
-    await session.execute(ledger.insert_into(session, PointsLot), lots)  # one cached executemany, no ORM objects
+    await session.execute(insert_into(session, PointsLot), lots)  # one cached executemany, no ORM objects
     await ledger.post_locked(session, postings, locked, platform_ids)
     return earned
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.categories.models import Category
-from marketplace.db import utcnow
+from marketplace.db import insert_into, utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.ports import SellerRating
@@ -154,7 +154,7 @@ async def open_auction_orders(session: AsyncSession, wins: Sequence[AuctionWin],
               for w, p in zip(wins, pricings, strict=True)]
     session.add_all(orders)
     await session.flush()  # one multi-row INSERT … RETURNING id
-    await session.execute(ledger.insert_into(session, OrderEvent), [
+    await session.execute(insert_into(session, OrderEvent), [
         {"order_id": o.id, "actor_id": o.buyer_id, "from_status": None, "to_status": "paid", "note": "paid into escrow"}
         for o in orders])
     postings: list[ledger.Posting] = []

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Every mapped class, so the flush can resolve ledger_accounts.order_id → orders.id even in a process where
 # nothing else imported the orders models yet (a bare `serve` before the orders domain is loaded).
+from marketplace import db
 from marketplace import models as _all_models  # noqa: F401
 from marketplace.wallet import rules
 from marketplace.wallet.exceptions import InsufficientCoins, InsufficientPoints, UnbalancedTransaction
@@ -81,13 +80,6 @@ class Leg:
     amount: int
 
 
-def insert_into(session: AsyncSession, model: type[Any]) -> Any:
-    """A dialect ``INSERT`` (PostgreSQL or SQLite, for ``on_conflict_do_nothing``) into ``model``'s table, for a
-    Core executemany: one statement compiled once and cached, without an ORM object per row."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(cast(Table, model.__table__))
-
-
 async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> dict[AccountKey, int]:
     """Ids of the accounts, creating missing ones. Concurrent creators are harmless (ON CONFLICT DO NOTHING)."""
     wanted = {k.key: k for k in keys}
@@ -97,7 +89,7 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
         # An executemany of one cached statement (a multi-row .values() would be compiled anew each time).
-        await session.execute(insert_into(session, LedgerAccount).on_conflict_do_nothing(index_elements=["key"]), [
+        await session.execute(db.insert_into(session, LedgerAccount).on_conflict_do_nothing(index_elements=["key"]), [
             {"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
             for k in missing])
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
@@ -312,7 +304,7 @@ async def post_locked(session: AsyncSession, postings: Sequence[Posting],
     await session.flush()  # one multi-row INSERT … RETURNING id
     # The entries are never read back in this transaction: a Core executemany (one cached INSERT) spares the ORM
     # bookkeeping of an object per entry.
-    await session.execute(insert_into(session, LedgerEntry), [
+    await session.execute(db.insert_into(session, LedgerEntry), [
         {"transaction_id": txn.id, "account_id": acc_id, "amount": amount, "balance_after": after}
         for txn, entries in planned for acc_id, amount, after in entries])
     for account in locked.values():
