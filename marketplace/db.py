@@ -11,9 +11,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -162,3 +163,10 @@ async def read_only(session: AsyncSession) -> None:
     SQLite keeps its transaction."""
     if session.bind.dialect.name == "postgresql" and not session.in_transaction():
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def insert_into(session: AsyncSession, model: type[Any]) -> Any:
+    """A dialect ``INSERT`` (PostgreSQL or SQLite, for ``on_conflict_do_nothing``) into ``model``'s table, for a
+    Core executemany: one statement compiled once and cached, without an ORM object per row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(cast(Table, model.__table__))

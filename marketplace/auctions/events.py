@@ -37,6 +37,14 @@ class AuctionClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class AuctionsClosed:
+    """The closes of one sweeper batch (``BidService.close_many``), in order: what one ``AuctionClosed`` per
+    auction says, emitted once so that its handlers can write their rows with one statement per table."""
+
+    closed: tuple[AuctionClosed, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SecondChanceOffered:
     """The seller offered a cancelled win to the runner-up (docs/rules.md §19.2)."""
 

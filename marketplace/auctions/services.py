@@ -9,12 +9,14 @@ once the bid is durable. Services flush, never commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 # marketplace.models: every mapped class, so the unit of work can resolve foreign keys to tables that no imported
 # module mentions yet (listings.shop_id → shops) in a process that has not loaded those domains.
@@ -46,6 +48,7 @@ from marketplace.listings.models import Listing
 from marketplace.listings.services import ensure_tradable, ensure_visible
 from marketplace.membership import services as membership
 from marketplace.membership.rules import Pricing
+from marketplace.orders import services as order_services
 from marketplace.orders.events import ListingSold
 from marketplace.orders.models import Order
 from marketplace.orders.services import bidding_blocked_until, buy_fixed, open_order
@@ -257,6 +260,76 @@ class BidService:
             listing.id, listing.seller_id, outcome.winner_id, bidder_ids, listing.status, outcome.price,
             order.id if order else None))
         return CloseResult(listing, closed=True, order=order)
+
+    async def close_many(self, listings: Sequence[Listing], now: datetime) -> list[CloseResult]:
+        """:meth:`close` for auctions whose rows the caller already holds locked in this transaction (the
+        sweeper's claim, re-read with ``populate_existing``), with a constant number of statements for the whole
+        batch instead of ~30 per auction (docs/performance.md P4, docs/decisions.md "set-based settlement").
+
+        Equivalent to calling :meth:`close` on each in order: the same guard and the same pure
+        :func:`rules.close_outcome` per row; the same orders, order events, settlement / release / points postings,
+        points lots and listing updates; one :class:`auction_events.AuctionsClosed` carrying the
+        ``AuctionClosed`` each close would have emitted, in order. Every coin account the batch moves (winners'
+        and released leaders' ``available``/``held``) is locked in one statement in ascending id order, the global
+        lock order, so two workers' batches queue instead of deadlocking. Postings only take from ``held`` and
+        add elsewhere, so no order of them can fall short where the one-by-one order would not."""
+        results: list[CloseResult] = []
+        due: list[tuple[Listing, rules.CloseOutcome]] = []
+        for listing in listings:
+            if listing.mode != "auction" or listing.status != "active":
+                results.append(CloseResult(listing))
+                continue
+            state = state_of(listing)
+            if not rules.is_due(state, now):
+                results.append(CloseResult(listing, reschedule_at=state.ends_at))
+                continue
+            due.append((listing, rules.close_outcome(state)))
+            results.append(CloseResult(listing, closed=True))
+        if not due:
+            return results
+        wins = [order_services.AuctionWin(listing, outcome.winner_id, outcome.price, outcome.winner_max)
+                for listing, outcome in due
+                if outcome.kind is rules.CloseKind.SOLD and outcome.winner_id is not None
+                and outcome.winner_max is not None]
+        releases = [(listing, outcome) for listing, outcome in due
+                    if outcome.kind is not rules.CloseKind.SOLD and outcome.release_to is not None
+                    and outcome.release]
+        # The coin accounts the postings below move (as each close's ledger.post would lock them), one statement.
+        keys = {ledger.held(w.buyer_id) for w in wins} | {
+            ledger.available(w.buyer_id) for w in wins if w.held_amount > w.price}
+        for _, outcome in releases:
+            assert outcome.release_to is not None
+            keys |= {ledger.held(outcome.release_to), ledger.available(outcome.release_to)}
+        locked = await ledger.lock_accounts(self.session, sorted(keys, key=lambda k: k.key)) if keys else {}
+        orders = dict(zip((w.listing.id for w in wins),
+                          await order_services.open_auction_orders(self.session, wins, locked), strict=True))
+        await ledger.post_locked(self.session, [
+            ledger.Posting(kind="release", ref_type="listing", ref_id=listing.id,
+                           memo=f"auction {listing.id} unsold: reserve not met",
+                           legs=[ledger.Leg(ledger.held(outcome.release_to), -outcome.release),
+                                 ledger.Leg(ledger.available(outcome.release_to), outcome.release)])
+            for listing, outcome in releases if outcome.release_to is not None], locked)
+        for listing, outcome in due:
+            if outcome.kind is rules.CloseKind.SOLD:
+                listing.quantity_available = 0
+            else:  # unchanged, but written, so every row's UPDATE has the same columns: one executemany
+                flag_modified(listing, "quantity_available")
+            listing.status = listing_rules.next_status(listing.status, outcome.kind.value)
+            listing.ended_at = now
+            listing.version = listing.version + 1
+        await self.session.flush()
+        bidders: dict[int, list[int]] = {listing.id: [] for listing, _ in due}
+        for listing_id, bidder_id in (await self.session.execute(
+                select(Bid.listing_id, Bid.bidder_id).where(Bid.listing_id.in_(sorted(bidders))).distinct()
+                .order_by(Bid.listing_id, Bid.bidder_id))).tuples():
+            bidders[listing_id].append(bidder_id)
+        await events.emit(self.session, auction_events.AuctionsClosed(tuple(
+            auction_events.AuctionClosed(listing.id, listing.seller_id, outcome.winner_id,
+                                         tuple(bidders[listing.id]), listing.status, outcome.price,
+                                         orders[listing.id].id if listing.id in orders else None)
+            for listing, outcome in due)))
+        return [CloseResult(r.listing, closed=True, order=orders.get(r.listing.id)) if r.closed and r.listing
+                else r for r in results]
 
     async def end_without_sale(self, listing_id: int, now: datetime, status: str = "removed") -> Listing:
         """End an active auction with no sale (moderation removal, or a seller ending one without bids): the

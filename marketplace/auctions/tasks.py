@@ -57,10 +57,13 @@ async def close_auction(ctx: JobContext, listing_id: int) -> str:
 
 SWEEP_EVERY = timedelta(seconds=5)
 # Parallel closers per sweep on PostgreSQL (each holds one pooled connection; the pool has 10). SQLite has one
-# writer, so it closes one at a time.
-SWEEP_CONCURRENCY = 4
-# Due auctions one closer claims and settles per transaction (see _claim_and_close).
-SWEEP_CLAIM = 20
+# writer, so it closes one at a time. A batch is bound by its Python work, not by the database (docs/performance.md
+# P4): two closers per worker keep one computing while the other waits on PostgreSQL; more only wait on each other's
+# account locks.
+SWEEP_CONCURRENCY = 2
+# Due auctions one closer claims and settles per transaction (see _claim_and_close): the batch costs ~30
+# statements whatever its size, so larger batches cost fewer statements per auction.
+SWEEP_CLAIM = 100
 
 
 async def _close_claimed(ctx: JobContext, ids: list[int]) -> list[CloseResult]:
@@ -81,30 +84,31 @@ async def _claim_and_close(ctx: JobContext, now: datetime, failed: set[int]) -> 
     when nothing due is left to claim.
 
     ``FOR UPDATE SKIP LOCKED`` hands every concurrent closer (another task of this sweep, another worker's sweep)
-    different rows and passes over rows a bid or a close job holds; ``BidService.close`` re-checks the status
-    under that same lock, so each auction settles once. The batch is equivalent to one transaction per auction
-    (each close is the same conditional transition, all commit together or none does) and saves a claim and a
-    commit per auction. The claimed rows are closed in leader order, so two batches take the leaders' ledger
-    account locks in the same order and cannot deadlock. If the batch fails, it is rolled back and its auctions
-    are closed one per transaction, so one bad auction is logged and skipped without holding back the others."""
+    different rows and passes over rows a bid or a close job holds; ``BidService.close_many`` re-checks the status
+    of the rows this claim locked and re-read, so each auction settles once. The batch is settled with a constant
+    number of statements (docs/performance.md P4): the same rows as one ``BidService.close`` per auction, all
+    committed together or none. It takes every ledger account lock it needs in one statement, in ascending id
+    order, so two batches cannot deadlock. If the batch fails, it is rolled back and its auctions are closed one
+    per transaction, so one bad auction is logged and skipped without holding back the others."""
     claimed: list[int] = []
     results: list[CloseResult] = []
     try:
         async with ctx.session_factory() as session, session.begin():
-            stmt = (select(Listing.id, Listing.leader_id)
+            stmt = (select(Listing)
                     .where(Listing.mode == "auction", Listing.status == "active", Listing.ends_at <= now)
-                    .order_by(Listing.ends_at, Listing.id).limit(SWEEP_CLAIM).with_for_update(skip_locked=True))
+                    .order_by(Listing.ends_at, Listing.id).limit(SWEEP_CLAIM).with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True))
             if failed:
                 stmt = stmt.where(Listing.id.not_in(failed))
-            rows = (await session.execute(stmt)).all()
-            if not rows:
+            listings = sorted((await session.scalars(stmt)).all(), key=lambda row: (row.leader_id or 0, row.id))
+            if not listings:
                 return None
-            claimed = [lid for lid, _ in sorted(rows, key=lambda r: (r[1] or 0, r[0]))]
-            service = BidService(session, ctx.settings)
-            results = [await service.close(lid, ctx.now()) for lid in claimed]
+            claimed = [listing.id for listing in listings]
+            results = await BidService(session, ctx.settings).close_many(listings, ctx.now())
     except Exception:
         if not claimed:
             raise
+        log.warning("sweeper batch of %d auctions failed; closing them one by one", len(claimed), exc_info=True)
         results = []  # rolled back: settle the claimed auctions one by one below
     if results:
         for listing_id, result in zip(claimed, results, strict=True):

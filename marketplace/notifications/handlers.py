@@ -68,6 +68,22 @@ async def on_auction_closed(session: AsyncSession, e: auction_events.AuctionClos
                      url=url, dedupe_key=f"close:{e.listing_id}")
 
 
+async def on_auctions_closed(session: AsyncSession, e: auction_events.AuctionsClosed) -> None:
+    """The sweeper's batch of closes (``BidService.close_many``): the same notifications as one
+    :func:`on_auction_closed` per close, in order, one statement per table (the titles come from the listing rows
+    the closing transaction holds: no query)."""
+    notes = []
+    for closed in e.closed:
+        title = await _title(session, closed.listing_id)
+        for r in rules.close_recipients(closed.seller_id, closed.winner_id, closed.bidder_ids, closed.status):
+            head, body = _CLOSE_TEXT[r.kind]
+            url = (f"/orders/{closed.order_id}" if closed.order_id and r.kind in ("won", "sold")
+                   else f"/listings/{closed.listing_id}")
+            notes.append(Note(r.user_id, r.kind, Text(head, {"title": title}), body=Text(body, {"price": closed.price}),
+                              url=url, dedupe_key=f"close:{closed.listing_id}"))
+    await notify_many(session, notes)
+
+
 async def on_listing_sold(session: AsyncSession, e: order_events.ListingSold) -> None:
     title = await _title(session, e.listing_id)
     head = (Text(N_("Sold: %(quantity)s × %(title)s"), {"quantity": e.quantity, "title": title}) if e.quantity > 1
@@ -213,6 +229,7 @@ def subscribe() -> None:
     events.subscribe(auction_events.LeadLost, on_lead_lost)
     events.subscribe(auction_events.LeadsLost, on_leads_lost)
     events.subscribe(auction_events.AuctionClosed, on_auction_closed)
+    events.subscribe(auction_events.AuctionsClosed, on_auctions_closed)
     events.subscribe(order_events.ListingSold, on_listing_sold)
     for kind in _ORDER_TEXT:
         events.subscribe(kind, on_order_transition)

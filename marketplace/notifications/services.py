@@ -135,22 +135,49 @@ class Note:
     title: str
     body: str = ""
     url: str = ""
+    dedupe_key: str | None = None
 
 
 async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetime | None = None) -> list[int]:
-    """:func:`notify` for several notifications (no dedupe key), in order, with one statement per table: the same
-    rows, the same e-mail outbox rows and the same live messages (each ``unread`` as it was right after its own
-    insert) as one ``notify`` call per note."""
+    """:func:`notify` for several notifications, in order, with one statement per table: the same rows, the same
+    e-mail outbox rows and the same live messages (each ``unread`` as it was right after its own insert) as one
+    ``notify`` call per note. The ids of the notifications created.
+
+    ``dedupe_key``: on all the notes or on none. With keys, a note whose (user, key) is already recorded — or
+    repeated earlier in ``notes`` — creates nothing, as ``notify`` returns None for it (one INSERT … ON CONFLICT
+    DO NOTHING RETURNING for all)."""
     if not notes:
         return []
     now = now or utcnow()
     for note in notes:
         assert note.kind in rules.KINDS, note.kind
+    keyed = {note.dedupe_key is not None for note in notes}
+    if len(keyed) != 1:
+        raise ValueError("notify_many: a dedupe key on every note or on none")
     params = [_params(n.title, n.body) for n in notes]
-    rows = [Notification(user_id=n.user_id, kind=n.kind, title=str(n.title)[:200], body=str(n.body),
-                         params=p, url=n.url[:500], created_at=now) for n, p in zip(notes, params, strict=True)]
-    session.add_all(rows)
-    await session.flush()  # one multi-row INSERT … RETURNING id
+    values = [{"user_id": n.user_id, "kind": n.kind, "title": str(n.title)[:200], "body": str(n.body),
+               "params": p, "url": n.url[:500], "dedupe_key": n.dedupe_key, "created_at": now}
+              for n, p in zip(notes, params, strict=True)]
+    table = Notification.__table__
+    if keyed == {True}:
+        # An executemany (one INSERT … VALUES (…), (…) … RETURNING per 1,000 rows, compiled once and cached), not a
+        # multi-row .values(): SQLAlchemy would compile that anew for every batch, bind by bind.
+        created = {(user_id, key): int(nid) for nid, user_id, key in (await session.execute(
+            _insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+            .returning(table.c.id, table.c.user_id, table.c.dedupe_key), values)).tuples()}
+        kept: list[tuple[int, int]] = []  # (index in notes, notification id)
+        for i, note in enumerate(notes):
+            nid = created.pop((note.user_id, note.dedupe_key), None)  # pop: a repeat in this call keeps the first
+            if nid is not None:
+                kept.append((i, nid))
+        notes = [notes[i] for i, _ in kept]
+        params = [params[i] for i, _ in kept]
+        ids = [nid for _, nid in kept]
+        if not notes:
+            return []
+    else:  # the same executemany, ids returned in the notes' order
+        ids = [int(x) for x in (await session.execute(
+            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True), values)).scalars().all()]
     users = sorted({n.user_id for n in notes})
     kinds = sorted({n.kind for n in notes})
     choices = (await session.execute(
@@ -162,16 +189,20 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     language = {uid: lang for uid, _, _, _, lang in choices}
     refused = {(uid, kind) for uid, _, kind, wants, _ in choices if kind is not None and wants is False}
 
-    outboxes: dict[int, EmailOutbox] = {}
-    for i, (note, row) in enumerate(zip(notes, rows, strict=True)):
+    outboxes: dict[int, dict[str, Any]] = {}  # note index → its outbox row
+    for i, (note, nid) in enumerate(zip(notes, ids, strict=True)):
         if address.get(note.user_id) and (note.user_id, note.kind) not in refused:
             subject, text = _email(language.get(note.user_id), note.title, note.body, params[i], note.url)
-            outboxes[i] = EmailOutbox(notification_id=row.id, to_address=str(address[note.user_id]),
-                                      subject=subject[:200], body=text,
-                                      status="pending", attempts=0, created_at=now, next_attempt_at=now)
-    if outboxes:
-        session.add_all(outboxes.values())
-        await session.flush()
+            outboxes[i] = {"notification_id": nid, "to_address": str(address[note.user_id]),
+                           "subject": subject[:200], "body": text, "status": "pending", "attempts": 0,
+                           "created_at": now, "next_attempt_at": now}
+    outbox_ids: dict[int, int] = {}
+    if outboxes:  # one cached executemany, ids returned in the rows' order
+        table = EmailOutbox.__table__
+        returned = (await session.execute(
+            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True),
+            list(outboxes.values()))).scalars().all()
+        outbox_ids = dict(zip(outboxes, (int(x) for x in returned), strict=True))
     unread = dict((await session.execute(
         select(Notification.user_id, func.count()).where(Notification.user_id.in_(users),
                                                          Notification.read_at.is_(None))
@@ -184,10 +215,10 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
         user_id = notes[i].user_id
         counts[i] = int(unread.get(user_id, 0)) - later[user_id]
         later[user_id] += 1
-    for i, (note, row) in enumerate(zip(notes, rows, strict=True)):
-        message = _live_message(int(row.id), note.kind, note.title, note.url, counts[i], params[i],
+    for i, (note, nid) in enumerate(zip(notes, ids, strict=True)):
+        message = _live_message(nid, note.kind, note.title, note.url, counts[i], params[i],
                                 language.get(note.user_id))
-        outbox_id = outboxes[i].id if i in outboxes else None
+        outbox_id = outbox_ids.get(i)
         channel = user_channel(note.user_id)
 
         async def announce(channel: str = channel, message: dict[str, Any] = message,
@@ -197,7 +228,7 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
                 await RUNTIME.enqueue(SEND_EMAIL_JOB, outbox_id, job_id=f"email:{outbox_id}")
 
         after_commit(session, announce)
-    return [int(r.id) for r in rows]
+    return ids
 
 
 def _email(language: str | None, title: str, body: str, params: dict[str, Any] | None,

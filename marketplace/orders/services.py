@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -17,11 +18,12 @@ from sqlalchemy.orm import aliased
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.categories.models import Category
-from marketplace.db import utcnow
+from marketplace.db import insert_into, utcnow
 from marketplace.jobs import Publisher
 from marketplace.listings.models import Listing
 from marketplace.listings.ports import SellerRating
 from marketplace.listings.services import ListingService
+from marketplace.membership import rules as membership_rules
 from marketplace.membership import services as membership
 from marketplace.membership.ports import GrowthInputs
 from marketplace.orders import events as order_events
@@ -37,6 +39,7 @@ from marketplace.orders.exceptions import (
 from marketplace.orders.models import Feedback, Order, OrderEvent, Strike
 from marketplace.settings import Settings
 from marketplace.wallet import ledger
+from marketplace.wallet.models import LedgerAccount
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,67 @@ async def open_order(
     if pay_from == "available":  # the buyer acted today (an auction win is settled by the worker: the bid counted)
         await membership.record_activity(session, buyer_id, utcnow())
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionWin:
+    """One auction won at close, for :func:`open_auction_orders`: ``held_amount`` is the winner's whole hold
+    (their maximum), ``price`` what they pay."""
+
+    listing: Listing
+    buyer_id: int
+    price: int
+    held_amount: int
+
+
+async def open_auction_orders(session: AsyncSession, wins: Sequence[AuctionWin],
+                              locked: Mapping[ledger.AccountKey, LedgerAccount]) -> list[Order]:
+    """``open_order(pay_from="held", source="auction")`` for several auction wins of one transaction (the
+    sweeper's batch, docs/performance.md P4), in order, with a constant number of statements: the same orders,
+    order events, ``auction_settlement`` postings, points lots and ``points_earn`` postings.
+
+    An auction win redeems no points, pays no shipping and takes no coupon, so of the buyer's terms only PLUS
+    matters (points ×10, docs/rules.md §14): one query for all the buyers (``membership.plus_many``); the level
+    only decides free shipping, which a win without a shipping fee never gets, so it is not read.
+    ``locked``: the ``available``/``held`` coin accounts the settlements move, locked by the caller (with the
+    other coin accounts of its transaction, in one statement: ``ledger.lock_accounts``); the new orders' escrow
+    accounts are created and locked here (nobody else can see them yet)."""
+    if not wins:
+        return []
+    now = utcnow()  # as open_order: the pricing and the points use the wall clock of the payment
+    plus = await membership.plus_many(session, [w.buyer_id for w in wins], now)
+    pricings = [membership_rules.price_order(items_total=w.price, shipping_fee=0,
+                                             level=membership_rules.LEVELS[0].code, points=0, plus=plus[w.buyer_id])
+                for w in wins]
+    orders = [Order(listing_id=w.listing.id, buyer_id=w.buyer_id, seller_id=w.listing.seller_id, quantity=1,
+                    unit_price=w.price, total=p.total, fee=0, status="paid", items_total=p.items_total,
+                    shipping_fee=p.shipping_fee, points_used=p.points_used, platform_paid=p.platform_paid,
+                    discounts=list(p.discounts), source="auction", shipping_address=None)
+              for w, p in zip(wins, pricings, strict=True)]
+    session.add_all(orders)
+    await session.flush()  # one multi-row INSERT … RETURNING id
+    await session.execute(insert_into(session, OrderEvent), [
+        {"order_id": o.id, "actor_id": o.buyer_id, "from_status": None, "to_status": "paid", "note": "paid into escrow"}
+        for o in orders])
+    postings: list[ledger.Posting] = []
+    for w, p, order in zip(wins, pricings, orders, strict=True):
+        gross = p.seller_gross
+        legs = [ledger.Leg(ledger.held(w.buyer_id), -w.held_amount), ledger.Leg(ledger.escrow(order.id), gross)]
+        if w.held_amount > p.total:
+            legs.append(ledger.Leg(ledger.available(w.buyer_id), w.held_amount - p.total))
+        if p.platform_paid:
+            legs.append(ledger.Leg(ledger.platform("marketing"), -p.platform_paid))
+        if gross > 0:
+            postings.append(ledger.Posting(kind="auction_settlement", legs=[leg for leg in legs if leg.amount],
+                                           ref_type="order", ref_id=order.id))
+    escrows = await ledger.lock_accounts(session, [ledger.escrow(o.id) for o in orders])
+    platform_keys = sorted({leg.account for posting in postings for leg in posting.legs
+                            if not leg.account.has_running_balance}, key=lambda k: k.key)
+    platform_ids = await ledger.ensure_accounts(session, platform_keys) if platform_keys else {}
+    await ledger.post_locked(session, postings, {**locked, **escrows}, platform_ids)
+    await membership.earn_on_orders(session, orders, now, plus)
+    await session.flush()
+    return orders
 
 
 # --- after the sale ----------------------------------------------------------------------------------------------

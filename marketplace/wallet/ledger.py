@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Every mapped class, so the flush can resolve ledger_accounts.order_id → orders.id even in a process where
 # nothing else imported the orders models yet (a bare `serve` before the orders domain is loaded).
+from marketplace import db
 from marketplace import models as _all_models  # noqa: F401
 from marketplace.wallet import rules
 from marketplace.wallet.exceptions import InsufficientCoins, InsufficientPoints, UnbalancedTransaction
@@ -88,12 +88,10 @@ async def ensure_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> 
     found: dict[str, int] = dict(rows)
     missing = [k for name, k in wanted.items() if name not in found]
     if missing:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(LedgerAccount).values(
-            [{"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
-             for k in missing]
-        ).on_conflict_do_nothing(index_elements=["key"])
-        await session.execute(stmt)
+        # An executemany of one cached statement (a multi-row .values() would be compiled anew each time).
+        await session.execute(db.insert_into(session, LedgerAccount).on_conflict_do_nothing(index_elements=["key"]), [
+            {"key": k.key, "kind": k.kind, "user_id": k.user_id, "order_id": k.order_id, "balance": 0}
+            for k in missing])
         rows = (await session.execute(select(LedgerAccount.key, LedgerAccount.id).where(
             LedgerAccount.key.in_([k.key for k in missing])))).tuples().all()
         found.update(dict(rows))
@@ -240,48 +238,79 @@ class Posting:
     ref_type: str | None = None
     ref_id: int | None = None
     memo: str = ""
+    idempotency_key: str | None = None
 
 
 async def post_locked(session: AsyncSession, postings: Sequence[Posting],
-                      locked: Mapping[AccountKey, LedgerAccount]) -> list[LedgerTransaction]:
+                      locked: Mapping[AccountKey, LedgerAccount],
+                      account_ids: Mapping[AccountKey, int] | None = None) -> list[LedgerTransaction]:
     """Several transactions, in order, over running-balance accounts the caller already holds locked
-    (:func:`lock_user_accounts`): the same invariants and rows as one :func:`post` per posting (legs balanced,
-    one unit, no balance below zero, ``balance_after`` per entry), written with one INSERT per table instead of
-    four statements per transaction. A shortfall raises before anything is written; the caller rolls back."""
-    ids = {key: account.id for key, account in locked.items()}
+    (:func:`lock_user_accounts`, :func:`lock_accounts`): the same invariants and rows as one :func:`post` per
+    posting (legs balanced, one unit per transaction — coins or points —, no balance below zero, ``balance_after``
+    per entry), written with one INSERT per table instead of four statements per transaction. A shortfall raises
+    before anything is written; the caller rolls back.
+
+    ``account_ids``: the ids of the accounts without a running balance (platform accounts, from
+    :func:`ensure_accounts`), which are never locked. A posting with an ``idempotency_key`` is written at most
+    once, as with :func:`post`: a key already recorded (one SELECT for all the keys) or repeated earlier in
+    ``postings`` writes nothing and yields the transaction recorded under it."""
+    ids = {**(account_ids or {}), **{key: account.id for key, account in locked.items()}}
     balances = {account.id: account.balance for account in locked.values()}
-    planned: list[tuple[LedgerTransaction, list[tuple[int, int, int]]]] = []
+    keys = [p.idempotency_key for p in postings if p.idempotency_key is not None]
+    recorded: dict[str, LedgerTransaction] = {}
+    if keys:
+        recorded = {txn.idempotency_key: txn for txn in await session.scalars(
+            select(LedgerTransaction).where(LedgerTransaction.idempotency_key.in_(sorted(set(keys)))))
+            if txn.idempotency_key is not None}
+    planned: list[tuple[LedgerTransaction, list[tuple[int, int, int | None]]]] = []
+    result: list[LedgerTransaction] = []
     for posting in postings:
         rules.check_balanced(leg.amount for leg in posting.legs)
-        if {leg.account.unit for leg in posting.legs} != {"coins"}:
-            raise UnbalancedTransaction("post_locked moves coins only")
-        missing = [leg.account for leg in posting.legs if leg.account not in ids]
+        units = {leg.account.unit for leg in posting.legs}
+        if len(units) != 1:  # each unit balances on its own: never coins against points in one transaction
+            raise UnbalancedTransaction("a transaction moves coins or points, not both")
+        if posting.idempotency_key is not None and posting.idempotency_key in recorded:
+            result.append(recorded[posting.idempotency_key])
+            continue
+        missing = [leg.account for leg in posting.legs if leg.account not in ids
+                   or (leg.account.has_running_balance and leg.account not in locked)]
         if missing:
-            raise ValueError(f"accounts not locked by the caller: {missing}")
+            raise ValueError(f"accounts not locked (or, for platform accounts, not given) by the caller: {missing}")
         deltas: dict[int, int] = defaultdict(int)
         for leg in posting.legs:
-            deltas[ids[leg.account]] += leg.amount
+            if leg.account.has_running_balance:
+                deltas[ids[leg.account]] += leg.amount
         _, shortfall = rules.apply_deltas({i: balances[i] for i in deltas}, deltas)
         if shortfall:
-            raise InsufficientCoins(shortfall)
-        entries: list[tuple[int, int, int]] = []
+            raise InsufficientPoints(shortfall) if units == {"points"} else InsufficientCoins(shortfall)
+        entries: list[tuple[int, int, int | None]] = []
         for leg in posting.legs:
             acc_id = ids[leg.account]
-            balances[acc_id] += leg.amount
-            entries.append((acc_id, leg.amount, balances[acc_id]))
-        planned.append((LedgerTransaction(kind=posting.kind, ref_type=posting.ref_type, ref_id=posting.ref_id,
-                                          memo=posting.memo), entries))
+            after: int | None = None
+            if leg.account.has_running_balance:
+                balances[acc_id] += leg.amount
+                after = balances[acc_id]
+            entries.append((acc_id, leg.amount, after))
+        txn = LedgerTransaction(kind=posting.kind, ref_type=posting.ref_type, ref_id=posting.ref_id,
+                                idempotency_key=posting.idempotency_key, memo=posting.memo)
+        if posting.idempotency_key is not None:
+            recorded[posting.idempotency_key] = txn
+        planned.append((txn, entries))
+        result.append(txn)
     txns = [txn for txn, _ in planned]
     if not txns:
-        return []
+        return result
     session.add_all(txns)
     await session.flush()  # one multi-row INSERT … RETURNING id
-    session.add_all(LedgerEntry(transaction_id=txn.id, account_id=acc_id, amount=amount, balance_after=after)
-                    for txn, entries in planned for acc_id, amount, after in entries)
+    # The entries are never read back in this transaction: a Core executemany (one cached INSERT) spares the ORM
+    # bookkeeping of an object per entry.
+    await session.execute(db.insert_into(session, LedgerEntry), [
+        {"transaction_id": txn.id, "account_id": acc_id, "amount": amount, "balance_after": after}
+        for txn, entries in planned for acc_id, amount, after in entries])
     for account in locked.values():
         if account.balance != balances[account.id]:
             account.balance = balances[account.id]
-    return txns
+    return result
 
 
 async def lock_accounts(session: AsyncSession, keys: Sequence[AccountKey]) -> dict[AccountKey, LedgerAccount]:

@@ -327,7 +327,15 @@ async def test_a_failing_auction_does_not_hold_back_the_batch(sessions: Any,
             raise RuntimeError("broken auction")
         return await real_close(self, listing_id, now, **kw)
 
+    real_close_many = BidService.close_many
+
+    async def close_many(self: BidService, listings: Any, now: datetime) -> list[services.CloseResult]:
+        if any(listing.id == bad for listing in listings):
+            raise RuntimeError("broken auction in the batch")
+        return await real_close_many(self, listings, now)
+
     monkeypatch.setattr(BidService, "close", close)
+    monkeypatch.setattr(BidService, "close_many", close_many)
     assert await tasks.sweep_auctions(job_context(sessions, Recorder())) == 4
     async with sessions() as s:
         statuses = dict((await s.execute(select(Listing.id, Listing.status).where(Listing.id.in_(lids)))).all())
