@@ -238,9 +238,13 @@ async def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], s
     return server, base
 
 
-async def measure_p3(listings: int = 1_000_000, requests: int = 200, concurrency: int = 8) -> dict[str, Any]:
+async def measure_p3(listings: int = 1_000_000, requests: int = 200, concurrency: int = 8,
+                     workers: int = 1) -> dict[str, Any]:
     """P3 in one call: a scratch database (created and dropped here), N listings, then browse and search (1- and
-    2-word, Chinese and English) with ``concurrency`` clients; ``p95_ms`` is the worse of the two p95s."""
+    2-word, Chinese and English) with ``concurrency`` clients; ``p95_ms`` is the worse of the two p95s. Also the
+    CPU per request of the app and of PostgreSQL, and the req/s that cost allows with every core busy: with
+    ``concurrency`` clients the mean latency cannot be below ``concurrency`` ÷ req/s (Little's law)."""
+    from bench.bids import _tree, backend_pids, cpu_seconds
     name = f"marketplace_bench_browse_{os.getpid()}"
     admin_dsn = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
     admin = await asyncpg.connect(f"{admin_dsn}/postgres")
@@ -262,16 +266,24 @@ async def measure_p3(listings: int = 1_000_000, requests: int = 200, concurrency
         finally:
             await conn.close()
         browse, search = _paths(categories, requests)
-        server, base = await _serve(url)
+        server, base = await _serve(url, workers)
         out: dict[str, Any] = {"listings": listings, "clients": concurrency, "requests": requests,
-                               "seed_seconds": round(seeded, 1)}
+                               "workers": workers, "seed_seconds": round(seeded, 1)}
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             await measure(client, browse[:20] + search[:20], 1)  # warm-up: pools, caches, plans
+            server_pids, pg_pids = _tree(server.pid), await backend_pids(name)
+            cores = os.cpu_count() or 1
             for key, paths in (("browse", browse), ("search", search)):
+                app0, pg0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
                 latencies, rate = await measure(client, paths, concurrency)
+                app_ms = (cpu_seconds(server_pids) - app0) / len(paths) * 1000
+                pg_ms = (cpu_seconds(pg_pids) - pg0) / len(paths) * 1000
                 out[f"{key}_p50_ms"] = round(percentile(latencies, 50), 1)
                 out[f"{key}_p95_ms"] = round(percentile(latencies, 95), 1)
                 out[f"{key}_req_s"] = round(rate, 1)
+                out[f"{key}_app_cpu_ms"] = round(app_ms, 2)
+                out[f"{key}_pg_cpu_ms"] = round(pg_ms, 2)
+                out[f"{key}_cpu_bound_req_s"] = round(cores / ((app_ms + pg_ms) / 1000), 1) if app_ms + pg_ms else 0
         out["p95_ms"] = max(out["browse_p95_ms"], out["search_p95_ms"])
         return out
     finally:

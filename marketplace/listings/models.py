@@ -96,7 +96,8 @@ class Listing(Base):
     edit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The distinct search tokens of the title, description and category path (marketplace/listings/search.py),
     # written by the hooks below; PostgreSQL stores it split as search_words, GIN-indexed (0217_p3).
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Deferred: only SQL reads it (search conditions); a page of listings does not carry it over the wire.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
 
 def _fill_search_text(connection: Connection, listing: Listing) -> None:
