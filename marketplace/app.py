@@ -75,7 +75,7 @@ from marketplace.web.clientip import parse_trusted
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.filters import FILTERS, now_utc, safe_flashes
 from marketplace.web.locale import LocaleMiddleware
-from marketplace.web.pagecache import PageCacheMiddleware
+from marketplace.web.pagecache import FrontPageCache, PageCacheMiddleware
 from marketplace.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from marketplace.web.security import SecurityHeadersMiddleware
 from marketplace.web.sessions import RotatingSessionConfig
@@ -252,7 +252,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     # Outermost: headers on every response, error pages and static files included (web/security.py).
-    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.https)
+    # Inside them, anonymous page-cache hits without a session cookie are answered before routing (pagecache.py).
+    app.asgi_handler = SecurityHeadersMiddleware(FrontPageCache(app.asgi_handler, session_config.key),
+                                                 https=settings.https)
     app.state.settings = settings
     app.state.session_factory = sessions
     app.state.engine = engine

@@ -103,6 +103,9 @@ class Cache:
         store = self.store
         if isinstance(store, RedisStore):
             return list(await store._redis.mget([store._make_key(key) for key in keys]))
+        if isinstance(store, MemoryStore):  # a dict read in the loop's thread: no need for the store's lock
+            found = [store._store.get(key) for key in keys]
+            return [None if obj is None or obj.expired else obj.data for obj in found]
         return [await store.get(key) for key in keys]
 
     async def get_stamped(self, key: str, depends_on: tuple[str, ...], *, count_miss: bool = True) -> bytes | None:
