@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
+from sqlalchemy import ARRAY, BigInteger, DateTime, Integer, MetaData, Table, all_, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -170,3 +170,14 @@ def insert_into(session: AsyncSession, model: type[Any]) -> Any:
     Core executemany: one statement compiled once and cached, without an ORM object per row."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(cast(Table, model.__table__))
+
+
+def one_of(column: Any, values: Iterable[Any], dialect: str, *, negate: bool = False) -> Any:
+    """``column IN values`` (``NOT IN`` with ``negate``). On PostgreSQL it is ``column = ANY(:array)`` with one
+    bound array: the SQL text is the same for any number of values, so SQLAlchemy does not re-render an expanded
+    ``IN`` list per execution and asyncpg reuses one prepared statement (docs/performance.md, P3)."""
+    values = list(values)
+    if dialect != "postgresql":
+        return column.not_in(values) if negate else column.in_(values)
+    array = bindparam(None, values, type_=ARRAY(column.type))
+    return column != all_(array) if negate else column == any_(array)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import User
 from marketplace.accounts.schemas import UserRef
-from marketplace.db import iso
+from marketplace.db import iso, one_of
 from marketplace.listings import ports, rules
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.listings.schemas import ImageOut, ListingOut, ShopRefOut
@@ -102,11 +102,12 @@ async def serialize_listings(session: AsyncSession, listings: Sequence[Listing],
         return []
     ids = [lst.id for lst in listings]
     images: dict[int, list[ImageOut]] = {i: [] for i in ids}
-    for img in await session.scalars(select(ListingImage).where(ListingImage.listing_id.in_(ids))):
+    dialect = session.bind.dialect.name
+    for img in await session.scalars(select(ListingImage).where(one_of(ListingImage.listing_id, ids, dialect))):
         images[img.listing_id].append(image_out(img, storage))
     seller_ids = {lst.seller_id for lst in listings}
     sellers = {row.id: row for row in (await session.execute(
-        select(User.id, User.username).where(User.id.in_(seller_ids)))).all()}
+        select(User.id, User.username).where(one_of(User.id, seller_ids, dialect)))).all()}
     shop_ids = {lst.shop_id for lst in listings if lst.shop_id is not None}
     shops = await ports.shops().refs(session, shop_ids) if shop_ids else {}
     return [

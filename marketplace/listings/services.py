@@ -23,7 +23,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.schemas import UserRef
 from marketplace.categories.models import Category
 from marketplace.categories.services import CategoryService, TreeSnapshot
-from marketplace.db import after_commit, iso, utcnow
+from marketplace.db import after_commit, iso, one_of, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.listings import ports, rules
 from marketplace.listings.events import ListingPublished
@@ -224,10 +224,11 @@ class ListingService:
                 raise InvalidInput("mode must be 'fixed' or 'auction'.")
             conditions.append(Listing.mode == query.mode)
         tree = await self.categories.snapshot()  # one read for existence, descendants, hidden ids and facets
+        dialect = self.session.bind.dialect.name
         if query.category_id is not None:
             if query.category_id not in tree.ids:
                 raise InvalidInput("Unknown category.")
-            category_condition = Listing.category_id.in_(tree.descendant_ids(query.category_id))
+            category_condition = one_of(Listing.category_id, tree.descendant_ids(query.category_id), dialect)
             conditions.append(category_condition)
         if query.seller_id is not None:
             conditions.append(Listing.seller_id == query.seller_id)
@@ -250,7 +251,7 @@ class ListingService:
         if not query.include_hidden:
             hidden = tree.hidden_ids()
             if hidden:
-                conditions.append(Listing.category_id.not_in(hidden))
+                conditions.append(one_of(Listing.category_id, sorted(hidden), dialect, negate=True))
             if query.shop_id is None:  # a shop page has already decided that its viewer may see the shop
                 conditions.append(or_(Listing.shop_id.is_(None),
                                       Listing.shop_id.not_in(ports.shops().suspended_ids())))
