@@ -45,6 +45,10 @@ def _stamp(versions: list[str]) -> bytes:
     return ("|".join(versions) + "\n").encode()
 
 
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
 class Cache:
     def __init__(self, store: Store, default_ttl: int = 300) -> None:
         self.store = store
@@ -59,21 +63,15 @@ class Cache:
             token = secrets.token_hex(8)
             await self.store.set(f"v:{name}", token)
             return token
-        return raw.decode() if isinstance(raw, bytes) else str(raw)
+        return _text(raw)
 
     async def versions(self, names: tuple[str, ...]) -> list[str]:
         """The current versions of ``names``, read together: one ``MGET`` on Redis instead of a round trip per name
         (a cached page depends on six; docs/performance.md, P5). A name never bumped gets its first version."""
         if not names:
             return []
-        store = self.store
-        keys = [f"v:{name}" for name in names]
-        if isinstance(store, RedisStore):
-            raws: list[Any] = await store._redis.mget([store._make_key(key) for key in keys])
-        else:
-            raws = [await store.get(key) for key in keys]
-        return [await self.version(name) if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
-                for name, raw in zip(names, raws, strict=True)]
+        raws = await self.get_many([f"v:{name}" for name in names])
+        return [await self.version(name) if raw is None else _text(raw) for name, raw in zip(names, raws, strict=True)]
 
     async def bump(self, *names: str) -> None:
         for name in names:
@@ -115,7 +113,7 @@ class Cache:
         raws = await self.get_many([key, *(f"v:{name}" for name in depends_on)])
         value, versions = raws[0], raws[1:]
         if value is not None and all(v is not None for v in versions):
-            stamp = _stamp([v.decode() if isinstance(v, bytes) else str(v) for v in versions if v is not None])
+            stamp = _stamp([_text(v) for v in versions])
             if value.startswith(stamp):
                 self.hits += 1
                 return value[len(stamp):]
@@ -126,20 +124,6 @@ class Cache:
         """Store ``value`` under ``key`` with the versions it was made from (read *before* making it, by
         :meth:`versions`): a bump in between makes the next :meth:`get_stamped` miss, never serve it stale."""
         await self.store.set(key, _stamp(versions) + value, expires_in=ttl or self.default_ttl)
-
-    async def get_raw(self, full_key: str) -> bytes | None:
-        raw = await self.store.get(full_key)
-        if raw is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return raw
-
-    async def set_raw(self, full_key: str, value: bytes, ttl: int | None = None) -> None:
-        await self.store.set(full_key, value, expires_in=ttl or self.default_ttl)
-
-    async def key_for(self, key: str, depends_on: tuple[str, ...]) -> str:
-        return ":".join([key, *await self.versions(depends_on)])
 
     async def key_count(self) -> int:
         store = self.store
