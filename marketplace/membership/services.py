@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import UTCDateTime, insert_into, utcnow
@@ -74,8 +73,7 @@ async def recompute_level(session: AsyncSession, user_id: int, now: datetime, se
     """Store the user's level for ``now``; emit :class:`LevelChanged` when it differs from the stored one."""
     spend = await effective_spend(session, user_id, now, settings.level_window_days)
     new = rules.level_for(spend).code
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(Membership).values(
+    await session.execute(insert_into(session, Membership).values(
         user_id=user_id, level="registered", effective_spend=0, computed_at=now,
     ).on_conflict_do_nothing(index_elements=["user_id"]))
     row = await session.scalar(select(Membership).where(Membership.user_id == user_id).with_for_update()
@@ -495,8 +493,7 @@ async def buy_plus(session: AsyncSession, user_id: int, *, auto_renew: bool, now
                    settings: Settings) -> PlusState:
     """Pay ``plus_price`` coins from the wallet to revenue for ``plus_days`` of PLUS (402 not enough coins: the
     ledger refuses and nothing is written; 409 while a period is running)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(PlusMembership).values(
+    await session.execute(insert_into(session, PlusMembership).values(
         user_id=user_id, started_at=now, until=now, auto_renew=False, periods=0,
     ).on_conflict_do_nothing(index_elements=["user_id"]))
     row = await _lock_plus(session, user_id)
@@ -627,8 +624,7 @@ async def issue_birthday_coupon(session: AsyncSession, user_id: int, now: dateti
     if value <= 0:
         return None
     _start, end = rules.month_bounds(now, settings.timezone)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    coupon_id = await session.scalar(insert(Coupon).values(
+    coupon_id = await session.scalar(insert_into(session, Coupon).values(
         user_id=user_id, kind="birthday", value=value, min_items_total=rules.COUPON_MIN_ITEMS_TOTAL,
         valid_from=now, valid_until=end, issue_key=f"birthday:{user_id}:{year}", created_at=now,
     ).on_conflict_do_nothing(index_elements=["issue_key"]).returning(Coupon.id))
@@ -694,7 +690,6 @@ async def recompute_badges(session: AsyncSession, now: datetime, settings: Setti
     selects: dict[str, Any] = dict(ports.purchases().badge_selects(since))
     selects["plus"] = select(PlusMembership.user_id, literal("plus:member"), literal("PLUS")).where(
         PlusMembership.until > now)
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     counts: dict[str, int] = {}
     for kind, query in selects.items():
         want = query.subquery()
@@ -704,7 +699,7 @@ async def recompute_badges(session: AsyncSession, now: datetime, settings: Setti
             ~exists(select(literal(1)).select_from(want).where(user_id == MemberBadge.user_id,
                                                                code == MemberBadge.code))))
         # WHERE true: SQLite needs it to parse INSERT … SELECT … ON CONFLICT
-        stmt = upsert(MemberBadge).from_select(["user_id", "code", "name", "computed_at"], select(
+        stmt = insert_into(session, MemberBadge).from_select(["user_id", "code", "name", "computed_at"], select(
             user_id, code, name, literal(now, UTCDateTime)).where(true()))
         await session.execute(stmt.on_conflict_do_update(
             index_elements=["user_id", "code"], set_={"name": stmt.excluded.name, "computed_at": now},
@@ -736,8 +731,7 @@ async def badges_for(session: AsyncSession, user_ids: list[int]) -> dict[int, li
 async def record_activity(session: AsyncSession, user_id: int, now: datetime) -> None:
     """Mark ``now``'s UTC day as an active day of the user (docs/rules.md §16: a login, a bid or a purchase), in
     the caller's transaction: one row per user and day, so recording twice is a no-op (ON CONFLICT DO NOTHING)."""
-    insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert_(MemberActivityDay).values(user_id=user_id, day=now.date())
+    await session.execute(insert_into(session, MemberActivityDay).values(user_id=user_id, day=now.date())
                           .on_conflict_do_nothing(index_elements=["user_id", "day"]))
 
 
@@ -746,8 +740,7 @@ async def record_activities(session: AsyncSession, visits: list[tuple[int, datet
     rows = [{"user_id": user_id, "day": day} for user_id, day in sorted({(u, at.date()) for u, at in visits})]
     if not rows:
         return
-    insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert_(MemberActivityDay).values(rows)
+    await session.execute(insert_into(session, MemberActivityDay).values(rows)
                           .on_conflict_do_nothing(index_elements=["user_id", "day"]))
 
 

@@ -16,12 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
 from marketplace.accounts.models import User
-from marketplace.db import after_commit, iso, utcnow
+from marketplace.db import after_commit, insert_into, iso, utcnow
 from marketplace.i18n import _
 from marketplace.jobs import RUNTIME
 from marketplace.notifications import rules
@@ -64,10 +63,6 @@ class UnreadInbox:
         return await unread_count(db, user_id)
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 def _params(title: str, body: str) -> dict[str, Any] | None:
     params = {field: spec for field, spec in (("title", rules.message_spec(title)), ("body", rules.message_spec(body)))
               if spec is not None}
@@ -96,7 +91,7 @@ async def notify(session: AsyncSession, user_id: int, kind: str, title: str, *, 
     assert kind in rules.KINDS, kind
     now = now or utcnow()
     params = _params(title, body)
-    stmt = _insert(session)(Notification).values(
+    stmt = insert_into(session, Notification).values(
         user_id=user_id, kind=kind, title=str(title)[:200], body=str(body), params=params, url=url[:500],
         dedupe_key=dedupe_key, created_at=now,
     ).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"]).returning(Notification.id)
@@ -163,7 +158,7 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
         # An executemany (one INSERT … VALUES (…), (…) … RETURNING per 1,000 rows, compiled once and cached), not a
         # multi-row .values(): SQLAlchemy would compile that anew for every batch, bind by bind.
         created = {(user_id, key): int(nid) for nid, user_id, key in (await session.execute(
-            _insert(session)(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+            insert_into(session, Notification).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
             .returning(table.c.id, table.c.user_id, table.c.dedupe_key), values)).tuples()}
         kept: list[tuple[int, int]] = []  # (index in notes, notification id)
         for i, note in enumerate(notes):
@@ -177,7 +172,8 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
             return []
     else:  # the same executemany, ids returned in the notes' order
         ids = [int(x) for x in (await session.execute(
-            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True), values)).scalars().all()]
+            insert_into(session, Notification).returning(table.c.id, sort_by_parameter_order=True),
+            values)).scalars().all()]
     users = sorted({n.user_id for n in notes})
     kinds = sorted({n.kind for n in notes})
     choices = (await session.execute(
@@ -200,7 +196,7 @@ async def notify_many(session: AsyncSession, notes: Sequence[Note], now: datetim
     if outboxes:  # one cached executemany, ids returned in the rows' order
         table = EmailOutbox.__table__
         returned = (await session.execute(
-            _insert(session)(table).returning(table.c.id, sort_by_parameter_order=True),
+            insert_into(session, EmailOutbox).returning(table.c.id, sort_by_parameter_order=True),
             list(outboxes.values()))).scalars().all()
         outbox_ids = dict(zip(outboxes, (int(x) for x in returned), strict=True))
     unread = dict((await session.execute(
