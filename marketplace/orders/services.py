@@ -96,25 +96,36 @@ async def open_order(
     await session.flush()
     session.add(OrderEvent(order_id=order.id, actor_id=buyer_id, from_status=None, to_status="paid",
                            note="paid into escrow"))
-    gross = pricing.seller_gross
+    payment = _payment(pricing, buyer_id, order.id, pay_from, held_amount)
+    if payment is not None:
+        await ledger.post(session, kind=payment.kind, legs=payment.legs, ref_type="order", ref_id=order.id)
+    await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
+    if pay_from == "available":  # the buyer acted today (an auction win is settled by the worker: the bid counted)
+        await membership.record_activity(session, buyer_id, utcnow())
+    return order
+
+
+def _payment(pricing: membership_rules.Pricing, buyer_id: int, order_id: int, pay_from: Literal["available", "held"],
+             held_amount: int | None) -> ledger.Posting | None:
+    """The posting that pays an order into its escrow: from the buyer's available coins (a purchase), or from
+    their hold (an auction win: the whole hold ``held_amount`` leaves ``held``, what exceeds the total goes back to
+    available); the platform's ``marketing`` account pays the platform-funded part. None when the seller gets
+    nothing (a fully discounted order moves no coins)."""
+    gross, total = pricing.seller_gross, pricing.total
     if pay_from == "available":
-        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order.id), gross)]
+        legs = [ledger.Leg(ledger.available(buyer_id), -total), ledger.Leg(ledger.escrow(order_id), gross)]
         kind = "purchase"
     else:
         hold = total if held_amount is None else held_amount
-        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order.id), gross)]
+        legs = [ledger.Leg(ledger.held(buyer_id), -hold), ledger.Leg(ledger.escrow(order_id), gross)]
         if hold > total:
             legs.append(ledger.Leg(ledger.available(buyer_id), hold - total))
         kind = "auction_settlement"
     if pricing.platform_paid:
         legs.append(ledger.Leg(ledger.platform("marketing"), -pricing.platform_paid))
-    if gross > 0:
-        await ledger.post(session, kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order",
-                          ref_id=order.id)
-    await membership.after_payment(session, order, coupon_id=pricing.coupon_id)
-    if pay_from == "available":  # the buyer acted today (an auction win is settled by the worker: the bid counted)
-        await membership.record_activity(session, buyer_id, utcnow())
-    return order
+    if gross <= 0:
+        return None
+    return ledger.Posting(kind=kind, legs=[leg for leg in legs if leg.amount], ref_type="order", ref_id=order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,17 +168,8 @@ async def open_auction_orders(session: AsyncSession, wins: Sequence[AuctionWin],
     await session.execute(insert_into(session, OrderEvent), [
         {"order_id": o.id, "actor_id": o.buyer_id, "from_status": None, "to_status": "paid", "note": "paid into escrow"}
         for o in orders])
-    postings: list[ledger.Posting] = []
-    for w, p, order in zip(wins, pricings, orders, strict=True):
-        gross = p.seller_gross
-        legs = [ledger.Leg(ledger.held(w.buyer_id), -w.held_amount), ledger.Leg(ledger.escrow(order.id), gross)]
-        if w.held_amount > p.total:
-            legs.append(ledger.Leg(ledger.available(w.buyer_id), w.held_amount - p.total))
-        if p.platform_paid:
-            legs.append(ledger.Leg(ledger.platform("marketing"), -p.platform_paid))
-        if gross > 0:
-            postings.append(ledger.Posting(kind="auction_settlement", legs=[leg for leg in legs if leg.amount],
-                                           ref_type="order", ref_id=order.id))
+    postings = [payment for w, p, order in zip(wins, pricings, orders, strict=True)
+                if (payment := _payment(p, w.buyer_id, order.id, "held", w.held_amount)) is not None]
     escrows = await ledger.lock_accounts(session, [ledger.escrow(o.id) for o in orders])
     platform_keys = sorted({leg.account for posting in postings for leg in posting.legs
                             if not leg.account.has_running_balance}, key=lambda k: k.key)
