@@ -59,29 +59,29 @@ _CLOSE_TEXT = {
 }
 
 
-async def on_auction_closed(session: AsyncSession, e: auction_events.AuctionClosed) -> None:
-    title = await _title(session, e.listing_id)
+def _close_notes(e: auction_events.AuctionClosed, title: str) -> list[Note]:
+    """What one close tells the seller, the winner and the other bidders (deduplicated per listing)."""
+    notes = []
     for r in rules.close_recipients(e.seller_id, e.winner_id, e.bidder_ids, e.status):
         head, body = _CLOSE_TEXT[r.kind]
         url = f"/orders/{e.order_id}" if e.order_id and r.kind in ("won", "sold") else f"/listings/{e.listing_id}"
-        await notify(session, r.user_id, r.kind, Text(head, {"title": title}), body=Text(body, {"price": e.price}),
-                     url=url, dedupe_key=f"close:{e.listing_id}")
+        notes.append(Note(r.user_id, r.kind, Text(head, {"title": title}), body=Text(body, {"price": e.price}),
+                          url=url, dedupe_key=f"close:{e.listing_id}"))
+    return notes
+
+
+async def on_auction_closed(session: AsyncSession, e: auction_events.AuctionClosed) -> None:
+    for note in _close_notes(e, await _title(session, e.listing_id)):
+        await notify(session, note.user_id, note.kind, note.title, body=note.body, url=note.url,
+                     dedupe_key=note.dedupe_key)
 
 
 async def on_auctions_closed(session: AsyncSession, e: auction_events.AuctionsClosed) -> None:
     """The sweeper's batch of closes (``BidService.close_many``): the same notifications as one
     :func:`on_auction_closed` per close, in order, one statement per table (the titles come from the listing rows
     the closing transaction holds: no query)."""
-    notes = []
-    for closed in e.closed:
-        title = await _title(session, closed.listing_id)
-        for r in rules.close_recipients(closed.seller_id, closed.winner_id, closed.bidder_ids, closed.status):
-            head, body = _CLOSE_TEXT[r.kind]
-            url = (f"/orders/{closed.order_id}" if closed.order_id and r.kind in ("won", "sold")
-                   else f"/listings/{closed.listing_id}")
-            notes.append(Note(r.user_id, r.kind, Text(head, {"title": title}), body=Text(body, {"price": closed.price}),
-                              url=url, dedupe_key=f"close:{closed.listing_id}"))
-    await notify_many(session, notes)
+    await notify_many(session, [note for closed in e.closed
+                                for note in _close_notes(closed, await _title(session, closed.listing_id))])
 
 
 async def on_listing_sold(session: AsyncSession, e: order_events.ListingSold) -> None:
