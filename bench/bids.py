@@ -176,7 +176,7 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (uvicorn's worker processes)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -244,7 +244,7 @@ async def measure(clients: int = 16, seconds: float = 10, workers: int = 2,
         await run_clients(base, listing_id, tokens, 2.0)  # warm-up: every client's connection, pools, caches
         # CPU per answered bid, server processes and PostgreSQL backends apart: the bound of P1 on a small box is
         # the CPU a bid costs, not the row lock (docs/performance.md, P1).
-        server_pids, pg_pids = _tree(server.pid), await backend_pids(dbname)
+        server_pids, pg_pids = process_tree(server.pid), await backend_pids(dbname)
         cpu_before = cpu_seconds(server_pids), cpu_seconds(pg_pids), os.times()
         accepted, refused, lat = await run_clients(base, listing_id, tokens, seconds)
         after = os.times()

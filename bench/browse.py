@@ -244,7 +244,7 @@ async def measure_p3(listings: int = 1_000_000, requests: int = 200, concurrency
     2-word, Chinese and English) with ``concurrency`` clients; ``p95_ms`` is the worse of the two p95s. Also the
     CPU per request of the app and of PostgreSQL, and the req/s that cost allows with every core busy: with
     ``concurrency`` clients the mean latency cannot be below ``concurrency`` ÷ req/s (Little's law)."""
-    from bench.bids import _tree, backend_pids, cpu_seconds
+    from bench.bids import backend_pids, cpu_seconds, process_tree
     name = f"marketplace_bench_browse_{os.getpid()}"
     admin_dsn = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
     admin = await asyncpg.connect(f"{admin_dsn}/postgres")
@@ -271,7 +271,7 @@ async def measure_p3(listings: int = 1_000_000, requests: int = 200, concurrency
                                "workers": workers, "seed_seconds": round(seeded, 1)}
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             await measure(client, browse[:20] + search[:20], 1)  # warm-up: pools, caches, plans
-            server_pids, pg_pids = _tree(server.pid), await backend_pids(name)
+            server_pids, pg_pids = process_tree(server.pid), await backend_pids(name)
             cores = os.cpu_count() or 1
             for key, paths in (("browse", browse), ("search", search)):
                 app0, pg0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
